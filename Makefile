@@ -1,0 +1,51 @@
+# treeform: `make generate` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# checkov pins a fork of python-hcl2 that installs as `hcl2` and would replace ours, so it
+# lives in a virtual environment of its own and the tests run it as a program.
+CHECKOV_VERSION := 3.3.30
+
+.DEFAULT_GOAL := help
+.PHONY: help install generate test lint snapshots bench checkov fuzz clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install treeform with its test tools
+
+$(CHECKOV_STAMP): Makefile
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP) ## Install checkov into a virtual environment of its own
+
+generate: $(STAMP) ## Render examples/ into output/
+	$(BIN)/treeform generate examples -o output
+
+test: $(STAMP) $(CHECKOV_STAMP) lint ## Run the whole test suite
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP) ## ruff and mypy (strict on generator/)
+	$(BIN)/ruff check generator tests bench
+	$(BIN)/ruff format --check generator tests bench
+	$(BIN)/mypy
+
+snapshots: $(STAMP) ## Rewrite the snapshots (read the diff before you commit it)
+	$(BIN)/python -m pytest -q --snapshot-update
+
+bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
+	$(BIN)/python bench/run.py
+
+clean: ## Remove the virtual environments and caches
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

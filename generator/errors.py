@@ -1,0 +1,55 @@
+"""The errors a user can meet. Only the CLI turns them into text and exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value was written: a file (as the user named it), 1-based line and column."""
+
+    file: str
+    line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem with the model, in the shape every stage reports."""
+
+    location: Location
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        field = f" {self.path}:" if self.path else ""
+        return f"{self.location}:{field} {self.message}"
+
+
+class TreeformError(Exception):
+    """Root of every error meant for a user; the message is complete on its own."""
+
+    exit_code = 1
+
+
+class ModelError(TreeformError):
+    """The model is invalid; carries every issue found, sorted and without repeats."""
+
+    def __init__(self, issues: Iterable[Issue]) -> None:
+        self.issues = sorted(set(issues))
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class OutputError(TreeformError):
+    """The output directory cannot be written as asked (edited files, foreign files, ...)."""
+
+
+class UsageError(TreeformError):
+    """The command was called wrongly (an unknown cluster id, a missing directory, ...)."""
+
+    exit_code = 2

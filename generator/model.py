@@ -1,0 +1,179 @@
+"""The typed cluster model that providers receive, built from a validated effective document.
+
+Defaults that the contract leaves open are set here, in one place (and in the README):
+topology private, API server private, highAvailability false, disk 50 GB, desiredSize = minSize.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from generator.errors import Issue, Location
+from generator.tree import Provenance, RawCluster
+from generator.yamlload import FieldPath
+
+DEFAULT_NETWORK_CIDR = "10.0.0.0/16"
+DEFAULT_DISK_GB = 50
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str  # NoSchedule | PreferNoSchedule | NoExecute
+
+
+@dataclass(frozen=True)
+class NodePool:
+    name: str
+    machine_type: str
+    min_size: int
+    max_size: int
+    desired_size: int
+    disk_size_gb: int
+    spot: bool
+    zones: tuple[str, ...]  # the pool's zones; the cluster's when the model names none
+    labels: dict[str, str]
+    taints: tuple[Taint, ...]
+    zones_given: bool = False
+
+
+@dataclass(frozen=True)
+class ExistingNetwork:
+    network_id: str
+    subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Network:
+    cidr: str
+    pod_cidr: str | None
+    service_cidr: str | None
+    topology: str  # private | public
+    cni: str
+    existing: ExistingNetwork | None
+
+    @property
+    def private(self) -> bool:
+        return self.topology == "private"
+
+
+@dataclass(frozen=True)
+class ApiServer:
+    public: bool
+    allowed_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Backend:
+    type: str
+    settings: dict[str, str]
+
+
+@dataclass
+class Cluster:
+    """One effective cluster. Engine and cloud blocks stay plain (schema-checked) mappings."""
+
+    id: str
+    file: str
+    name: str
+    cloud: str
+    engine: str
+    region: str
+    zones: tuple[str, ...]
+    zones_given: bool
+    kubernetes_version: str
+    high_availability: bool
+    network: Network
+    api_server: ApiServer
+    node_pools: dict[str, NodePool]
+    addons: tuple[str, ...]
+    tags: dict[str, str]
+    backend: Backend
+    account: dict[str, Any]
+    settings: dict[str, Any]
+    provenance: Provenance = field(repr=False)
+    data: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    def where(self, *path: str | int, key: bool = False) -> Location:
+        return self.provenance.where(tuple(path), key=key)
+
+    def issue(self, path: FieldPath | str, message: str, *, key: bool = False) -> Issue:
+        """An issue at a field, located in the file that set it."""
+        if isinstance(path, str):
+            parts: FieldPath = tuple(p for p in path.split(".") if p)
+        else:
+            parts = path
+        return Issue(self.provenance.where(parts, key=key), _dotted(parts), message)
+
+
+def _dotted(path: FieldPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
+    """The typed cluster of a raw cluster that passed the schema."""
+    d = raw.data
+    zones_given = "zones" in d
+    zones = tuple(d.get("zones") or default_zones)
+    net = d.get("network") or {}
+    existing = net.get("existing")
+    network = Network(
+        cidr=net.get("cidr", DEFAULT_NETWORK_CIDR),
+        pod_cidr=net.get("podCidr"),
+        service_cidr=net.get("serviceCidr"),
+        topology=net.get("topology", "private"),
+        cni=net.get("cni", "default"),
+        existing=ExistingNetwork(existing["networkId"], tuple(existing["subnetIds"]))
+        if existing
+        else None,
+    )
+    api = d.get("apiServer") or {}
+    pools = {}
+    for pool_name, p in sorted((d.get("nodePools") or {}).items()):
+        pools[pool_name] = NodePool(
+            name=pool_name,
+            machine_type=p["machineType"],
+            min_size=p["minSize"],
+            max_size=p["maxSize"],
+            desired_size=p.get("desiredSize", p["minSize"]),
+            disk_size_gb=p.get("diskSizeGb", DEFAULT_DISK_GB),
+            spot=p.get("spot", False),
+            zones=tuple(p.get("zones") or zones),
+            labels=dict(sorted((p.get("labels") or {}).items())),
+            taints=tuple(
+                Taint(t["key"], t.get("value", ""), t["effect"]) for t in p.get("taints") or []
+            ),
+            zones_given="zones" in p,
+        )
+    backend = dict(d.get("backend") or {"type": "local"})
+    cloud = d["cloud"]
+    engine = d["engine"]
+    return Cluster(
+        id=raw.id,
+        file=raw.file,
+        name=d["name"],
+        cloud=cloud,
+        engine=engine,
+        region=d["region"],
+        zones=zones,
+        zones_given=zones_given,
+        kubernetes_version=d["kubernetesVersion"],
+        high_availability=d.get("highAvailability", False),
+        network=network,
+        api_server=ApiServer(
+            public=api.get("public", False), allowed_cidrs=tuple(api.get("allowedCidrs") or ())
+        ),
+        node_pools=pools,
+        addons=tuple(d.get("addons") or ()),
+        tags=dict(sorted((d.get("tags") or {}).items())),
+        backend=Backend(backend.pop("type"), backend),
+        account=dict(d.get(cloud) or {}),
+        settings=dict(d.get(engine) or {}),
+        provenance=raw.provenance,
+        data=d,
+    )

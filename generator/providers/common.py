@@ -1,0 +1,138 @@
+"""What engines share: the state backend, subnet carving, and the Terraform settings block."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.render import Renderer
+
+#: Terraform versions every root module accepts (S3 native locking needs 1.10).
+TERRAFORM_VERSION = ">= 1.10"
+
+#: Settings each backend type needs from the model, by model field name.
+BACKEND_REQUIRED = {
+    "local": (),
+    "s3": ("bucket",),
+    "gcs": ("bucket",),
+    "azurerm": ("resourceGroupName", "storageAccountName", "containerName"),
+    "oss": ("bucket",),
+    "cos": ("bucket",),
+    "remote": ("organization",),
+    "cloud": ("organization",),
+}
+
+
+def state_key(cluster: Cluster) -> str:
+    """The per-cluster part of a state path: `keyPrefix` (if any) and the cluster id."""
+    prefix = cluster.backend.settings.get("keyPrefix", "").strip("/")
+    return f"{prefix}/{cluster.id}" if prefix else cluster.id
+
+
+def backend_issues(cluster: Cluster) -> Iterator[Issue]:
+    for name in BACKEND_REQUIRED.get(cluster.backend.type, ()):
+        if not cluster.backend.settings.get(name):
+            yield cluster.issue(
+                ("backend", name), f"backend type {cluster.backend.type!r} needs {name}"
+            )
+
+
+def backend_block(cluster: Cluster, default_region: str | None = None) -> dict[str, Any]:
+    """The `backend "TYPE" { ... }` of a cluster: its type and HCL attributes.
+
+    Each cluster gets a state of its own: the key (or prefix, or workspace) is derived from
+    the cluster id, so two clusters never share one.
+    """
+    s = cluster.backend.settings
+    key = state_key(cluster)
+    kind = cluster.backend.type
+    attrs: dict[str, Any]
+    if kind == "local":
+        attrs = {"path": f"{s['path'].rstrip('/')}/{cluster.id}.tfstate"} if "path" in s else {}
+    elif kind == "s3":
+        attrs = {
+            "bucket": s["bucket"],
+            "key": f"{key}/terraform.tfstate",
+            "region": s.get("region") or default_region or cluster.region,
+            "encrypt": True,
+            "use_lockfile": True,
+        }
+        if "endpoint" in s:
+            attrs["endpoints"] = {"s3": s["endpoint"]}
+    elif kind == "gcs":
+        attrs = {"bucket": s["bucket"], "prefix": key}
+    elif kind == "azurerm":
+        attrs = {
+            "resource_group_name": s["resourceGroupName"],
+            "storage_account_name": s["storageAccountName"],
+            "container_name": s["containerName"],
+            "key": f"{key}.tfstate",
+            "use_azuread_auth": True,
+        }
+    elif kind == "oss":
+        attrs = {
+            "bucket": s["bucket"],
+            "prefix": key,
+            "key": "terraform.tfstate",
+            "region": s.get("region") or cluster.region,
+            "encrypt": True,
+        }
+    elif kind == "cos":
+        attrs = {
+            "bucket": s["bucket"],
+            "prefix": key,
+            "key": "terraform.tfstate",
+            "region": s.get("region") or cluster.region,
+            "encrypt": True,
+        }
+    else:  # remote / cloud: one workspace per cluster
+        attrs = {"organization": s["organization"]}
+    return {"type": kind, "attributes": attrs, "workspace": cluster.id.replace("/", "-")}
+
+
+def tf_id(name: str) -> str:
+    """A Terraform identifier for a model name (a DNS label): `gpu-a` -> `gpu_a`."""
+    ident = name.replace("-", "_").replace(".", "_")
+    return ident if ident[:1].isalpha() or ident[:1] == "_" else f"_{ident}"
+
+
+@dataclass(frozen=True)
+class ZoneSubnets:
+    zone: str
+    private: str
+    public: str
+
+
+def carve_subnets(cidr: str, zones: tuple[str, ...]) -> list[ZoneSubnets]:
+    """Subnets per zone, carved deterministically from the network range.
+
+    The range is cut in eight; zone i gets the i-th eighth as its private subnet (a /19 of
+    a /16), and the last eighth is cut in eight again for the public subnets (a /22 each),
+    so nodes get the large ranges and load balancers and NAT gateways the small ones. Up to
+    seven zones fit without overlap.
+    """
+    net = ipaddress.IPv4Network(cidr)
+    eighths = list(net.subnets(prefixlen_diff=3))
+    public = list(eighths[7].subnets(prefixlen_diff=3))
+    return [ZoneSubnets(zone, str(eighths[i]), str(public[i])) for i, zone in enumerate(zones[:7])]
+
+
+def versions_tf(
+    cluster: Cluster,
+    renderer: Renderer,
+    providers: Mapping[str, Mapping[str, str]],
+    default_region: str | None = None,
+) -> str:
+    """`versions.tf`: required Terraform and providers, and the cluster's own backend."""
+    return renderer.render(
+        "common/versions.tf.j2",
+        {
+            "terraform_version": TERRAFORM_VERSION,
+            "providers": dict(sorted(providers.items())),
+            "backend": backend_block(cluster, default_region),
+        },
+    )

@@ -1,0 +1,130 @@
+"""The one Jinja environment, and the filters through which every user value reaches output.
+
+`hcl` turns any value into an HCL literal and `yaml` into YAML, so that no user value can
+change the meaning of a template: quotes, backslashes, control characters, `${` and `%{`
+are all escaped. Templates receive plain data and hold only loops and conditionals.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from generator.hclfmt import format_hcl
+from generator.resources import templates_dir
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f\u2028\u2029]|[$%](?=\{)')
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    c = match.group(0)
+    if c in "$%":
+        return c + c
+    return _ESCAPES.get(c) or f"\\u{ord(c):04x}"
+
+
+def hcl_string(value: str) -> str:
+    """A quoted HCL string literal whose value is exactly `value`."""
+    return '"' + _NEEDS_ESCAPE.sub(_escape_char, value) + '"'
+
+
+def hcl_key(key: str) -> str:
+    """An object key: bare when it is an identifier, quoted otherwise."""
+    return key if _IDENT.match(key) and key not in ("true", "false", "null") else hcl_string(key)
+
+
+def hcl(value: Any, inline: bool = False) -> str:
+    """Any plain value as an HCL literal. Maps are multi-line unless `inline`."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value} has no HCL literal")
+        return repr(value)
+    if isinstance(value, str):
+        return hcl_string(value)
+    if isinstance(value, Mapping):
+        if not value:
+            return "{}"
+        items = [f"{hcl_key(str(k))} = {hcl(v, inline=True)}" for k, v in value.items()]
+        if inline:
+            return "{ " + ", ".join(items) + " }"
+        return "{\n" + "\n".join(items) + "\n}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(hcl(v, inline=True) for v in value) + "]"
+    raise TypeError(f"no HCL literal for {type(value).__name__}")
+
+
+class _YamlDumper(yaml.SafeDumper):
+    """Our own dumper: never changes PyYAML's global one."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        # Indent block sequences under their key, as kubectl and kOps write them.
+        super().increase_indent(flow, False)
+
+
+def to_yaml(value: Any) -> str:
+    """A YAML document (block style) for any plain value; scalars come back on one line."""
+    text = yaml.dump(
+        value,
+        Dumper=_YamlDumper,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+        width=math.inf,
+    )
+    if not isinstance(value, Mapping | list | tuple):
+        text = text.removesuffix("\n").removesuffix("\n...")
+    return text
+
+
+class Renderer:
+    """Renders templates by name (`aws/eks/cluster.tf.j2`) with the shared filters."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or templates_dir()
+
+    @cached_property
+    def env(self) -> jinja2.Environment:
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.root)),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+            auto_reload=False,
+        )
+        env.filters["hcl"] = hcl
+        env.filters["hcl_key"] = hcl_key
+        env.filters["yaml"] = to_yaml
+        return env
+
+    def render(self, template: str, context: Mapping[str, Any]) -> str:
+        text = self.env.get_template(template).render(context)
+        if template.endswith(".tf.j2"):
+            return format_hcl(text)
+        return text
+
+    def render_dir(self, folder: str, context: Mapping[str, Any]) -> dict[str, str]:
+        """Every `*.j2` template of a folder, named by the file it becomes; empty results
+        (a template with nothing to say for this cluster) are left out."""
+        out = {}
+        for path in sorted((self.root / folder).glob("*.j2")):
+            text = self.render(f"{folder}/{path.name}", context)
+            if text.strip():
+                out[path.name.removesuffix(".j2")] = text
+        return out

@@ -1,0 +1,276 @@
+"""Load a model tree and merge it into one effective document per cluster.
+
+The tree: `_defaults.yaml` in any directory applies to every cluster at or below it; every
+other `*.yaml` / `*.yml` is one cluster whose id is its path without the extension.
+Mappings merge key by key, scalars and lists from the deeper file replace, `null` removes.
+Every effective value keeps the location of the file and line that set it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator.errors import Issue, Location, ModelError, UsageError
+from generator.yamlload import Document, FieldPath, YamlProblem, format_path, load_yaml
+
+DEFAULTS_FILE = "_defaults.yaml"
+CLUSTER_SUFFIXES = (".yaml", ".yml")
+#: The most clusters one tree may hold; raise it here for larger trees.
+MAX_CLUSTERS = 20_000
+
+
+@dataclass
+class Provenance:
+    """Where each effective value (and each mapping key) of a cluster was written."""
+
+    values: dict[FieldPath, Location] = field(default_factory=dict)
+    keys: dict[FieldPath, Location] = field(default_factory=dict)
+    fallback: Location = field(default_factory=lambda: Location("?"))
+
+    def where(self, path: FieldPath, *, key: bool = False) -> Location:
+        """The location that set `path`, or of its nearest ancestor that was set."""
+        table = self.keys if key else self.values
+        probe = tuple(path)
+        while True:
+            if probe in table:
+                return table[probe]
+            if key and probe in self.values:
+                return self.values[probe]
+            if not probe:
+                return self.fallback
+            probe = probe[:-1]
+
+    def copy(self) -> Provenance:
+        return Provenance(dict(self.values), dict(self.keys), self.fallback)
+
+
+@dataclass
+class RawCluster:
+    """One cluster's effective model as plain data, before validation."""
+
+    id: str
+    file: str
+    data: dict[str, Any]
+    provenance: Provenance
+
+
+@dataclass
+class _Layer:
+    data: dict[str, Any]
+    provenance: Provenance
+
+
+def _drop_under(table: dict[FieldPath, Location], path: FieldPath) -> None:
+    n = len(path)
+    for p in [p for p in table if p[:n] == path]:
+        del table[p]
+
+
+def merge_into(base: _Layer, doc: Document) -> _Layer:
+    """A new layer: `doc` merged over `base` by the rules of the model."""
+    data = _merge_value(base.data, doc.data, (), base.provenance, doc)
+    return _Layer(data, base.provenance)
+
+
+def _merge_value(base: Any, over: Any, path: FieldPath, prov: Provenance, doc: Document) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for key, value in over.items():
+            child = (*path, key)
+            if value is None:
+                out.pop(key, None)
+                _drop_under(prov.values, child)
+                _drop_under(prov.keys, child)
+                continue
+            if key in out and isinstance(out[key], dict) and isinstance(value, dict):
+                if child in doc.keys:
+                    prov.keys[child] = doc.keys[child]
+                out[key] = _merge_value(out[key], value, child, prov, doc)
+            else:
+                _drop_under(prov.values, child)
+                _drop_under(prov.keys, child)
+                n = len(child)
+                for table, source in ((prov.values, doc.values), (prov.keys, doc.keys)):
+                    for p, loc in source.items():
+                        if p[:n] == child:
+                            table[p] = loc
+                out[key] = value
+        return out
+    return over
+
+
+def _display(root_display: str, rel: str) -> str:
+    return rel if root_display in ("", ".") else f"{root_display.rstrip('/')}/{rel}"
+
+
+def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[str, Path]]:
+    """Yield (relative posix path, real path) of every YAML file, refusing escapes."""
+    real_root = root.resolve()
+    seen_dirs: set[Path] = set()
+
+    def visit(directory: Path, rel: str) -> Iterator[tuple[str, Path]]:
+        real = directory.resolve()
+        if real in seen_dirs:
+            issues.append(
+                Issue(Location(_display(root_display, rel or ".")), "", "symlink loop in the tree")
+            )
+            return
+        seen_dirs.add(real)
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as exc:
+            issues.append(
+                Issue(Location(_display(root_display, rel or ".")), "", f"cannot read: {exc}")
+            )
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            child_rel = f"{rel}/{entry.name}" if rel else entry.name
+            path = Path(entry.path)
+            if entry.is_symlink():
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    issues.append(
+                        Issue(
+                            Location(_display(root_display, child_rel)),
+                            "",
+                            "broken symlink or symlink loop",
+                        )
+                    )
+                    continue
+                if not target.is_relative_to(real_root):
+                    issues.append(
+                        Issue(
+                            Location(_display(root_display, child_rel)),
+                            "",
+                            f"symlink leads outside the model root (to {target})",
+                        )
+                    )
+                    continue
+            if path.is_dir():
+                yield from visit(path, child_rel)
+            elif entry.name.endswith(CLUSTER_SUFFIXES):
+                yield child_rel, path
+
+    yield from visit(root, "")
+
+
+def load_model(root: Path, root_display: str | None = None) -> list[RawCluster]:
+    """Read the tree under `root` into effective clusters, sorted by id.
+
+    Raises ModelError with every problem found, or UsageError when root is not a directory.
+    """
+    display = str(root) if root_display is None else root_display
+    if not root.is_dir():
+        raise UsageError(f"{display}: the model root is not a directory")
+    issues: list[Issue] = []
+    defaults: dict[str, Document] = {}
+    clusters: dict[str, tuple[str, Document]] = {}
+    for rel, path in _walk(root, display, issues):
+        shown = _display(display, rel)
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))
+            continue
+        try:
+            doc = load_yaml(raw, shown)
+        except YamlProblem as problem:
+            issues.append(problem.issue)
+            continue
+        directory, _, name = rel.rpartition("/")
+        if doc.data is not None and not isinstance(doc.data, dict):
+            issues.append(
+                Issue(
+                    doc.values.get((), Location(shown)),
+                    "",
+                    f"a model file must hold a mapping, not a {_kind(doc.data)}",
+                )
+            )
+            continue
+        if name == DEFAULTS_FILE:
+            defaults[directory] = doc
+            continue
+        if name.startswith("_"):
+            issues.append(
+                Issue(
+                    Location(shown),
+                    "",
+                    f"file names starting with '_' are reserved; the defaults file is "
+                    f"{DEFAULTS_FILE}",
+                )
+            )
+            continue
+        if doc.data is None:
+            issues.append(Issue(Location(shown), "", "empty cluster file"))
+            continue
+        cluster_id = rel.rsplit(".", 1)[0]
+        if cluster_id in clusters:
+            issues.append(
+                Issue(
+                    Location(shown),
+                    "",
+                    f"two files define cluster {cluster_id!r}: {clusters[cluster_id][0]} and "
+                    f"{shown}",
+                )
+            )
+            continue
+        clusters[cluster_id] = (shown, doc)
+        if len(clusters) > MAX_CLUSTERS:
+            raise ModelError(
+                [
+                    Issue(
+                        Location(shown),
+                        "",
+                        f"the tree holds more than {MAX_CLUSTERS} clusters "
+                        "(generator.tree.MAX_CLUSTERS)",
+                    )
+                ]
+            )
+    if issues:
+        raise ModelError(issues)
+
+    layers: dict[str, _Layer] = {}
+
+    def layer_for(directory: str) -> _Layer:
+        if directory in layers:
+            return layers[directory]
+        parent = (
+            _Layer({}, Provenance()) if directory == "" else layer_for(directory.rpartition("/")[0])
+        )
+        doc = defaults.get(directory)
+        if doc is not None and doc.data:
+            layer = merge_into(_Layer(parent.data, parent.provenance.copy()), doc)
+        else:
+            layer = parent
+        layers[directory] = layer
+        return layer
+
+    result = []
+    for cluster_id, (shown, doc) in sorted(clusters.items()):
+        directory = cluster_id.rpartition("/")[0]
+        parent = layer_for(directory)
+        prov = parent.provenance.copy()
+        prov.fallback = Location(shown)
+        layer = merge_into(_Layer(parent.data, prov), doc)
+        data = layer.data
+        if "name" not in data:
+            data = {**data, "name": cluster_id.rsplit("/", 1)[-1]}
+            prov.values[("name",)] = Location(shown)
+        result.append(RawCluster(cluster_id, shown, data, prov))
+    return result
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+__all__ = ["Provenance", "RawCluster", "format_path", "load_model", "merge_into"]

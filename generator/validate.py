@@ -1,0 +1,311 @@
+"""Validation in two stages with one error shape: the JSON Schema checks structure, then the
+rules every engine shares and each provider's own rules check meaning. Every problem of
+every cluster is collected before anything is reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+import jsonschema
+
+from generator.errors import Issue, ModelError
+from generator.model import Cluster, build_cluster
+from generator.names import MAX_CLUSTER_NAME
+from generator.providers import PROVIDERS
+from generator.providers.base import Engine, Provider
+from generator.providers.common import backend_issues
+from generator.resources import schemas_dir
+from generator.tree import RawCluster
+from generator.yamlload import FieldPath, format_path
+
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+@cache
+def cluster_schema() -> dict[str, Any]:
+    with (schemas_dir() / "cluster.schema.json").open(encoding="utf-8") as fh:
+        schema: dict[str, Any] = json.load(fh)
+    return schema
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(cluster_schema())
+
+
+def _describe(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "list",
+        dict: "mapping",
+    }.get(type(value), type(value).__name__)
+
+
+def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
+    prov = raw.provenance
+    for error in _validator().iter_errors(raw.data):
+        path: FieldPath = tuple(error.absolute_path)
+        where = prov.where(path)
+        validator = error.validator
+        if validator == "additionalProperties":
+            allowed = sorted(error.schema.get("properties", {}))
+            for key in sorted(set(error.instance) - set(allowed)):
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                message = f"unknown field {key!r}"
+                message += (
+                    f"; did you mean {hint[0]!r}?"
+                    if hint
+                    else (f"; known fields: {', '.join(allowed)}" if allowed else "")
+                )
+                child = (*path, key)
+                yield Issue(prov.where(child, key=True), format_path(child), message)
+            continue
+        if validator == "required":
+            missing = str(error.message).split("'")[1]
+            yield Issue(where, format_path((*path, missing)), "missing required field")
+            continue
+        if validator == "enum":
+            options = [str(o) for o in error.validator_value]
+            hint = difflib.get_close_matches(str(error.instance), options, n=1)
+            message = f"{_describe(error.instance)} is not one of: {', '.join(options)}"
+            if hint:
+                message += f"; did you mean {hint[0]!r}?"
+            yield Issue(where, format_path(path), message)
+            continue
+        if validator == "type":
+            message = f"must be a {error.validator_value}, not a {_type_name(error.instance)}"
+            if path and path[-1] == "kubernetesVersion" and isinstance(error.instance, float):
+                message += " (quote the version: YAML reads 1.30 as the number 1.3)"
+            yield Issue(where, format_path(path), message)
+            continue
+        if validator == "pattern":
+            message = f"{_describe(error.instance)} does not match {error.validator_value}"
+            if (
+                error.schema is cluster_schema()["$defs"].get("cidr")
+                or "cidr" in str(path[-1] if path else "").lower()
+            ):
+                message = f"{_describe(error.instance)} is not an IPv4 CIDR (like 10.0.0.0/16)"
+            yield Issue(where, format_path(path), message)
+            continue
+        if validator == "propertyNames":
+            yield Issue(where, format_path(path), f"invalid name: {error.message}")
+            continue
+        yield Issue(where, format_path(path), str(error.message))
+
+
+def _qualified_name_problem(key: str) -> str | None:
+    """Why `key` is not a Kubernetes qualified name (label or taint key), or None."""
+    prefix, _, name = key.rpartition("/")
+    if "/" in prefix:
+        return "has more than one '/'"
+    if prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix)):
+        return f"prefix {prefix!r} is not a DNS subdomain"
+    if not name or len(name) > 63 or not _LABEL_NAME.match(name):
+        return (
+            "name part must be 1-63 characters of letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def _label_value_problem(value: str) -> str | None:
+    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        return (
+            "must be at most 63 characters of letters, digits, '-', '_' and '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
+
+
+def _cidr_issues(cluster: Cluster) -> Iterator[Issue]:
+    fields: list[tuple[FieldPath, str | None]] = [
+        (("network", "cidr"), cluster.network.cidr if "network" in cluster.data else None),
+        (("network", "podCidr"), cluster.network.pod_cidr),
+        (("network", "serviceCidr"), cluster.network.service_cidr),
+    ]
+    for i, allowed in enumerate(cluster.api_server.allowed_cidrs):
+        fields.append((("apiServer", "allowedCidrs", i), allowed))
+    nets: dict[FieldPath, Any] = {}
+    for path, cidr in fields:
+        if cidr is None:
+            continue
+        try:
+            net = ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            loose = _network(cidr)
+            if loose is not None and "host bits" in str(exc):
+                yield cluster.issue(path, f"{cidr} has host bits set; did you mean {loose}?")
+            else:
+                yield cluster.issue(path, f"{cidr!r} is not a valid CIDR block")
+            continue
+        nets[path] = net
+    ranges = [p for p in nets if p[0] == "network"]
+    for i, a in enumerate(ranges):
+        for b in ranges[i + 1 :]:
+            if nets[a].overlaps(nets[b]):
+                yield cluster.issue(
+                    b, f"{nets[b]} overlaps {format_path(a)} {nets[a]}; the ranges must be apart"
+                )
+    vpc = nets.get(("network", "cidr"))
+    if vpc is not None and not 16 <= vpc.prefixlen <= 24:
+        yield cluster.issue(
+            ("network", "cidr"), f"{vpc} must be between /16 and /24 to hold the subnets"
+        )
+
+
+def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
+    for name, pool in cluster.node_pools.items():
+        base = ("nodePools", name)
+        if pool.min_size > pool.max_size:
+            yield cluster.issue(
+                (*base, "minSize"),
+                f"minSize {pool.min_size} is greater than maxSize {pool.max_size}",
+            )
+        if not pool.min_size <= pool.desired_size <= pool.max_size:
+            yield cluster.issue(
+                (*base, "desiredSize"),
+                f"desiredSize {pool.desired_size} is outside minSize..maxSize "
+                f"({pool.min_size}..{pool.max_size})",
+            )
+        if pool.zones_given:
+            for i, zone in enumerate(pool.zones):
+                if zone not in cluster.zones:
+                    yield cluster.issue(
+                        (*base, "zones", i),
+                        f"zone {zone!r} is not one of the cluster's zones "
+                        f"({', '.join(cluster.zones)})",
+                    )
+        for key, value in pool.labels.items():
+            problem = _qualified_name_problem(key)
+            if problem:
+                yield cluster.issue(
+                    (*base, "labels", key), f"label key {key!r} {problem}", key=True
+                )
+            problem = _label_value_problem(value)
+            if problem:
+                yield cluster.issue((*base, "labels", key), f"label value {value!r} {problem}")
+        for i, taint in enumerate(pool.taints):
+            problem = _qualified_name_problem(taint.key)
+            if problem:
+                yield cluster.issue(
+                    (*base, "taints", i, "key"), f"taint key {taint.key!r} {problem}"
+                )
+            problem = _label_value_problem(taint.value)
+            if problem:
+                yield cluster.issue(
+                    (*base, "taints", i, "value"), f"taint value {taint.value!r} {problem}"
+                )
+
+
+def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Iterator[Issue]:
+    """The rules every engine shares."""
+    zones = provider.regions.get(cluster.region)
+    if zones is None:
+        known = sorted(provider.regions)
+        hint = difflib.get_close_matches(cluster.region, known, n=1)
+        yield cluster.issue(
+            "region",
+            f"unknown {provider.name} region {cluster.region!r}"
+            + (f"; did you mean {hint[0]!r}?" if hint else f"; known: {', '.join(known)}"),
+        )
+    elif cluster.zones_given:
+        for i, zone in enumerate(cluster.zones):
+            if zone not in zones:
+                yield cluster.issue(
+                    ("zones", i),
+                    f"zone {zone!r} is not in region {cluster.region} "
+                    f"(its zones: {', '.join(zones)})",
+                )
+    if (
+        cluster.high_availability
+        and engine.ha_min_zones
+        and len(cluster.zones) < engine.ha_min_zones
+    ):
+        yield cluster.issue(
+            "highAvailability" if not cluster.zones_given else "zones",
+            f"highAvailability needs at least {engine.ha_min_zones} zones for {engine.name}, "
+            f"the cluster has {len(cluster.zones)}",
+        )
+    minor = ".".join(cluster.kubernetes_version.split(".")[:2])
+    if minor not in engine.versions:
+        yield cluster.issue(
+            "kubernetesVersion",
+            f"{engine.name} does not offer Kubernetes {cluster.kubernetes_version}; it offers "
+            f"{', '.join(engine.versions)} (as of {engine.versions_taken})",
+        )
+    for i, addon in enumerate(cluster.addons):
+        if addon not in engine.addons:
+            yield cluster.issue(
+                ("addons", i),
+                f"{engine.name} cannot run addon {addon!r}; known addons: "
+                f"{', '.join(sorted(engine.addons))}",
+            )
+    limit = MAX_CLUSTER_NAME.get(engine.name)
+    if limit is not None and len(cluster.name) > limit:
+        yield cluster.issue("name", f"{engine.name} cluster names are at most {limit} characters")
+    yield from backend_issues(cluster)
+    yield from _cidr_issues(cluster)
+    yield from _pool_issues(cluster)
+
+
+def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
+    issues = list(_schema_issues(raw))
+    if issues:
+        return None, issues
+    data = raw.data
+    provider = PROVIDERS[data["cloud"]]
+    engine = provider.engines.get(data["engine"])
+    if engine is None:
+        known = ", ".join(sorted(provider.engines))
+        return None, [
+            Issue(
+                raw.provenance.where(("engine",)),
+                "engine",
+                f"engine {data['engine']!r} does not run on cloud {data['cloud']!r} "
+                f"(set at {raw.provenance.where(('cloud',))}); {data['cloud']} engines: {known}",
+            )
+        ]
+    cluster = build_cluster(raw, provider.default_zones(data["region"]))
+    issues.extend(common_issues(cluster, provider, engine))
+    issues.extend(provider.validate(cluster))
+    issues.extend(engine.validate(cluster))
+    return cluster, issues
+
+
+def validate_model(raws: Iterable[RawCluster]) -> list[Cluster]:
+    """Typed clusters of a valid model; raises ModelError with every issue otherwise."""
+    clusters: list[Cluster] = []
+    issues: list[Issue] = []
+    for raw in raws:
+        cluster, found = _cluster_issues(raw)
+        issues.extend(found)
+        if cluster is not None:
+            clusters.append(cluster)
+    if issues:
+        raise ModelError(issues)
+    return clusters

@@ -1,0 +1,194 @@
+"""A safe YAML reader that remembers where every value was written.
+
+PyYAML's composer gives every node its start mark; we turn the node graph into plain
+Python values ourselves, so that nothing but the standard scalar types is ever built,
+duplicate keys are found, and alias expansion is bounded (a "billion laughs" file fails
+fast instead of eating the machine).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from generator.errors import Issue, Location
+
+FieldPath = tuple[str | int, ...]
+
+#: Limits on what one file may hold. Each error names the limit.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 50_000
+MAX_DEPTH = 64
+
+_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+}
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class TreeformYamlLoader(yaml.SafeLoader):
+    """Our own loader class: we never change PyYAML's global loaders."""
+
+
+@dataclass
+class Document:
+    """One YAML file: its data and where each value (and each mapping key) was written."""
+
+    file: str
+    data: Any
+    values: dict[FieldPath, Location] = field(default_factory=dict)
+    keys: dict[FieldPath, Location] = field(default_factory=dict)
+
+
+class YamlProblem(Exception):
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(str(issue))
+        self.issue = issue
+
+
+def format_path(path: FieldPath) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _loc(file: str, mark: yaml.Mark | None) -> Location:
+    if mark is None:
+        return Location(file)
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class _Converter:
+    def __init__(self, file: str, loader: TreeformYamlLoader) -> None:
+        self.file = file
+        self.loader = loader
+        self.nodes = 0
+        self.values: dict[FieldPath, Location] = {}
+        self.keys: dict[FieldPath, Location] = {}
+
+    def fail(self, node: yaml.Node, path: FieldPath, message: str) -> YamlProblem:
+        return YamlProblem(Issue(_loc(self.file, node.start_mark), format_path(path), message))
+
+    def convert(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(
+                node,
+                path,
+                f"the file expands to more than {MAX_NODES} values (an alias bomb?); "
+                "the limit is generator.yamlload.MAX_NODES",
+            )
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, path, f"nesting is deeper than {MAX_DEPTH} levels")
+        self.values[path] = _loc(self.file, node.start_mark)
+        if isinstance(node, yaml.MappingNode):
+            return self.convert_mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                raise self.fail(node, path, f"unsupported YAML tag {node.tag}")
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        if node.tag not in _SCALAR_TAGS:
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                return str(node.value)
+            raise self.fail(node, path, f"unsupported YAML tag {node.tag}")
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise self.fail(node, path, f"invalid scalar: {exc}") from None
+
+    def mapping_pairs(self, node: yaml.MappingNode, path: FieldPath) -> list[tuple[Any, Any]]:
+        """Key/value node pairs, with YAML merge keys (<<) expanded underneath explicit keys."""
+        explicit: list[tuple[Any, Any]] = []
+        merged: list[tuple[Any, Any]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                sources = (
+                    value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                )
+                for src in sources:
+                    if not isinstance(src, yaml.MappingNode):
+                        raise self.fail(src, path, "a merge key (<<) takes a mapping")
+                    merged.extend(self.mapping_pairs(src, path))
+            else:
+                explicit.append((key_node, value_node))
+        if not merged:
+            return explicit
+        seen = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
+        return explicit + [(k, v) for k, v in merged if k.value not in seen]
+
+    def convert_mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
+        if node.tag != "tag:yaml.org,2002:map":
+            raise self.fail(node, path, f"unsupported YAML tag {node.tag}")
+        out: dict[str, Any] = {}
+        for key_node, value_node in self.mapping_pairs(node, path):
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
+                raise self.fail(key_node, path, "mapping keys must be plain strings")
+            key = self.loader.construct_object(key_node)
+            key = "null" if key is None else str(key).lower() if isinstance(key, bool) else key
+            key = str(key)
+            child = (*path, key)
+            if key in out:
+                first = self.keys[child]
+                raise self.fail(
+                    key_node,
+                    child,
+                    f"duplicate key {key!r} (first set at line {first.line})",
+                )
+            self.keys[child] = _loc(self.file, key_node.start_mark)
+            out[key] = self.convert(value_node, child)
+        return out
+
+
+def load_yaml(raw: bytes, file: str) -> Document:
+    """Parse one YAML file. Raises YamlProblem with a located issue."""
+    if len(raw) > MAX_FILE_BYTES:
+        raise YamlProblem(
+            Issue(
+                Location(file),
+                "",
+                f"the file is {len(raw)} bytes, over the limit of {MAX_FILE_BYTES} "
+                "(generator.yamlload.MAX_FILE_BYTES)",
+            )
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise YamlProblem(
+            Issue(Location(file, line, column), "", f"the file is not UTF-8 ({exc.reason})")
+        ) from None
+    loader = TreeformYamlLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return Document(file, None)
+        converter = _Converter(file, loader)
+        data = converter.convert(root, ())
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        message = str(exc.problem or exc.context or "invalid YAML").strip()
+        if exc.context and exc.problem:
+            message = f"{exc.context}: {exc.problem}"
+        raise YamlProblem(Issue(_loc(file, mark), "", f"YAML syntax error: {message}")) from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(Issue(Location(file), "", f"YAML error: {exc}")) from None
+    except RecursionError:
+        raise YamlProblem(
+            Issue(Location(file), "", f"nesting is deeper than {MAX_DEPTH} levels")
+        ) from None
+    finally:
+        loader.dispose()
+    return Document(file, data, converter.values, converter.keys)

@@ -1,0 +1,64 @@
+resource "aws_launch_template" "general" {
+  name                   = "sandbox-general"
+  update_default_version = true
+
+  # IMDSv2 only, and out of reach of pods (hop limit 1).
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = 100
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags = {
+      Name = "sandbox-general"
+    }
+  }
+}
+
+resource "aws_eks_node_group" "general" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "general"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [for zone in ["eu-west-1a", "eu-west-1b"] : local.node_subnets[zone]]
+  instance_types  = ["m6i.large"]
+  capacity_type   = "SPOT"
+
+  scaling_config {
+    desired_size = 1
+    min_size     = 1
+    max_size     = 3
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  launch_template {
+    id      = aws_launch_template.general.id
+    version = aws_launch_template.general.latest_version
+  }
+
+  labels = {
+    workload = "general"
+  }
+
+  # The cluster autoscaler owns the size once the group exists.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.node]
+}

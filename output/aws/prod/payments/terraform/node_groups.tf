@@ -1,0 +1,135 @@
+resource "aws_launch_template" "batch" {
+  name                   = "payments-batch"
+  update_default_version = true
+
+  # IMDSv2 only, and out of reach of pods (hop limit 1).
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = 50
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags = {
+      Name = "payments-batch"
+    }
+  }
+}
+
+resource "aws_eks_node_group" "batch" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "batch"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [for zone in ["us-east-1a", "us-east-1b"] : local.node_subnets[zone]]
+  instance_types  = ["c6i.2xlarge"]
+  capacity_type   = "SPOT"
+
+  scaling_config {
+    desired_size = 0
+    min_size     = 0
+    max_size     = 30
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  launch_template {
+    id      = aws_launch_template.batch.id
+    version = aws_launch_template.batch.latest_version
+  }
+
+  labels = {
+    workload = "batch"
+  }
+
+  taint {
+    key    = "dedicated"
+    value  = "batch"
+    effect = "NO_SCHEDULE"
+  }
+
+  # The cluster autoscaler owns the size once the group exists.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.node]
+}
+
+resource "aws_launch_template" "general" {
+  name                   = "payments-general"
+  update_default_version = true
+
+  # IMDSv2 only, and out of reach of pods (hop limit 1).
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = 100
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags = {
+      Name = "payments-general"
+    }
+  }
+}
+
+resource "aws_eks_node_group" "general" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "general"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] : local.node_subnets[zone]]
+  instance_types  = ["m6i.large"]
+  capacity_type   = "ON_DEMAND"
+
+  scaling_config {
+    desired_size = 3
+    min_size     = 3
+    max_size     = 20
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  launch_template {
+    id      = aws_launch_template.general.id
+    version = aws_launch_template.general.latest_version
+  }
+
+  labels = {
+    workload = "general"
+  }
+
+  # The cluster autoscaler owns the size once the group exists.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  depends_on = [aws_iam_role_policy_attachment.node]
+}

