@@ -278,7 +278,16 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
     if issues:
         return None, issues
     data = raw.data
-    provider = PROVIDERS[data["cloud"]]
+    provider = PROVIDERS.get(data["cloud"])
+    if provider is None:
+        return None, [
+            Issue(
+                raw.provenance.where(("cloud",)),
+                "cloud",
+                f"cloud {data['cloud']!r} has no provider in this treeform; "
+                f"known: {', '.join(sorted(PROVIDERS))}",
+            )
+        ]
     engine = provider.engines.get(data["engine"])
     if engine is None:
         known = ", ".join(sorted(provider.engines))

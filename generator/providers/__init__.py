@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from generator.providers import aws
+from generator.providers import aws, gcp
 from generator.providers.base import Provider
 
-PROVIDERS: dict[str, Provider] = {p.name: p for p in (aws.PROVIDER,)}
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        aws.PROVIDER,
+        gcp.PROVIDER,
+    )
+}
