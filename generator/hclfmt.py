@@ -66,7 +66,8 @@ def _scan(line: str) -> tuple[int, int | None, int]:
 
 
 def format_hcl(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines()]
+    # Only "\n" ends a line in HCL (str.splitlines would also split at U+0085 and others).
+    lines = [ln.strip(" \t\r") for ln in text.split("\n")]
     # Collapse runs of blank lines; no blank line right after an opening or before a
     # closing brace.
     kept: list[str] = []
@@ -119,10 +120,9 @@ def format_hcl(text: str) -> str:
             assert idx is not None
             lead = " " * (2 * lvl) + text[:idx].rstrip()
             chain.append((lead, text[idx + 1 :].strip()))
-        # hclwrite measures in bytes, so a non-ASCII key pads as Terraform pads it.
-        width = max(len(lead.encode()) for lead, _ in chain)
+        # Leads are ASCII: the `hcl_key` filter escapes any other character of a key.
+        width = max(len(lead) for lead, _ in chain)
         for lead, rest in chain:
-            padded = lead + " " * (width - len(lead.encode()))
-            out.append(f"{padded} = {rest}")
+            out.append(f"{lead.ljust(width)} = {rest}")
         i = j
     return "\n".join(out) + "\n"

@@ -8,13 +8,13 @@ from pathlib import Path
 from generator.model import Cluster
 from generator.providers import PROVIDERS
 from generator.render import Renderer
-from generator.tree import load_model
+from generator.tree import load_tree
 from generator.validate import validate_model
 
 
 def load_clusters(root: Path, display: str | None = None) -> list[Cluster]:
     """The valid, typed clusters of a model tree; raises ModelError listing every issue."""
-    return validate_model(load_model(root, display))
+    return validate_model(*load_tree(root, display))
 
 
 def render_cluster(cluster: Cluster, renderer: Renderer) -> dict[str, str]:

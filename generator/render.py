@@ -22,7 +22,7 @@ from generator.resources import templates_dir
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f\u2028\u2029]|[$%](?=\{)')
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f\x7f-\x9f\u2028\u2029]|[$%](?=\{)')
 
 
 def _escape_char(match: re.Match[str]) -> str:
@@ -32,14 +32,30 @@ def _escape_char(match: re.Match[str]) -> str:
     return _ESCAPES.get(c) or f"\\u{ord(c):04x}"
 
 
-def hcl_string(value: str) -> str:
-    """A quoted HCL string literal whose value is exactly `value`."""
-    return '"' + _NEEDS_ESCAPE.sub(_escape_char, value) + '"'
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _escape_non_ascii(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def hcl_string(value: str, *, ascii_only: bool = False) -> str:
+    """A quoted HCL string literal whose value is exactly `value` (Terraform then applies
+    its NFC normalization to every string, as it does to strings written by hand)."""
+    body = _NEEDS_ESCAPE.sub(_escape_char, value)
+    if ascii_only:
+        body = _NON_ASCII.sub(_escape_non_ascii, body)
+    return '"' + body + '"'
 
 
 def hcl_key(key: str) -> str:
-    """An object key: bare when it is an identifier, quoted otherwise."""
-    return key if _IDENT.match(key) and key not in ("true", "false", "null") else hcl_string(key)
+    """An object key: bare when it is an identifier, quoted otherwise. Non-ASCII characters
+    of a key are escaped: `terraform fmt` aligns the `=` of a map by the grapheme clusters
+    of its keys, which only ASCII lets us count without a Unicode segmentation library."""
+    if _IDENT.match(key) and key not in ("true", "false", "null"):
+        return key
+    return hcl_string(key, ascii_only=True)
 
 
 def hcl(value: Any, inline: bool = False) -> str:
@@ -74,6 +90,19 @@ class _YamlDumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         # Indent block sequences under their key, as kubectl and kOps write them.
         super().increase_indent(flow, False)
+
+
+# Characters a YAML reader treats as line breaks or drops: PyYAML writes them raw in plain
+# and single-quoted scalars, where they do not survive a round trip.
+_YAML_BREAKS = re.compile("[\x85\u2028\u2029\ufeff]")
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = '"' if _YAML_BREAKS.search(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_YamlDumper.add_representer(str, _represent_str)
 
 
 def to_yaml(value: Any) -> str:

@@ -166,14 +166,30 @@ def load_model(root: Path, root_display: str | None = None) -> list[RawCluster]:
 
     Raises ModelError with every problem found, or UsageError when root is not a directory.
     """
+    clusters, issues = load_tree(root, root_display)
+    if issues:
+        raise ModelError(issues)
+    return clusters
+
+
+def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawCluster], list[Issue]]:
+    """The clusters that could be read, and the problems of the files that could not.
+
+    A cluster below a broken `_defaults.yaml` is left out (its effective model is unknown),
+    so that the rest of the tree can still be validated and every error reported at once.
+    """
     display = str(root) if root_display is None else root_display
     if not root.is_dir():
         raise UsageError(f"{display}: the model root is not a directory")
     issues: list[Issue] = []
     defaults: dict[str, Document] = {}
     clusters: dict[str, tuple[str, Document]] = {}
+    broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
     for rel, path in _walk(root, display, issues):
         shown = _display(display, rel)
+        directory, _, name = rel.rpartition("/")
+        if name == DEFAULTS_FILE:
+            broken_dirs.add(directory)  # until it has been read
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -184,7 +200,6 @@ def load_model(root: Path, root_display: str | None = None) -> list[RawCluster]:
         except YamlProblem as problem:
             issues.append(problem.issue)
             continue
-        directory, _, name = rel.rpartition("/")
         if doc.data is not None and not isinstance(doc.data, dict):
             issues.append(
                 Issue(
@@ -196,6 +211,7 @@ def load_model(root: Path, root_display: str | None = None) -> list[RawCluster]:
             continue
         if name == DEFAULTS_FILE:
             defaults[directory] = doc
+            broken_dirs.discard(directory)
             continue
         if name.startswith("_"):
             issues.append(
@@ -233,8 +249,6 @@ def load_model(root: Path, root_display: str | None = None) -> list[RawCluster]:
                     )
                 ]
             )
-    if issues:
-        raise ModelError(issues)
 
     layers: dict[str, _Layer] = {}
 
@@ -255,6 +269,8 @@ def load_model(root: Path, root_display: str | None = None) -> list[RawCluster]:
     result = []
     for cluster_id, (shown, doc) in sorted(clusters.items()):
         directory = cluster_id.rpartition("/")[0]
+        if any(d == "" or directory == d or directory.startswith(d + "/") for d in broken_dirs):
+            continue
         parent = layer_for(directory)
         prov = parent.provenance.copy()
         prov.fallback = Location(shown)
@@ -264,7 +280,7 @@ def load_model(root: Path, root_display: str | None = None) -> list[RawCluster]:
             data = {**data, "name": cluster_id.rsplit("/", 1)[-1]}
             prov.values[("name",)] = Location(shown)
         result.append(RawCluster(cluster_id, shown, data, prov))
-    return result
+    return result, issues
 
 
 def _kind(value: Any) -> str:

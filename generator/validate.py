@@ -63,6 +63,12 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
     prov = raw.provenance
     for error in _validator().iter_errors(raw.data):
         path: FieldPath = tuple(error.absolute_path)
+        if "propertyNames" in error.schema_path and isinstance(error.instance, str):
+            # A bad mapping key: point at the key itself.
+            path = (*path, error.instance)
+            wants = error.schema.get("x-pattern-message") or str(error.message)
+            yield Issue(prov.where(path, key=True), format_path(path), f"invalid name: {wants}")
+            continue
         where = prov.where(path)
         validator = error.validator
         if validator == "additionalProperties":
@@ -97,16 +103,12 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             yield Issue(where, format_path(path), message)
             continue
         if validator == "pattern":
-            message = f"{_describe(error.instance)} does not match {error.validator_value}"
-            if (
-                error.schema is cluster_schema()["$defs"].get("cidr")
-                or "cidr" in str(path[-1] if path else "").lower()
-            ):
-                message = f"{_describe(error.instance)} is not an IPv4 CIDR (like 10.0.0.0/16)"
+            # Schemas say in words what a pattern wants (`x-pattern-message`).
+            wants = error.schema.get("x-pattern-message")
+            message = f"{_describe(error.instance)} " + (
+                wants or f"does not match {error.validator_value}"
+            )
             yield Issue(where, format_path(path), message)
-            continue
-        if validator == "propertyNames":
-            yield Issue(where, format_path(path), f"invalid name: {error.message}")
             continue
         yield Issue(where, format_path(path), str(error.message))
 
@@ -186,7 +188,8 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
                 (*base, "minSize"),
                 f"minSize {pool.min_size} is greater than maxSize {pool.max_size}",
             )
-        if not pool.min_size <= pool.desired_size <= pool.max_size:
+        given = "desiredSize" in cluster.data["nodePools"][name]
+        if given and not pool.min_size <= pool.desired_size <= pool.max_size:
             yield cluster.issue(
                 (*base, "desiredSize"),
                 f"desiredSize {pool.desired_size} is outside minSize..maxSize "
@@ -306,10 +309,11 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
     return cluster, issues
 
 
-def validate_model(raws: Iterable[RawCluster]) -> list[Cluster]:
-    """Typed clusters of a valid model; raises ModelError with every issue otherwise."""
+def validate_model(raws: Iterable[RawCluster], issues: Iterable[Issue] = ()) -> list[Cluster]:
+    """Typed clusters of a valid model; raises ModelError with every issue otherwise
+    (`issues` are those found while loading the tree, reported with the rest)."""
     clusters: list[Cluster] = []
-    issues: list[Issue] = []
+    issues = list(issues)
     for raw in raws:
         cluster, found = _cluster_issues(raw)
         issues.extend(found)

@@ -84,7 +84,7 @@ class _Converter:
         if self.nodes > MAX_NODES:
             raise self.fail(
                 node,
-                path,
+                (),
                 f"the file expands to more than {MAX_NODES} values (an alias bomb?); "
                 "the limit is generator.yamlload.MAX_NODES",
             )

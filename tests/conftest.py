@@ -1,6 +1,22 @@
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+from hypothesis import HealthCheck, settings
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# Bounded property runs for `make test`; `make fuzz` selects the long profile. No deadlines:
+# these machines are shared and noisy, and speed is measured in bench/, not here.
+settings.register_profile(
+    "default", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+settings.register_profile(
+    "fuzz",
+    deadline=None,
+    max_examples=2000,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

@@ -115,3 +115,38 @@ def checkov_failures(module: Path, checks: list[str]) -> list[tuple[str, str]]:
         for check in rep.get("results", {}).get("failed_checks", []):
             failed.append((check["check_id"], check["resource"]))
     return sorted(failed)
+
+
+_HCL_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def hcl_unquote(literal: str) -> str:
+    """The value of an HCL quoted string as python-hcl2 8.x returns it (quotes and escapes
+    kept), decoded by the HCL spec's rules: backslash escapes, `$${` and `%%{`."""
+    assert literal.startswith('"') and literal.endswith('"'), literal
+    body = literal[1:-1]
+    out = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == "\\":
+            nxt = body[i + 1]
+            if nxt == "u":
+                out.append(chr(int(body[i + 2 : i + 6], 16)))
+                i += 6
+                continue
+            if nxt == "U":
+                out.append(chr(int(body[i + 2 : i + 10], 16)))
+                i += 10
+                continue
+            out.append(_HCL_ESCAPES[nxt])
+            i += 2
+            continue
+        if body.startswith(("$${", "%%{"), i):
+            out.append(c + "{")
+            i += 3
+            continue
+        assert not body.startswith(("${", "%{"), i), f"live template sequence in {literal}"
+        out.append(c)
+        i += 1
+    return "".join(out)
