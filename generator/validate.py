@@ -97,7 +97,11 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             yield Issue(where, format_path(path), message)
             continue
         if validator == "type":
-            message = f"must be a {error.validator_value}, not a {_type_name(error.instance)}"
+            wanted = error.validator_value
+            wanted = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+            article = "an" if wanted[0] in "aeiou" else "a"
+            got = _type_name(error.instance)
+            message = f"must be {article} {wanted}, not {'an' if got[0] in 'aeiou' else 'a'} {got}"
             if path and path[-1] == "kubernetesVersion" and isinstance(error.instance, float):
                 message += " (quote the version: YAML reads 1.30 as the number 1.3)"
             yield Issue(where, format_path(path), message)
@@ -276,10 +280,44 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
     yield from _pool_issues(cluster)
 
 
+def _without(data: Any, path: FieldPath) -> Any:
+    """A copy of `data` without the value at `path` (a whole list for a path into one)."""
+    if not path or not isinstance(data, dict) or path[0] not in data:
+        return data
+    head, rest = path[0], path[1:]
+    if not rest or not isinstance(data[head], dict):
+        return {k: v for k, v in data.items() if k != head}
+    return {**data, head: _without(data[head], rest)}
+
+
+def _schema_valid_part(raw: RawCluster, issues: list[Issue]) -> RawCluster | None:
+    """The cluster without the values the schema rejected, if what is left is valid, so that
+    the semantic rules still run on the rest and every error is reported at once."""
+    data = raw.data
+    for _ in range(3):
+        errors = list(_validator().iter_errors(data))
+        if not errors:
+            return RawCluster(raw.id, raw.file, data, raw.provenance)
+        for error in errors:
+            path = tuple(error.absolute_path)
+            if error.validator == "additionalProperties":
+                for key in set(error.instance) - set(error.schema.get("properties", {})):
+                    data = _without(data, (*path, key))
+            elif path:
+                data = _without(data, path)
+            else:
+                return None
+    return None
+
+
 def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
     issues = list(_schema_issues(raw))
     if issues:
-        return None, issues
+        valid_part = _schema_valid_part(raw, issues)
+        if valid_part is None:
+            return None, issues
+        _, semantic = _cluster_issues(valid_part)
+        return None, issues + semantic
     data = raw.data
     provider = PROVIDERS.get(data["cloud"])
     if provider is None:
