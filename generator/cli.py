@@ -77,15 +77,16 @@ def validate(model: Path) -> None:
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
 
 
-def _plan(model: Path, output: Path) -> Any:
+def _make_plan(model: Path, output: Path) -> Any:
     from generator.pipeline import load_clusters, render_model
     from generator.writer import plan_output
 
-    def run() -> Any:
-        clusters = load_clusters(model, str(model))
-        return plan_output(output, render_model(clusters))
+    clusters = load_clusters(model, str(model))
+    return plan_output(output, render_model(clusters))
 
-    return _run(run)
+
+def _plan(model: Path, output: Path) -> Any:
+    return _run(_make_plan, model, output)
 
 
 @cli.command()
@@ -95,8 +96,19 @@ def _plan(model: Path, output: Path) -> Any:
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand or not ours.")
 def generate(model: Path, output: Path, check: bool, force: bool) -> None:
     """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model)."""
-    from generator.writer import write_output
+    from generator.writer import output_lock, write_output
 
+    if not check:
+
+        def locked_generate() -> Any:
+            with output_lock(output):
+                plan = _make_plan(model, output)
+                write_output(plan, force=force)
+                return plan
+
+        plan = _run(locked_generate)
+        click.echo(f"{output}: {plan.summary()}")
+        return
     plan = _plan(model, output)
     if check:
         if plan.changed:
@@ -110,9 +122,6 @@ def generate(model: Path, output: Path, check: bool, force: bool) -> None:
             click.echo(f"{output}: not up to date with {model} ({plan.summary()})", err=True)
             sys.exit(1)
         click.echo(f"{output}: up to date")
-        return
-    _run(write_output, plan, force=force)
-    click.echo(f"{output}: {plan.summary()}")
 
 
 @cli.command()

@@ -13,6 +13,8 @@ import difflib
 import hashlib
 import json
 import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,8 @@ from generator import __version__
 from generator.errors import OutputError
 
 MANIFEST = ".treeform-manifest.json"
+JOURNAL = ".treeform-journal"
+LOCK = ".treeform.lock"
 
 
 def digest(data: bytes) -> str:
@@ -115,52 +119,154 @@ def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.treeform-tmp")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = _tmp_name(path)
-    with tmp.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    tmp.replace(path)
+@contextlib.contextmanager
+def output_lock(root: Path) -> Iterator[None]:
+    """Hold the output directory for one writer; a second one is refused, a stale lock
+    (its process is gone) is taken over."""
+    if root.exists() and not root.is_dir():
+        raise OutputError(f"{root}: the output path exists and is not a directory")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{root}: cannot create the output directory: {exc.strerror}") from None
+    lock = root / LOCK
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except PermissionError:
+            raise OutputError(f"{root}: the output directory is not writable") from None
+        except FileExistsError:
+            holder = _lock_holder(lock)
+            if holder is not None:
+                raise OutputError(
+                    f"{lock}: another treeform (pid {holder}) is writing this directory; "
+                    "wait for it to finish (remove the file if that process is gone)"
+                ) from None
+            lock.unlink(missing_ok=True)  # stale: its process is gone
+            continue
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"{os.getpid()}\n")
+        break
+    else:
+        raise OutputError(f"{lock}: cannot take the lock")
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def _lock_holder(lock: Path) -> int | None:
+    """The pid holding a lock, or None when the lock is stale."""
+    try:
+        pid = int(lock.read_text().strip() or "0")
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    return pid
+
+
+# The journal makes a write all-or-nothing. It lists the plan, holds hard links to the files
+# being replaced or removed, and carries a `committing` mark while targets are being
+# replaced. An interrupted write (an error, Ctrl-C, a crash) is rolled back from it, at
+# once or by the next run: the directory is then as it was before.
+_PLAN = "plan.json"
+_COMMITTING = "committing"
+_BACKUP = "backup"
+
+
+def recover(root: Path) -> bool:
+    """Roll back a write that was interrupted; True if there was one."""
+    journal = root / JOURNAL
+    if not journal.is_dir():
+        return False
+    try:
+        listed = json.loads((journal / _PLAN).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        listed = {"create": [], "update": [], "remove": []}
+    rels = [*listed["create"], *listed["update"], MANIFEST]
+    for rel in rels:
+        _tmp_name(root / rel).unlink(missing_ok=True)
+    if (journal / _COMMITTING).exists():
+        for rel in [*listed["update"], *listed["remove"], MANIFEST]:
+            backup = journal / _BACKUP / rel
+            if backup.exists():
+                (root / rel).parent.mkdir(parents=True, exist_ok=True)
+                backup.replace(root / rel)
+        for rel in listed["create"]:
+            (root / rel).unlink(missing_ok=True)
+            _prune_empty_dirs(root, (root / rel).parent)
+    shutil.rmtree(journal)
+    return True
+
+
+def _backup(source: Path, backup: Path) -> None:
+    backup.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, backup)
+    except OSError:
+        shutil.copy2(source, backup)
 
 
 def write_output(plan: Plan, *, force: bool = False) -> None:
-    """Carry out a plan. Nothing is changed when the plan has conflicts (unless `force`)."""
+    """Carry out a plan, all or nothing. Nothing is changed when the plan has conflicts
+    (unless `force`). Call it under `output_lock`."""
     if plan.conflicts and not force:
         raise OutputError(
             "\n".join(plan.conflicts)
             + "\nnothing was written; move those files away, or pass --force to overwrite them"
         )
     root = plan.root
+    manifest = {
+        "generator": "treeform",
+        "version": __version__,
+        "files": {rel: digest(text.encode()) for rel, text in sorted(plan.files.items())},
+    }
+    payload = {rel: plan.files[rel].encode() for rel in plan.create + plan.update}
+    payload[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
+    journal = root / JOURNAL
     try:
         root.mkdir(parents=True, exist_ok=True)
-        # Stage every new file beside its target first: a failure here changes nothing.
-        staged: list[tuple[Path, Path]] = []
-        try:
-            for rel in plan.create + plan.update:
-                target = root / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = _tmp_name(target)
-                tmp.write_bytes(plan.files[rel].encode())
-                staged.append((tmp, target))
-        except BaseException:
-            for tmp, _ in staged:
-                with contextlib.suppress(OSError):
-                    tmp.unlink()
-            raise
-        for tmp, target in staged:
-            tmp.replace(target)
+        recover(root)
+        journal.mkdir()
+        listed = {"create": plan.create, "update": plan.update, "remove": plan.remove}
+        (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
+        # 1. Stage every new file beside its target: a failure here changes nothing.
+        for rel, data in payload.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _tmp_name(target).write_bytes(data)
+        # 2. Keep the files about to be replaced or removed.
+        for rel in [*plan.update, *plan.remove, MANIFEST]:
+            if (root / rel).exists():
+                _backup(root / rel, journal / _BACKUP / rel)
+        # 3. Replace; from here an interruption is rolled back from the journal.
+        (journal / _COMMITTING).touch()
+        for rel in payload:
+            if rel != MANIFEST:
+                _tmp_name(root / rel).replace(root / rel)
         for rel in plan.remove:
             (root / rel).unlink(missing_ok=True)
             _prune_empty_dirs(root, (root / rel).parent)
-        manifest = {
-            "generator": "treeform",
-            "version": __version__,
-            "files": {rel: digest(text.encode()) for rel, text in sorted(plan.files.items())},
-        }
-        _atomic_write(root / MANIFEST, (json.dumps(manifest, indent=2) + "\n").encode())
-    except OSError as exc:
-        raise OutputError(f"{exc.filename or root}: cannot write: {exc.strerror}") from None
+        _tmp_name(root / MANIFEST).replace(root / MANIFEST)
+        # 4. Done: dropping the mark makes the new state final.
+        (journal / _COMMITTING).unlink()
+        shutil.rmtree(journal)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            recover(root)
+        if isinstance(exc, OSError):
+            raise OutputError(
+                f"{exc.filename or root}: cannot write: {exc.strerror}; "
+                "the output directory was left as it was"
+            ) from None
+        raise
 
 
 def _prune_empty_dirs(root: Path, directory: Path) -> None:

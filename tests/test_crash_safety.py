@@ -1,0 +1,178 @@
+"""A generate is all or nothing: interrupted at any file operation, by an error or by a
+crash, the output is as it was before (rolled back at once, or by the next run), and the
+next run writes it fully new. Two writers never share an output directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import render_tree, write_tree
+
+from generator import writer
+from generator.errors import OutputError
+from generator.writer import output_lock, plan_output, recover, write_output
+
+BASE = {
+    "_defaults.yaml": """
+        cloud: aws
+        engine: eks
+        region: us-east-1
+        kubernetesVersion: "1.33"
+        nodePools:
+          general: {machineType: m6i.large, minSize: 1, maxSize: 3}
+        """,
+    "a.yaml": "tags: {v: one}\n",
+    "b.yaml": "tags: {v: one}\n",
+}
+CHANGED = {**BASE, "a.yaml": "tags: {v: two}\n", "c.yaml": "tags: {v: new}\n"}
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def visible(root: Path) -> dict[str, str]:
+    """The rendered files of an output directory (not treeform's own bookkeeping)."""
+    return {p: b.decode() for p, b in tree_bytes(root).items() if not p.startswith(".")}
+
+
+def generate(model: Path, out: Path) -> None:
+    with output_lock(out):
+        write_output(plan_output(out, render_tree(model)))
+
+
+@pytest.fixture
+def states(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(output as it was, model before the change, model after it: b removed, a changed,
+    c added)."""
+    before_model = write_tree(tmp_path / "before", BASE)
+    after_model = write_tree(
+        tmp_path / "after", {k: v for k, v in CHANGED.items() if k != "b.yaml"}
+    )
+    out = tmp_path / "out-before"
+    generate(before_model, out)
+    return out, before_model, after_model
+
+
+class Crash(BaseException):
+    """Stands for the process dying: nothing in the writer may handle it."""
+
+
+def fail_at(monkeypatch: pytest.MonkeyPatch, k: int, exc: Callable[[], BaseException]) -> list[int]:
+    """Make the k-th file operation of the writer raise; returns the operation counter."""
+    calls = [0]
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            calls[0] += 1
+            if calls[0] == k:
+                raise exc()
+            return fn(*args, **kwargs)
+
+        return inner
+
+    for name in ("replace", "write_bytes", "unlink", "write_text", "touch", "mkdir"):
+        monkeypatch.setattr(Path, name, wrap(getattr(Path, name)))
+    monkeypatch.setattr(os, "link", wrap(os.link))
+    return calls
+
+
+def count_operations(states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch) -> int:
+    out, _, after = states
+    files = render_tree(after)
+    probe = tmp_path / "probe"
+    shutil.copytree(out, probe)
+    plan = plan_output(probe, files)
+    with monkeypatch.context() as m:
+        calls = fail_at(m, 0, lambda: OSError())
+        write_output(plan)
+    return calls[0]
+
+
+def test_an_error_at_any_operation_leaves_the_output_as_it_was(
+    states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _, after = states
+    before = tree_bytes(out)
+    files = render_tree(after)
+    total = count_operations(states, tmp_path, monkeypatch)
+    assert total > 20
+    refused = 0
+    for k in range(1, total + 1):
+        target = tmp_path / f"out-{k}"
+        shutil.copytree(out, target)
+        plan = plan_output(target, files)
+        with monkeypatch.context() as m:
+            fail_at(m, k, lambda: OSError(28, "No space left on device"))
+            try:
+                write_output(plan)
+            except OutputError as exc:
+                assert "left as it was" in str(exc)
+                assert tree_bytes(target) == before, f"operation {k} of {total}"
+                refused += 1
+            else:  # the writer worked around it (a hard link falls back to a copy)
+                assert visible(target) == files, f"operation {k} of {total}"
+        generate(after, target)
+        assert visible(target) == files
+    # Only a failed hard link is worked around (by a copy); every other failure is refused.
+    plan = plan_output(out, files)
+    assert refused == total - (len(plan.update) + len(plan.remove) + 1)
+
+
+def test_a_crash_at_any_operation_is_rolled_back_by_the_next_run(
+    states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _, after = states
+    before = tree_bytes(out)
+    files = render_tree(after)
+    total = count_operations(states, tmp_path, monkeypatch)
+    for k in range(1, total + 1):
+        target = tmp_path / f"crash-{k}"
+        shutil.copytree(out, target)
+        plan = plan_output(target, files)
+        with monkeypatch.context() as m:
+            m.setattr(writer, "recover", lambda root: False)  # a dead process recovers nothing
+            fail_at(m, k, Crash)
+            with pytest.raises(Crash):
+                write_output(plan)
+        recover(target)
+        assert tree_bytes(target) == before, f"operation {k} of {total}"
+        generate(after, target)
+        assert visible(target) == files
+
+
+def test_a_second_writer_is_refused_and_a_stale_lock_taken_over(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = out / writer.LOCK
+    lock.write_text(f"{os.getppid()}\n")  # a live process that is not us
+    with pytest.raises(OutputError, match=f"another treeform \\(pid {os.getppid()}\\)"):
+        with output_lock(out):
+            pass
+    assert lock.exists()
+    lock.write_text("999999999\n")  # no such process
+    with output_lock(out):
+        assert lock.read_text() == f"{os.getpid()}\n"
+    assert not lock.exists()
+
+
+def test_an_unwritable_output_directory_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def refuse(*args: Any, **kwargs: Any) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(OutputError, match="not writable"):
+        with output_lock(out):
+            pass
