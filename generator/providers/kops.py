@@ -535,17 +535,16 @@ class KopsEngine:
                     key=True,
                 )
         if "nonMasqueradeCidr" in s:
-            yield from self._cidr_setting(cluster, ("kops", "nonMasqueradeCidr"))
+            value = str(s["nonMasqueradeCidr"])
+            try:
+                ipaddress.IPv4Network(value)
+            except ValueError as exc:
+                yield cluster.issue(
+                    ("kops", "nonMasqueradeCidr"), f"{value!r} is not a CIDR block: {exc}"
+                )
 
     def cni_default_note(self) -> str:
         return "cilium"
-
-    def _cidr_setting(self, cluster: Cluster, path: FieldPath) -> Iterator[Issue]:
-        value = str(cluster.settings.get(path[-1]))
-        try:
-            ipaddress.IPv4Network(value)
-        except ValueError as exc:
-            yield cluster.issue(path, f"{value!r} is not a CIDR block: {exc}")
 
 
 def _net(cidr: str | None) -> ipaddress.IPv4Network | None:

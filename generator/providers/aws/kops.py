@@ -34,12 +34,16 @@ ADDONS_AWS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Model CNI -> kOps networking block on this cloud.
+CNI_AWS: dict[str, dict[str, Any]] = {**CNI_COMMON, "amazonvpc": {"amazonvpc": {}}}
+
+
 class AwsKopsEngine(KopsEngine):
     cloud_provider = "aws"
     state_scheme = "s3"
     default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
     default_bastion_type = DEFAULT_BASTION_TYPE
-    cnis = {**CNI_COMMON, "amazonvpc": {"amazonvpc": {}}}
+    cnis = CNI_AWS
     addon_fields = ADDONS_AWS
     addons: tuple[str, ...] = tuple(ADDONS_AWS)
 
@@ -68,7 +72,9 @@ class AwsKopsEngine(KopsEngine):
         shared = self._shared_ids(cluster)
         if shared is not None:
             ids = dict(shared.get("subnetIds") or {})
-            return [Subnet(s.name, s.type, zone=s.zone, cidr=s.cidr, id=ids.get(s.name)) for s in carved]
+            return [
+                Subnet(s.name, s.type, zone=s.zone, cidr=s.cidr, id=ids.get(s.name)) for s in carved
+            ]
         return carved
 
     def network_id(self, cluster: Cluster) -> str | None:
@@ -181,9 +187,7 @@ class AwsKopsEngine(KopsEngine):
                         "role": "kubernetes.io/role/"
                         + ("internal-elb" if s.type == "Private" else "elb"),
                         # The public side of a zone: its Utility subnet, or itself.
-                        "nat": (
-                            f"utility-{s.zone if cluster.high_availability else first_zone}"
-                        ),
+                        "nat": (f"utility-{s.zone if cluster.high_availability else first_zone}"),
                     }
                     for s in subnets
                 ],
