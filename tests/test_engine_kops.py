@@ -331,7 +331,7 @@ def one_error(errors: list[str], path: str) -> re.Match[str]:
     ("cluster_text", "path", "file", "line", "fragment"),
     [
         # A bastion needs a private topology (the topology comes from the cluster file).
-        (DEV_PUBLIC + "    kops: {bastion: true}\n", "kops.bastion", "aws/c.yaml", 6, "private"),
+        (DEV_PUBLIC + "    kops: {bastion: true}\n", "kops.bastion", "aws/c.yaml", 8, "private"),
         # Four control planes: an even etcd quorum.
         (
             HA_PRIVATE.replace("us-east-1c]", "us-east-1c, us-east-1d]"),
