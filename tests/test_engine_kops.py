@@ -15,6 +15,7 @@ import yaml
 from click.testing import CliRunner
 from helpers import (
     ORACLES,
+    ROOT,
     checkov_failures,
     kops_findings,
     oracle_findings,
@@ -813,3 +814,11 @@ def test_carving_never_overlaps() -> None:
         for a, b in itertools.combinations(nets, 2):
             assert not a.overlaps(b)
         assert all(x.subnet_of(ipaddress.IPv4Network(cidr)) for x in nets)
+
+
+def test_example_manifests_pass_the_kops_schema(tmp_path: Path) -> None:
+    files = render_tree(ROOT / "examples")
+    manifests = [p for p in files if p.endswith("kops/cluster.yaml")]
+    assert manifests
+    out = write_files(tmp_path, files)
+    assert kops_findings([out / p for p in manifests]) == ""
