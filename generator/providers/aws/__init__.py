@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from generator.errors import Issue
 from generator.model import Cluster
 from generator.providers.aws.eks import EKS
+from generator.providers.aws.kops import KOPS
 from generator.providers.base import Engine
 
 #: Regions and their zone names, taken 2026-11-27 from the AWS documentation (zones
@@ -52,7 +53,7 @@ _TAG_VALUE_MAX = 256
 class AwsProvider:
     name = "aws"
     regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (EKS,)}
+    engines: Mapping[str, Engine] = {e.name: e for e in (EKS, KOPS)}
 
     def default_zones(self, region: str) -> tuple[str, ...]:
         return REGIONS.get(region, ())[:3]

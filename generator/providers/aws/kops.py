@@ -1,0 +1,206 @@
+"""kOps on EC2: what differs from kOps on other clouds (templates/aws/kops/ for the
+Terraform around it). The documents and kOps's rules live in `generator.providers.kops`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.providers.common import tf_id, versions_tf
+from generator.providers.kops import (
+    ADDONS_COMMON,
+    CNI_COMMON,
+    Group,
+    KopsEngine,
+    Subnet,
+    carve_kops_subnets,
+)
+from generator.render import Renderer
+
+PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
+
+#: What `kops create cluster` picks when the model names no size (the first instance type
+#: of kOps's AWS candidate list available in every region).
+DEFAULT_CONTROL_PLANE_TYPE = "t3.medium"
+DEFAULT_BASTION_TYPE = "t3.micro"
+
+ADDONS_AWS: dict[str, tuple[str, ...]] = {
+    **ADDONS_COMMON,
+    "aws-ebs-csi-driver": ("cloudConfig", "awsEBSCSIDriver"),
+    "aws-load-balancer-controller": ("awsLoadBalancerController",),
+    "node-termination-handler": ("nodeTerminationHandler",),
+}
+
+
+#: Model CNI -> kOps networking block on this cloud.
+CNI_AWS: dict[str, dict[str, Any]] = {**CNI_COMMON, "amazonvpc": {"amazonvpc": {}}}
+
+
+class AwsKopsEngine(KopsEngine):
+    cloud_provider = "aws"
+    state_scheme = "s3"
+    default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
+    default_bastion_type = DEFAULT_BASTION_TYPE
+    cnis = CNI_AWS
+    addon_fields = ADDONS_AWS
+    addons: tuple[str, ...] = tuple(ADDONS_AWS)
+
+    def _shared_ids(self, cluster: Cluster) -> dict[str, Any] | None:
+        ids = cluster.settings.get("sharedVpcIds")
+        return dict(ids) if isinstance(ids, dict) else None
+
+    def manifest_ready(self, cluster: Cluster) -> bool:
+        # AWS picks VPC and subnet ids at creation: a shared VPC that Terraform creates can
+        # only be named in the kOps spec once `terraform apply` has told us its ids.
+        return not self.shared_vpc(cluster) or self._shared_ids(cluster) is not None
+
+    def carved(self, cluster: Cluster) -> list[Subnet]:
+        return carve_kops_subnets(cluster.network.cidr, cluster.zones, cluster.network.private)
+
+    def subnets(self, cluster: Cluster) -> list[Subnet]:
+        carved = self.carved(cluster)
+        existing = cluster.network.existing
+        if existing is not None:
+            # kOps reads the CIDR of a subnet it is given by id from AWS.
+            return [
+                Subnet(s.name, s.type, zone=s.zone, id=existing.subnet_ids[i])
+                for i, s in enumerate(carved)
+                if i < len(existing.subnet_ids)
+            ]
+        shared = self._shared_ids(cluster)
+        if shared is not None:
+            ids = dict(shared.get("subnetIds") or {})
+            return [
+                Subnet(s.name, s.type, zone=s.zone, cidr=s.cidr, id=ids.get(s.name)) for s in carved
+            ]
+        return carved
+
+    def network_id(self, cluster: Cluster) -> str | None:
+        if cluster.network.existing is not None:
+            return cluster.network.existing.network_id
+        shared = self._shared_ids(cluster)
+        return str(shared["networkId"]) if shared is not None else None
+
+    def api_load_balancer(self, cluster: Cluster) -> dict[str, Any]:
+        return {"class": "Network", **super().api_load_balancer(cluster)}
+
+    def etcd_member(self, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
+        return {"encryptedVolume": True, "instanceGroup": group, "name": name}
+
+    def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
+        # Every group runs in the node subnets (Private or Public) of its zones; a bastion
+        # too, behind the load balancer kOps puts in the Utility subnets.
+        return [s.name for s in subnets if s.type != "Utility" and s.zone in group.zones]
+
+    def group_cloud_fields(self, cluster: Cluster, group: Group) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            # IMDSv2 only, one hop: pods cannot borrow the node's role.
+            "instanceMetadata": {"httpPutResponseHopLimit": 1, "httpTokens": "required"},
+            "rootVolumeEncryption": True,
+        }
+        if group.pool is not None and group.pool.spot:
+            fields["mixedInstancesPolicy"] = {
+                "instances": [group.machine_type],
+                "onDemandAboveBase": 0,
+                "onDemandBase": 0,
+                "spotAllocationStrategy": "price-capacity-optimized",
+            }
+        return fields
+
+    def cloud_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        existing = cluster.network.existing
+        shared = self._shared_ids(cluster)
+        try:
+            names = [s.name for s in self.carved(cluster)]
+        except ValueError:
+            names = []
+        if self.shared_vpc(cluster) and existing is not None:
+            yield cluster.issue(
+                ("kops", "sharedVpc"),
+                "kops.sharedVpc creates the network in Terraform; network.existing uses one "
+                "that exists: choose one",
+            )
+        if existing is not None and names and len(existing.subnet_ids) != len(names):
+            yield cluster.issue(
+                ("network", "existing", "subnetIds"),
+                f"kOps needs one subnet id per kOps subnet, in this order: {', '.join(names)} "
+                f"({len(names)}); the model gives {len(existing.subnet_ids)}",
+            )
+        if shared is not None and not self.shared_vpc(cluster):
+            yield cluster.issue(
+                ("kops", "sharedVpcIds"), "kops.sharedVpcIds needs kops.sharedVpc: true"
+            )
+        if shared is not None and names:
+            given = dict(shared.get("subnetIds") or {})
+            missing = [n for n in names if n not in given]
+            if missing:
+                yield cluster.issue(
+                    ("kops", "sharedVpcIds", "subnetIds"),
+                    f"missing the id of subnet(s) {', '.join(missing)} "
+                    "(see `terraform output kops_subnet_ids`)",
+                )
+            for extra in sorted(set(given) - set(names)):
+                yield cluster.issue(
+                    ("kops", "sharedVpcIds", "subnetIds", extra),
+                    f"{extra!r} is not a kOps subnet of this cluster; its subnets: "
+                    f"{', '.join(names)}",
+                    key=True,
+                )
+        if cluster.network.pod_cidr is not None and self.cni(cluster) == "amazonvpc":
+            yield cluster.issue(
+                ("network", "podCidr"),
+                "with the Amazon VPC CNI pods take addresses from the VPC subnets; remove podCidr",
+            )
+
+    def context(self, cluster: Cluster) -> dict[str, Any]:
+        create_network = self.shared_vpc(cluster) and cluster.network.existing is None
+        subnets = self.carved(cluster) if create_network else []
+        first_zone = cluster.zones[0]
+        return {
+            "cluster": {
+                "id": cluster.id,
+                "name": cluster.name,
+                "kops_name": self.cluster_name(cluster),
+                "region": cluster.region,
+            },
+            "account_id": cluster.account.get("accountId"),
+            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "state": {
+                "create": not cluster.settings.get("stateStoreExternal", False),
+                "bucket": self.state_bucket(cluster),
+                "url": self.state_store(cluster),
+            },
+            "network": {
+                "create": create_network,
+                "cidr": cluster.network.cidr,
+                "private": cluster.network.private,
+                "nat_per_zone": cluster.high_availability,
+                "subnets": [
+                    {
+                        "name": s.name,
+                        "tf_id": tf_id(s.name),
+                        "type": s.type,
+                        "zone": s.zone,
+                        "cidr": s.cidr,
+                        "role": "kubernetes.io/role/"
+                        + ("internal-elb" if s.type == "Private" else "elb"),
+                        # The public side of a zone: its Utility subnet, or itself.
+                        "nat": (f"utility-{s.zone if cluster.high_availability else first_zone}"),
+                    }
+                    for s in subnets
+                ],
+            },
+        }
+
+    def terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        ctx = self.context(cluster)
+        if not ctx["state"]["create"] and not ctx["network"]["create"]:
+            return {}  # nothing for Terraform to make before `kops create`
+        files = renderer.render_dir("aws/kops", ctx)
+        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
+        return files
+
+
+KOPS = AwsKopsEngine()

@@ -1,0 +1,46 @@
+# The network kOps shares (kops.sharedVpc): kOps finds it by name in ../kops/cluster.yaml
+# (spec.networkID, spec.subnets[0].id) and leaves it alone on `kops delete cluster`.
+resource "google_compute_network" "this" {
+  name                    = local.network
+  auto_create_subnetworks = false
+  routing_mode            = "REGIONAL"
+}
+
+resource "google_compute_subnetwork" "this" {
+  name                     = local.network
+  network                  = google_compute_network.this.id
+  region                   = "europe-west4"
+  ip_cidr_range            = "10.70.0.0/20"
+  private_ip_google_access = true
+
+  log_config {
+    aggregation_interval = "INTERVAL_5_SEC"
+    flow_sampling        = 0.5
+    metadata             = "INCLUDE_ALL_METADATA"
+  }
+}
+
+# Egress for instances without public addresses (network.topology: private).
+resource "google_compute_router" "this" {
+  name    = local.network
+  network = google_compute_network.this.id
+  region  = "europe-west4"
+}
+
+resource "google_compute_router_nat" "this" {
+  name                               = local.network
+  router                             = google_compute_router.this.name
+  region                             = "europe-west4"
+  nat_ip_allocate_option             = "AUTO_ONLY"
+  source_subnetwork_ip_ranges_to_nat = "LIST_OF_SUBNETWORKS"
+
+  subnetwork {
+    name                    = google_compute_subnetwork.this.id
+    source_ip_ranges_to_nat = ["ALL_IP_RANGES"]
+  }
+
+  log_config {
+    enable = true
+    filter = "ERRORS_ONLY"
+  }
+}
