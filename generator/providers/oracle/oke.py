@@ -91,7 +91,7 @@ class OkeEngine:
         settings = cluster.settings
         if not settings.get("compartmentId"):
             yield cluster.issue(
-                ("oke", "compartmentId") if "oke" in cluster.data else "engine",
+                ("oke", "compartmentId"),
                 "OKE needs oke.compartmentId, the OCID of the compartment the cluster "
                 "lives in (ocid1.compartment.oc1..., or the tenancy's OCID for the root)",
             )

@@ -214,6 +214,8 @@ resource "oci_core_security_list" "workers" {
 
 # Service load balancers: OKE's cloud controller adds the listeners' ingress rules.
 resource "oci_core_security_list" "lb" {
+  # checkov:skip=CKV_OCI_16: no ingress rules by design; OKE's cloud controller adds each listener's
+  # checkov:skip=CKV_OCI_19: there is no ingress rule at all, so nothing reaches port 22
   compartment_id = local.compartment_id
   vcn_id         = oci_core_vcn.this.id
   display_name   = "${local.name}-lb"
