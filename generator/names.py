@@ -23,3 +23,12 @@ MAX_CLUSTER_NAME = {
     "iks": 32,
     "oke": 63,
 }
+
+#: The longest node pool name each engine's cloud accepts, where treeform derives one.
+#: CCE: 1-50 characters (treeform names a pool's node pool in each zone `<pool>-<zone>`);
+#: IKS worker pools and OKE node pools: the pool name itself.
+MAX_NODE_POOL_NAME = {
+    "cce": 50,
+    "iks": 32,
+    "oke": 255,
+}

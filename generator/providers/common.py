@@ -27,6 +27,16 @@ BACKEND_REQUIRED = {
 }
 
 
+#: s3 backend settings for S3-compatible stores reached through `endpoint`.
+_S3_COMPATIBLE_SKIPS = (
+    "skip_region_validation",
+    "skip_credentials_validation",
+    "skip_requesting_account_id",
+    "skip_metadata_api_check",
+    "skip_s3_checksum",
+)
+
+
 def state_key(cluster: Cluster) -> str:
     """The per-cluster part of a state path: `keyPrefix` (if any) and the cluster id."""
     prefix = cluster.backend.settings.get("keyPrefix", "").strip("/")
@@ -62,7 +72,10 @@ def backend_block(cluster: Cluster, default_region: str | None = None) -> dict[s
             "use_lockfile": True,
         }
         if "endpoint" in s:
+            # An S3-compatible store (Huawei OBS, ...): no AWS account, region list or
+            # checksum extensions to check against.
             attrs["endpoints"] = {"s3": s["endpoint"]}
+            attrs.update(dict.fromkeys(_S3_COMPATIBLE_SKIPS, True))
     elif kind == "gcs":
         attrs = {"bucket": s["bucket"], "prefix": key}
     elif kind == "azurerm":

@@ -1,0 +1,63 @@
+"""Huawei Cloud: regions, tags, and the engines that run on it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.providers.base import Engine
+from generator.providers.huawei.cce import CCE
+
+
+def _zones(region: str, letters: str) -> tuple[str, ...]:
+    return tuple(f"{region}{letter}" for letter in letters)
+
+
+#: Regions and their availability zones, as Huawei Cloud names them (`cn-north-4a`), taken
+#: 2026-11-27 from Huawei Cloud's regions-and-endpoints documentation. An account may see
+#: fewer zones (sold-out or invitation-only ones); the console lists what yours has.
+REGIONS: dict[str, tuple[str, ...]] = {
+    "af-south-1": _zones("af-south-1", "abc"),
+    "ap-southeast-1": _zones("ap-southeast-1", "abc"),
+    "ap-southeast-2": _zones("ap-southeast-2", "abc"),
+    "ap-southeast-3": _zones("ap-southeast-3", "abcd"),
+    "cn-east-3": _zones("cn-east-3", "abcd"),
+    "cn-north-4": _zones("cn-north-4", "abcg"),
+    "cn-south-1": _zones("cn-south-1", "acef"),
+}
+
+#: Huawei Cloud tag limits (TMS): keys 1-128 characters, values up to 255, and the `_sys_`
+#: prefix is the system's.
+_TAG_KEY_MAX = 128
+_TAG_VALUE_MAX = 255
+
+
+class HuaweiProvider:
+    name = "huawei"
+    regions: Mapping[str, tuple[str, ...]] = REGIONS
+    engines: Mapping[str, Engine] = {e.name: e for e in (CCE,)}
+
+    def default_zones(self, region: str) -> tuple[str, ...]:
+        return REGIONS.get(region, ())[:3]
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        for key, value in cluster.tags.items():
+            if key.lower().startswith("_sys_"):
+                yield cluster.issue(
+                    ("tags", key), "tag keys starting with '_sys_' are reserved", key=True
+                )
+            if len(key) > _TAG_KEY_MAX:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag keys are at most {_TAG_KEY_MAX} characters on Huawei Cloud",
+                    key=True,
+                )
+            if len(value) > _TAG_VALUE_MAX:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag values are at most {_TAG_VALUE_MAX} characters on Huawei Cloud",
+                )
+
+
+PROVIDER = HuaweiProvider()

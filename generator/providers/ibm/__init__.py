@@ -1,0 +1,67 @@
+"""IBM Cloud (VPC infrastructure): regions, tags, and the engines that run on it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.providers.base import Engine
+from generator.providers.ibm.iks import IKS
+
+
+def _zones(region: str) -> tuple[str, ...]:
+    return tuple(f"{region}-{n}" for n in (1, 2, 3))
+
+
+#: VPC regions and their zones as IBM Cloud names them (`us-south-1`), taken 2026-11-27 from
+#: the IBM Cloud "Creating a VPC in a different region" documentation. Every multizone
+#: region has three zones.
+REGIONS: dict[str, tuple[str, ...]] = {
+    region: _zones(region)
+    for region in (
+        "au-syd",
+        "br-sao",
+        "ca-tor",
+        "eu-de",
+        "eu-es",
+        "eu-gb",
+        "jp-osa",
+        "jp-tok",
+        "us-east",
+        "us-south",
+    )
+}
+
+#: IBM Cloud tags are strings of at most 128 characters of letters, digits, spaces and
+#: `_ - . :`; treeform writes each model tag as "key:value".
+_TAG = re.compile(r"^[A-Za-z0-9 _.:-]{1,128}$")
+
+
+def tag_strings(tags: Mapping[str, str]) -> list[str]:
+    """The IBM Cloud tags of a cluster's tags: "key:value" (or "key" for an empty value)."""
+    return [f"{k}:{v}" if v else k for k, v in sorted(tags.items())]
+
+
+class IbmProvider:
+    name = "ibm"
+    regions: Mapping[str, tuple[str, ...]] = REGIONS
+    engines: Mapping[str, Engine] = {e.name: e for e in (IKS,)}
+
+    def default_zones(self, region: str) -> tuple[str, ...]:
+        return REGIONS.get(region, ())
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        for key, value in cluster.tags.items():
+            text = f"{key}:{value}" if value else key
+            if ":" in key or not _TAG.match(text):
+                yield cluster.issue(
+                    ("tags", key),
+                    f'tag {text!r} is not an IBM Cloud tag ("key:value" of at most 128 '
+                    "letters, digits, spaces and _ - . , with no ':' in the key)",
+                    key=True,
+                )
+
+
+PROVIDER = IbmProvider()

@@ -1,0 +1,231 @@
+"""Oracle OKE: a Terraform root module per cluster (templates/oracle/oke/)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from generator.errors import Issue
+from generator.model import Cluster, NodePool
+from generator.providers.common import tf_id, versions_tf
+from generator.render import Renderer
+
+#: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
+#: form, taken 2026-11-27 from the OKE "Supported Versions of Kubernetes" page. A model
+#: that names a patch version ("1.33.2") gets exactly that.
+PATCHES = {"1.32": "v1.32.1", "1.33": "v1.33.1", "1.34": "v1.34.1"}
+VERSIONS = tuple(PATCHES)
+VERSIONS_TAKEN = "2026-11-27"
+
+#: Model addon name -> OKE cluster add-on name (oci_containerengine_addon). metrics-server
+#: needs cert-manager, so asking for it installs both.
+MANAGED_ADDONS = {
+    "cert-manager": "CertManager",
+    "cluster-autoscaler": "ClusterAutoscaler",
+    "metrics-server": "KubernetesMetricsServer",
+}
+#: What every OKE cluster runs by itself.
+BUILTIN_ADDONS = ("coredns", "kube-proxy", "flannel", "vcn-native")
+
+#: network.cni -> the OKE CNI. Flannel (an overlay) is the default: it is the one that takes
+#: the model's podCidr; VCN-native pods take addresses from the workers' subnet.
+CNI_TYPES = {
+    "default": "FLANNEL_OVERLAY",
+    "flannel": "FLANNEL_OVERLAY",
+    "vcn-native": "OCI_VCN_IP_NATIVE",
+}
+
+#: Shapes: VM.Standard.E4.Flex, VM.Standard3.Flex, VM.Standard.A1.Flex, VM.Standard2.4,
+#: BM.GPU.A10.4, VM.GPU.A10.1 ...
+_SHAPE = re.compile(r"^(VM|BM)\.[A-Za-z0-9]+(\.[A-Za-z0-9]+)+$")
+
+#: A Flex pool without `oke.nodeShapes.<pool>` gets this (the OKE console's default for
+#: VM.Standard.E4.Flex is 1 OCPU; two leave room for the node's own daemons).
+DEFAULT_OCPUS = 2
+DEFAULT_MEMORY_GB = 16
+
+#: OKE boot volumes: 50 GB at least, 32 TB at most.
+BOOT_MIN_GB = 50
+
+PROVIDERS = {"oci": {"source": "oracle/oci", "version": "~> 8.28"}}
+
+
+def is_flex(shape: str) -> bool:
+    return shape.endswith(".Flex")
+
+
+def oke_version(version: str) -> str:
+    parts = version.split(".")
+    return f"v{version}" if len(parts) == 3 else PATCHES.get(version, f"v{version}")
+
+
+def dns_label(name: str) -> str:
+    """A VCN DNS label: letters and digits, starting with a letter, at most 15."""
+    label = re.sub(r"[^a-z0-9]", "", name.lower())
+    return (label if label[:1].isalpha() else f"k{label}")[:15]
+
+
+def _taint_init_script(taints: str) -> list[str]:
+    """OKE's documented custom cloud-init, with kubelet registering the pool's taints. The
+    taints passed the label rules (letters, digits, `-_./`), so they need no shell quoting."""
+    return [
+        "#!/bin/bash",
+        'curl --fail -H "Authorization: Bearer Oracle" -L0 '
+        "http://169.254.169.254/opc/v2/instance/metadata/oke_init_script "
+        "| base64 --decode >/var/run/oke-init.sh",
+        f'bash /var/run/oke-init.sh --kubelet-extra-args "--register-with-taints={taints}"',
+    ]
+
+
+class OkeEngine:
+    name = "oke"
+    versions: tuple[str, ...] = VERSIONS
+    versions_taken = VERSIONS_TAKEN
+    # OKE runs the control plane replicated by itself.
+    ha_min_zones = 0
+    addons: tuple[str, ...] = (*BUILTIN_ADDONS, *MANAGED_ADDONS)
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        settings = cluster.settings
+        if not settings.get("compartmentId"):
+            yield cluster.issue(
+                ("oke", "compartmentId"),
+                "OKE needs oke.compartmentId, the OCID of the compartment the cluster "
+                "lives in (ocid1.compartment.oc1..., or the tenancy's OCID for the root)",
+            )
+        cni = cluster.network.cni
+        if cni not in CNI_TYPES:
+            yield cluster.issue(
+                ("network", "cni"),
+                f"OKE CNIs are {', '.join(CNI_TYPES)}; not {cni!r}",
+            )
+        if CNI_TYPES.get(cni) == "OCI_VCN_IP_NATIVE" and cluster.network.pod_cidr is not None:
+            yield cluster.issue(
+                ("network", "podCidr"),
+                "VCN-native pods take addresses from the workers' subnet; remove podCidr",
+            )
+        existing = cluster.network.existing
+        if existing is not None and len(existing.subnet_ids) != 3:
+            yield cluster.issue(
+                ("network", "existing", "subnetIds"),
+                "name three subnets: the API endpoint's, the workers' and the load "
+                "balancers', in that order",
+            )
+        shapes = settings.get("nodeShapes") or {}
+        for name in shapes:
+            pool = cluster.node_pools.get(name)
+            if pool is None:
+                yield cluster.issue(
+                    ("oke", "nodeShapes", name),
+                    f"no node pool {name!r} (pools: {', '.join(cluster.node_pools) or 'none'})",
+                    key=True,
+                )
+            elif not is_flex(pool.machine_type):
+                yield cluster.issue(
+                    ("oke", "nodeShapes", name),
+                    f"{pool.machine_type} is a fixed shape; OCPUs and memory are set only "
+                    "for Flex shapes",
+                    key=True,
+                )
+        for name, pool in cluster.node_pools.items():
+            base = ("nodePools", name)
+            if not _SHAPE.match(pool.machine_type):
+                yield cluster.issue(
+                    (*base, "machineType"),
+                    f"{pool.machine_type!r} is not an OCI shape (like VM.Standard.E4.Flex "
+                    "or VM.Standard2.4)",
+                )
+            if pool.disk_size_gb < BOOT_MIN_GB:
+                yield cluster.issue(
+                    (*base, "diskSizeGb"),
+                    f"OKE boot volumes are at least {BOOT_MIN_GB} GB",
+                )
+
+    def _pool(self, cluster: Cluster, pool: NodePool) -> dict[str, Any]:
+        shape = (cluster.settings.get("nodeShapes") or {}).get(pool.name, {})
+        flex = is_flex(pool.machine_type)
+        taints = ",".join(
+            f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
+            for t in pool.taints
+        )
+        return {
+            "name": pool.name,
+            "tf_id": tf_id(pool.name),
+            "shape": pool.machine_type,
+            "flex": flex,
+            "ocpus": shape.get("ocpus", DEFAULT_OCPUS) if flex else None,
+            "memory_gb": shape.get("memoryGb", DEFAULT_MEMORY_GB) if flex else None,
+            "size": pool.desired_size,
+            "min": pool.min_size,
+            "max": pool.max_size,
+            "autoscale": pool.min_size != pool.max_size,
+            "boot_gb": str(pool.disk_size_gb),
+            "spot": pool.spot,
+            "zones": list(pool.zones),
+            "labels": pool.labels,
+            # OKE node pools have no taint setting: the node's cloud-init registers them.
+            "init_script": _taint_init_script(taints) if taints else None,
+        }
+
+    def context(self, cluster: Cluster) -> dict[str, Any]:
+        net = ipaddress.IPv4Network(cluster.network.cidr)
+        workers, rest = net.subnets(prefixlen_diff=1)
+        lbs, last = rest.subnets(prefixlen_diff=1)
+        api = next(last.subnets(new_prefix=max(28, last.prefixlen)))
+        existing = cluster.network.existing
+        api_sources = [str(net)]
+        if cluster.api_server.public:
+            api_sources += list(cluster.api_server.allowed_cidrs) or ["0.0.0.0/0"]
+        addons = set(cluster.addons) & set(MANAGED_ADDONS)
+        if "metrics-server" in addons:
+            addons.add("cert-manager")
+        pools = [self._pool(cluster, p) for p in cluster.node_pools.values()]
+        return {
+            "cluster": {
+                "id": cluster.id,
+                "name": cluster.name,
+                "region": cluster.region,
+                "version": oke_version(cluster.kubernetes_version),
+                "cni": CNI_TYPES.get(cluster.network.cni, "FLANNEL_OVERLAY"),
+                "pod_cidr": cluster.network.pod_cidr,
+                "service_cidr": cluster.network.service_cidr,
+            },
+            "compartment_id": cluster.settings.get("compartmentId", ""),
+            "tags": {**cluster.tags, "treeform-cluster": cluster.id},
+            "network": {
+                "create": existing is None,
+                "cidr": str(net),
+                "dns_label": dns_label(cluster.name),
+                "workers": str(workers),
+                "lbs": str(lbs),
+                "api": str(api),
+                "private": cluster.network.private,
+                "existing": (
+                    {
+                        "vcn_id": existing.network_id,
+                        "api": existing.subnet_ids[0],
+                        "workers": existing.subnet_ids[1],
+                        "lbs": existing.subnet_ids[2],
+                    }
+                    if existing and len(existing.subnet_ids) == 3
+                    else None
+                ),
+            },
+            "api": {"public": cluster.api_server.public, "sources": api_sources},
+            "pools": pools,
+            "autoscaled": [p for p in pools if p["autoscale"]],
+            "addons": [
+                {"name": a, "tf_id": tf_id(a), "oke_name": MANAGED_ADDONS[a]}
+                for a in sorted(addons)
+            ],
+        }
+
+    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        files = renderer.render_dir("oracle/oke", self.context(cluster))
+        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
+        return {f"terraform/{name}": text for name, text in files.items()}
+
+
+OKE = OkeEngine()
