@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from generator.errors import Issue
 from generator.model import Cluster
 from generator.providers.base import Engine
+from generator.providers.gcp.gke import GKE
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -54,7 +55,9 @@ def labels_of(tags: Mapping[str, str]) -> dict[str, str]:
 class GcpProvider:
     name = "gcp"
     regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {}
+    engines: Mapping[str, Engine] = {
+        "gke": GKE,
+    }
 
     def default_zones(self, region: str) -> tuple[str, ...]:
         return REGIONS.get(region, ())[:3]
