@@ -157,15 +157,17 @@ class GkeEngine:
                 f"GKE runs Dataplane V2 (cilium) or Calico network policy; cni "
                 f"{cluster.network.cni!r} is not supported (use default, cilium or calico)",
             )
-        if _autopilot(cluster):
-            yield from self._autopilot_issues(cluster)
-        yield from self._network_issues(cluster)
         if len(cluster.api_server.allowed_cidrs) > MAX_AUTHORIZED_NETWORKS:
             yield cluster.issue(
                 ("apiServer", "allowedCidrs"),
                 f"GKE accepts at most {MAX_AUTHORIZED_NETWORKS} authorized networks, "
                 f"the model has {len(cluster.api_server.allowed_cidrs)}",
             )
+        if _autopilot(cluster):
+            yield from self._autopilot_issues(cluster)
+            if cluster.node_pools:
+                return  # the node pools error says all there is to say about the pools
+        yield from self._network_issues(cluster)
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if not _STARTS_WITH_LETTER.match(name):
@@ -184,7 +186,7 @@ class GkeEngine:
             yield cluster.issue(
                 "nodePools",
                 "GKE Autopilot manages the nodes itself and takes no node pools; remove "
-                f"{', '.join(cluster.node_pools)} (or set gke.autopilot: false)",
+                f"nodePools {', '.join(cluster.node_pools)} (or set gke.autopilot: false)",
                 key=True,
             )
         if cluster.network.cni == "calico":
