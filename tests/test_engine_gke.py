@@ -407,3 +407,54 @@ def test_cluster_and_pool_names_start_with_a_letter(tmp_path: Path) -> None:
     found = issues(tmp_path, {"gcp/_defaults.yaml": DEFAULTS, "gcp/1shop.yaml": model})
     assert any(": name: GKE cluster names start with a lowercase letter" in i for i in found)
     assert any(": nodePools.9spot: GKE node pool names" in i for i in found)
+
+
+def test_existing_network_and_addons(tmp_path: Path) -> None:
+    model = """
+        region: us-central1
+        network:
+          podCidr: 10.100.0.0/16
+          existing:
+            networkId: projects/shared-vpc/global/networks/main
+            subnetIds: [projects/shared-vpc/regions/us-central1/subnetworks/gke]
+        addons: [metrics-server, vertical-pod-autoscaler, filestore-csi-driver]
+        nodePools:
+          general: {machineType: e2-standard-2, minSize: 1, maxSize: 3}
+    """
+    files = render(tmp_path, {"gcp/_defaults.yaml": DEFAULTS, "gcp/shared.yaml": model})
+    res = resources(files, "gcp/shared")
+    assert "google_compute_network" not in res and "google_compute_subnetwork" not in res
+    cluster = res["google_container_cluster"]["this"]
+    assert cluster["network"] == "projects/shared-vpc/global/networks/main"
+    assert cluster["subnetwork"] == "projects/shared-vpc/regions/us-central1/subnetworks/gke"
+    assert cluster["ip_allocation_policy"][0]["cluster_ipv4_cidr_block"] == "10.100.0.0/16"
+    assert cluster["vertical_pod_autoscaling"] == [{"enabled": True}]
+    assert cluster["addons_config"][0]["gcp_filestore_csi_driver_config"] == [{"enabled": True}]
+    module = write_files(tmp_path / "out", files) / "gcp/shared/terraform"
+    assert oracle_findings([module]) == ""
+    assert terraform_problems(module) == []
+
+
+def test_existing_network_takes_one_subnet_and_unknown_addons_are_named(tmp_path: Path) -> None:
+    model = """
+        region: us-central1
+        network:
+          existing: {networkId: main, subnetIds: [a, b]}
+        addons: [aws-ebs-csi-driver]
+        nodePools:
+          general: {machineType: e2-standard-2, minSize: 1, maxSize: 3}
+    """
+    found = issues(tmp_path, {"gcp/_defaults.yaml": DEFAULTS, "gcp/shared.yaml": model})
+    assert any(": network.existing.subnetIds: " in i and "exactly one" in i for i in found)
+    assert any(": addons[0]: " in i and "node-local-dns" in i for i in found)
+
+
+def test_autopilot_addons(tmp_path: Path) -> None:
+    model = AUTOPILOT + "    addons: [node-local-dns, vertical-pod-autoscaler, backup-agent]\n"
+    files = render(tmp_path, {"gcp/_defaults.yaml": DEFAULTS, "gcp/ap.yaml": model})
+    cluster = resources(files, "gcp/ap")["google_container_cluster"]["this"]
+    assert cluster["addons_config"] == [{"gke_backup_agent_config": [{"enabled": True}]}]
+    assert cluster["vertical_pod_autoscaling"] == [{"enabled": True}]
+    module = write_files(tmp_path / "out", files) / "gcp/ap/terraform"
+    assert oracle_findings([module]) == ""
+    assert terraform_problems(module) == []

@@ -43,7 +43,7 @@ ADDONS: dict[str, str | None] = {
     "vertical-pod-autoscaler": "vertical_pod_autoscaling",
 }
 #: Add-on blocks the provider forbids with enable_autopilot (Autopilot runs them itself).
-_NOT_ON_AUTOPILOT = {"dns_cache_config", "config_connector_config", "vertical_pod_autoscaling"}
+_NOT_ON_AUTOPILOT = {"dns_cache_config"}
 
 TAINT_EFFECTS = {
     "NoSchedule": "NO_SCHEDULE",
@@ -291,7 +291,9 @@ class GkeEngine:
                 "binary_authorization": binary_authorization,
                 "autopilot": autopilot,
                 "dataplane_v2": _dataplane_v2(cluster),
-                "addon_blocks": addon_blocks,
+                # Blocks of addons_config; VPA is a block of the cluster itself.
+                "addon_blocks": [b for b in addon_blocks if b != "vertical_pod_autoscaling"],
+                "vertical_pod_autoscaling": "vertical_pod_autoscaling" in addon_blocks,
             },
             "project": cluster.account.get("project"),
             "labels": dict(sorted(labels.items())),
