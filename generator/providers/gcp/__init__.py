@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from generator.errors import Issue
 from generator.model import Cluster
 from generator.providers.base import Engine
+from generator.providers.gcp.gke import GKE
 from generator.providers.gcp.kops import KOPS
 
 
@@ -55,7 +56,7 @@ def labels_of(tags: Mapping[str, str]) -> dict[str, str]:
 class GcpProvider:
     name = "gcp"
     regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (KOPS,)}
+    engines: Mapping[str, Engine] = {e.name: e for e in (GKE, KOPS)}
 
     def default_zones(self, region: str) -> tuple[str, ...]:
         return REGIONS.get(region, ())[:3]

@@ -1,0 +1,331 @@
+"""Google Kubernetes Engine, standard and Autopilot: a Terraform root module per cluster
+(templates/gcp/gke/)."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from generator.errors import Issue
+from generator.model import Cluster
+
+# The package itself, read at call time: it imports this module to register the engine.
+from generator.providers import gcp
+from generator.providers.common import tf_id, versions_tf
+from generator.render import Renderer
+
+#: Kubernetes minor versions GKE offers across its release channels (standard and
+#: extended support), taken 2026-11-27 from the GKE release schedule.
+VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
+VERSIONS_TAKEN = "2026-11-27"
+
+RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
+DEFAULT_RELEASE_CHANNEL = "REGULAR"
+
+#: Add-ons by the name the model uses -> what turns them on. Those marked `None` GKE runs by
+#: itself (metrics-server, the cluster autoscaler, Managed Service for Prometheus, the
+#: Compute Engine persistent disk CSI driver are always on); Autopilot runs all of them.
+ADDONS: dict[str, str | None] = {
+    "metrics-server": None,
+    "cluster-autoscaler": None,
+    "managed-prometheus": None,
+    "gce-pd-csi-driver": None,
+    "filestore-csi-driver": "gcp_filestore_csi_driver_config",
+    "gcs-fuse-csi-driver": "gcs_fuse_csi_driver_config",
+    "node-local-dns": "dns_cache_config",
+    "backup-agent": "gke_backup_agent_config",
+    "config-connector": "config_connector_config",
+    "vertical-pod-autoscaler": "vertical_pod_autoscaling",
+}
+#: Add-on blocks the provider forbids with enable_autopilot (Autopilot runs them itself).
+_NOT_ON_AUTOPILOT = {"dns_cache_config"}
+
+TAINT_EFFECTS = {
+    "NoSchedule": "NO_SCHEDULE",
+    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
+    "NoExecute": "NO_EXECUTE",
+}
+
+#: The least-privilege roles of the node service account: write logs and metrics, read
+#: monitoring data and resource metadata, pull images from Artifact Registry.
+NODE_ROLES = (
+    "roles/artifactregistry.reader",
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+)
+
+PROVIDERS = {"google": {"source": "hashicorp/google", "version": "~> 7.0"}}
+
+#: A Compute Engine machine type: `FAMILY-TYPE[-N...]` (e2-standard-4, n2d-highmem-8,
+#: c3-standard-4-lssd, a2-highgpu-1g, e2-micro), or a custom type (custom-4-8192,
+#: n2-custom-4-8192-ext).
+_MACHINE_TYPE = re.compile(
+    r"^(?:[a-z]+[0-9][a-z0-9]*-)?custom-[0-9]+-[0-9]+(?:-ext)?$"
+    r"|^[a-z]+[0-9][a-z0-9]*-[a-z]+(?:-[0-9]+[a-z]*)?(?:-[a-z0-9]+)*$"
+)
+#: GKE cluster and node pool names: a lowercase letter first (the DNS label rule is the
+#: schema's).
+_STARTS_WITH_LETTER = re.compile(r"^[a-z]")
+#: GKE limits master authorized networks to 50 CIDR blocks (100 with private endpoints);
+#: the lower limit holds for both.
+MAX_AUTHORIZED_NETWORKS = 50
+#: Pod addresses per node: GKE gives each node a /24 for its default 110 pods per node.
+POD_RANGE_PER_NODE = 24
+#: Compute Engine keeps four addresses of every subnet range for itself.
+SUBNET_RESERVED = 4
+
+
+@dataclass(frozen=True)
+class IpRanges:
+    """The subnetwork ranges of a cluster: nodes (primary), pods and services (secondary)."""
+
+    nodes: str
+    pods: str
+    services: str
+
+
+def ip_ranges(cluster: Cluster) -> IpRanges:
+    """Carve the cluster's ranges from `network.cidr`, deterministically.
+
+    The network range is cut in eight: the first eighth is the node subnet, the second
+    eighth the services range (unless `serviceCidr`), and the upper half the pods range
+    (unless `podCidr`). The third and fourth eighths stay free for proxy-only or Private
+    Service Connect subnets. A /16 gives nodes a /19, services a /19 and pods a /17
+    (room for 128 nodes at 110 pods each).
+    """
+    net = ipaddress.IPv4Network(cluster.network.cidr)
+    eighths = list(net.subnets(prefixlen_diff=3))
+    upper = list(net.subnets(prefixlen_diff=1))[1]
+    return IpRanges(
+        nodes=str(eighths[0]),
+        services=cluster.network.service_cidr or str(eighths[1]),
+        pods=cluster.network.pod_cidr or str(upper),
+    )
+
+
+def node_service_account_id(cluster: Cluster) -> str:
+    """The node service account id (6-30 characters, unique per project): the cluster name,
+    cut to fit, and a digest of the cluster id, so two clusters of one name never share it."""
+    digest = hashlib.sha256(cluster.id.encode("utf-8")).hexdigest()[:7]
+    return f"{cluster.name[:22].rstrip('-')}-{digest}"
+
+
+def _node_zones(cluster: Cluster) -> tuple[str, ...]:
+    """Where nodes run: the cluster's zones when it is highly available or names them, else
+    the first zone only (a zonal cluster, as GKE makes by default)."""
+    if cluster.high_availability or cluster.zones_given or _autopilot(cluster):
+        return cluster.zones
+    return cluster.zones[:1]
+
+
+def _autopilot(cluster: Cluster) -> bool:
+    return bool(cluster.settings.get("autopilot", False))
+
+
+def _dataplane_v2(cluster: Cluster) -> bool:
+    return cluster.network.cni != "calico"
+
+
+def _initial_per_zone(desired: int, maximum: int, zones: int) -> int:
+    """GKE's initial_node_count counts per zone: the desired total spread over the zones,
+    rounded up unless that would pass maxSize."""
+    up = math.ceil(desired / zones)
+    return up if up * zones <= maximum else desired // zones
+
+
+class GkeEngine:
+    name = "gke"
+    versions: tuple[str, ...] = VERSIONS
+    versions_taken = VERSIONS_TAKEN
+    # A regional cluster spreads its control plane over three zones by itself.
+    ha_min_zones = 0
+    addons: tuple[str, ...] = tuple(ADDONS)
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        if not _STARTS_WITH_LETTER.match(cluster.name):
+            yield cluster.issue("name", "GKE cluster names start with a lowercase letter")
+        if cluster.network.cni not in ("default", "cilium", "calico"):
+            yield cluster.issue(
+                ("network", "cni"),
+                f"GKE runs Dataplane V2 (cilium) or Calico network policy; cni "
+                f"{cluster.network.cni!r} is not supported (use default, cilium or calico)",
+            )
+        if len(cluster.api_server.allowed_cidrs) > MAX_AUTHORIZED_NETWORKS:
+            yield cluster.issue(
+                ("apiServer", "allowedCidrs"),
+                f"GKE accepts at most {MAX_AUTHORIZED_NETWORKS} authorized networks, "
+                f"the model has {len(cluster.api_server.allowed_cidrs)}",
+            )
+        if _autopilot(cluster):
+            yield from self._autopilot_issues(cluster)
+            if cluster.node_pools:
+                return  # the node pools error says all there is to say about the pools
+        yield from self._network_issues(cluster)
+        for name, pool in cluster.node_pools.items():
+            base = ("nodePools", name)
+            if not _STARTS_WITH_LETTER.match(name):
+                yield cluster.issue(
+                    base, "GKE node pool names start with a lowercase letter", key=True
+                )
+            if not _MACHINE_TYPE.match(pool.machine_type):
+                yield cluster.issue(
+                    (*base, "machineType"),
+                    f"{pool.machine_type!r} is not a Compute Engine machine type "
+                    "(FAMILY-TYPE-N, like e2-standard-4 or n2-highmem-8)",
+                )
+
+    def _autopilot_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        if cluster.node_pools:
+            yield cluster.issue(
+                "nodePools",
+                "GKE Autopilot manages the nodes itself and takes no node pools; remove "
+                f"nodePools {', '.join(cluster.node_pools)} (or set gke.autopilot: false)",
+                key=True,
+            )
+        if cluster.network.cni == "calico":
+            yield cluster.issue(
+                ("network", "cni"),
+                "GKE Autopilot always runs Dataplane V2; cni calico is not available",
+            )
+
+    def _network_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        existing = cluster.network.existing
+        if existing is not None:
+            if len(existing.subnet_ids) != 1:
+                yield cluster.issue(
+                    ("network", "existing", "subnetIds"),
+                    "a GKE cluster runs in one (regional) subnetwork; name exactly one",
+                )
+            return
+        ranges = ip_ranges(cluster)
+        pods = ipaddress.IPv4Network(ranges.pods)
+        nodes = ipaddress.IPv4Network(ranges.nodes)
+        total_max = sum(p.max_size for p in cluster.node_pools.values())
+        pod_field = "podCidr" if cluster.network.pod_cidr else "cidr"
+        if not _autopilot(cluster):
+            room = (
+                2 ** (POD_RANGE_PER_NODE - pods.prefixlen)
+                if pods.prefixlen <= POD_RANGE_PER_NODE
+                else 0
+            )
+            if room < max(total_max, 1):
+                yield cluster.issue(
+                    ("network", pod_field),
+                    f"the pods range {pods} holds {room} nodes (a /{POD_RANGE_PER_NODE} "
+                    f"each), the node pools may grow to {total_max}; "
+                    + (
+                        "use a larger podCidr"
+                        if pod_field == "podCidr"
+                        else "set network.podCidr or use a larger network.cidr"
+                    ),
+                )
+        node_room = nodes.num_addresses - SUBNET_RESERVED
+        if node_room < total_max:
+            yield cluster.issue(
+                ("network", "cidr"),
+                f"the node subnet {nodes} (the first eighth of {cluster.network.cidr}) holds "
+                f"{node_room} nodes, the node pools may grow to {total_max}; use a larger "
+                "network.cidr",
+            )
+
+    def context(self, cluster: Cluster) -> dict[str, Any]:
+        autopilot = _autopilot(cluster)
+        settings = cluster.settings
+        node_zones = _node_zones(cluster)
+        regional = autopilot or cluster.high_availability
+        labels = {
+            "treeform-cluster": gcp.to_label(cluster.id)[:63],
+            **gcp.labels_of(cluster.tags),
+        }
+        pools = []
+        for pool in cluster.node_pools.values():
+            zones = pool.zones if pool.zones_given else node_zones
+            pools.append(
+                {
+                    "name": pool.name,
+                    "tf_id": tf_id(pool.name),
+                    "machine_type": pool.machine_type,
+                    "zones": list(zones),
+                    "min_size": pool.min_size,
+                    "max_size": pool.max_size,
+                    "desired_size": pool.desired_size,
+                    "initial_per_zone": _initial_per_zone(
+                        pool.desired_size, pool.max_size, len(zones)
+                    ),
+                    "disk_size_gb": pool.disk_size_gb,
+                    "spot": pool.spot,
+                    "labels": pool.labels,
+                    "taints": [
+                        {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
+                        for t in pool.taints
+                    ],
+                }
+            )
+        addon_blocks = sorted(
+            block
+            for a in cluster.addons
+            if (block := ADDONS[a]) is not None and not (autopilot and block in _NOT_ON_AUTOPILOT)
+        )
+        binary_authorization = bool(settings.get("binaryAuthorization", True))
+        existing = cluster.network.existing
+        ranges = ip_ranges(cluster) if existing is None else None
+        return {
+            "cluster": {
+                "id": cluster.id,
+                "name": cluster.name,
+                "region": cluster.region,
+                "location": cluster.region if regional else node_zones[0],
+                "regional": regional,
+                # A zonal cluster lists only its other zones (the provider's rule).
+                "node_locations": list(node_zones if regional else node_zones[1:]),
+                "version": cluster.kubernetes_version,
+                "release_channel": settings.get("releaseChannel", DEFAULT_RELEASE_CHANNEL),
+                "deletion_protection": bool(settings.get("deletionProtection", True)),
+                "binary_authorization": binary_authorization,
+                "autopilot": autopilot,
+                "dataplane_v2": _dataplane_v2(cluster),
+                # Blocks of addons_config; VPA is a block of the cluster itself.
+                "addon_blocks": [b for b in addon_blocks if b != "vertical_pod_autoscaling"],
+                "vertical_pod_autoscaling": "vertical_pod_autoscaling" in addon_blocks,
+            },
+            "project": cluster.account.get("project"),
+            "labels": dict(sorted(labels.items())),
+            "services": sorted(
+                ["compute.googleapis.com", "container.googleapis.com"]
+                + (["binaryauthorization.googleapis.com"] if binary_authorization else [])
+            ),
+            "node_service_account_id": node_service_account_id(cluster),
+            "node_roles": list(NODE_ROLES),
+            "network": {
+                "create": existing is None,
+                "private": cluster.network.private,
+                "ranges": ranges.__dict__ if ranges else None,
+                "pod_cidr": cluster.network.pod_cidr,
+                "service_cidr": cluster.network.service_cidr,
+                "existing": (
+                    {"network": existing.network_id, "subnetwork": existing.subnet_ids[0]}
+                    if existing
+                    else None
+                ),
+            },
+            "api": {
+                "public": cluster.api_server.public,
+                "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
+            },
+            "pools": pools,
+        }
+
+    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        files = renderer.render_dir("gcp/gke", self.context(cluster))
+        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
+        return {f"terraform/{name}": text for name, text in files.items()}
+
+
+GKE = GkeEngine()
