@@ -129,7 +129,7 @@ class TkeEngine:
             except ValueError:
                 continue  # reported by the shared CIDR rules
             where = ("network", field) if field in given else ("network", "cidr")
-            if not any(net.subnet_of(p) for p in _PRIVATE if net.version == p.version):  # type: ignore[arg-type]
+            if not any(net.subnet_of(p) for p in _PRIVATE if net.version == p.version):
                 yield cluster.issue(
                     where,
                     f"TKE takes {field} only inside 10.0.0.0/8, 172.16.0.0/12 or "
