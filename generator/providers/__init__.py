@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.providers import aws, gcp, huawei, ibm, oracle
+from generator.providers import alibaba, aws, gcp, huawei, ibm, oracle, tencent
 from generator.providers.base import Provider
 
 PROVIDERS: dict[str, Provider] = {
@@ -10,6 +10,8 @@ PROVIDERS: dict[str, Provider] = {
     for p in (
         aws.PROVIDER,
         gcp.PROVIDER,
+        alibaba.PROVIDER,
+        tencent.PROVIDER,
         huawei.PROVIDER,
         ibm.PROVIDER,
         oracle.PROVIDER,

@@ -1,0 +1,102 @@
+"""Alibaba Cloud: regions, tags, and the engines that run on it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.providers.alibaba.ack import ACK
+from generator.providers.base import Engine
+
+
+def _zones(region: str, letters: str) -> tuple[str, ...]:
+    return tuple(f"{region}-{letter}" for letter in letters)
+
+
+#: Regions and their zone ids, taken 2026-11-27 from the Alibaba Cloud ECS "Regions and
+#: zones" documentation (public regions; zones that stopped selling are left out).
+REGIONS: dict[str, tuple[str, ...]] = {
+    "cn-qingdao": _zones("cn-qingdao", "bc"),
+    "cn-beijing": _zones("cn-beijing", "acdefghijkl"),
+    "cn-zhangjiakou": _zones("cn-zhangjiakou", "abc"),
+    "cn-huhehaote": _zones("cn-huhehaote", "ab"),
+    "cn-wulanchabu": _zones("cn-wulanchabu", "abc"),
+    "cn-hangzhou": _zones("cn-hangzhou", "bghijk"),
+    "cn-shanghai": _zones("cn-shanghai", "abefglmn"),
+    "cn-shenzhen": _zones("cn-shenzhen", "abcdef"),
+    "cn-heyuan": _zones("cn-heyuan", "ab"),
+    "cn-guangzhou": _zones("cn-guangzhou", "ab"),
+    "cn-chengdu": _zones("cn-chengdu", "ab"),
+    "cn-hongkong": _zones("cn-hongkong", "bcd"),
+    "ap-northeast-1": _zones("ap-northeast-1", "abc"),
+    "ap-northeast-2": _zones("ap-northeast-2", "a"),
+    "ap-southeast-1": _zones("ap-southeast-1", "abc"),
+    "ap-southeast-3": _zones("ap-southeast-3", "ab"),
+    "ap-southeast-5": _zones("ap-southeast-5", "abc"),
+    "ap-southeast-6": _zones("ap-southeast-6", "a"),
+    "ap-southeast-7": _zones("ap-southeast-7", "a"),
+    "us-east-1": _zones("us-east-1", "ab"),
+    "us-west-1": _zones("us-west-1", "ab"),
+    "eu-west-1": _zones("eu-west-1", "ab"),
+    "eu-central-1": _zones("eu-central-1", "abc"),
+    "me-east-1": _zones("me-east-1", "a"),
+    "me-central-1": _zones("me-central-1", "ab"),
+}
+
+#: Alibaba Cloud tag rules (Tag service): keys up to 128 characters, values up to 128, at
+#: most 20 tags on a resource; keys may not start with "aliyun" or "acs:", values not with
+#: "acs:", and neither may contain "http://" or "https://". treeform adds one tag of its own.
+_TAG_KEY_MAX = 128
+_TAG_VALUE_MAX = 128
+_TAGS_MAX = 20 - 1
+_RESERVED_KEY = re.compile(r"^(aliyun|acs:)", re.IGNORECASE)
+_URL = re.compile(r"https?://", re.IGNORECASE)
+
+
+class AlibabaProvider:
+    name = "alibaba"
+    regions: Mapping[str, tuple[str, ...]] = REGIONS
+    engines: Mapping[str, Engine] = {e.name: e for e in (ACK,)}
+
+    def default_zones(self, region: str) -> tuple[str, ...]:
+        return REGIONS.get(region, ())[:3]
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        if len(cluster.tags) > _TAGS_MAX:
+            yield cluster.issue(
+                "tags",
+                f"Alibaba Cloud resources take at most 20 tags; treeform adds one, so the "
+                f"model may set {_TAGS_MAX}, not {len(cluster.tags)}",
+            )
+        for key, value in cluster.tags.items():
+            if _RESERVED_KEY.match(key):
+                yield cluster.issue(
+                    ("tags", key),
+                    "tag keys starting with 'aliyun' or 'acs:' are reserved on Alibaba Cloud",
+                    key=True,
+                )
+            if len(key) > _TAG_KEY_MAX:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag keys are at most {_TAG_KEY_MAX} characters on Alibaba Cloud",
+                    key=True,
+                )
+            if _URL.search(key):
+                yield cluster.issue(
+                    ("tags", key), "tag keys may not contain http:// or https://", key=True
+                )
+            if len(value) > _TAG_VALUE_MAX:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag values are at most {_TAG_VALUE_MAX} characters on Alibaba Cloud",
+                )
+            if value.lower().startswith("acs:") or _URL.search(value):
+                yield cluster.issue(
+                    ("tags", key),
+                    "tag values may not start with 'acs:' or contain http:// or https://",
+                )
+
+
+PROVIDER = AlibabaProvider()

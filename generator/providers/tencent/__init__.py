@@ -1,0 +1,83 @@
+"""Tencent Cloud: regions, tags, and the engines that run on it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.providers.base import Engine
+from generator.providers.tencent.tke import TKE
+
+
+def _zones(region: str, numbers: str) -> tuple[str, ...]:
+    return tuple(f"{region}-{n}" for n in numbers.split())
+
+
+#: Regions and their zones, taken 2026-11-27 from the Tencent Cloud "Regions and
+#: Availability Zones" documentation (zones still selling CVMs).
+REGIONS: dict[str, tuple[str, ...]] = {
+    "ap-guangzhou": _zones("ap-guangzhou", "3 4 6 7"),
+    "ap-shanghai": _zones("ap-shanghai", "2 3 4 5 8"),
+    "ap-nanjing": _zones("ap-nanjing", "1 2 3"),
+    "ap-beijing": _zones("ap-beijing", "3 5 6 7"),
+    "ap-chengdu": _zones("ap-chengdu", "1 2"),
+    "ap-chongqing": _zones("ap-chongqing", "1"),
+    "ap-hongkong": _zones("ap-hongkong", "1 2 3"),
+    "ap-singapore": _zones("ap-singapore", "1 2 3 4"),
+    "ap-jakarta": _zones("ap-jakarta", "1 2"),
+    "ap-bangkok": _zones("ap-bangkok", "1 2"),
+    "ap-seoul": _zones("ap-seoul", "1 2"),
+    "ap-tokyo": _zones("ap-tokyo", "1 2"),
+    "na-siliconvalley": _zones("na-siliconvalley", "1 2"),
+    "na-ashburn": _zones("na-ashburn", "1 2"),
+    "eu-frankfurt": _zones("eu-frankfurt", "1 2"),
+    "sa-saopaulo": _zones("sa-saopaulo", "1"),
+}
+
+#: Tencent Cloud tag rules: keys up to 127 characters, values up to 255, at most 50 tags on a
+#: resource, and the prefixes "qcloud", "tencent" and "project" are reserved for keys.
+_TAG_KEY_MAX = 127
+_TAG_VALUE_MAX = 255
+_TAGS_MAX = 50 - 1
+_RESERVED_KEY = re.compile(r"^(qcloud|tencent|project)", re.IGNORECASE)
+
+
+class TencentProvider:
+    name = "tencent"
+    regions: Mapping[str, tuple[str, ...]] = REGIONS
+    engines: Mapping[str, Engine] = {e.name: e for e in (TKE,)}
+
+    def default_zones(self, region: str) -> tuple[str, ...]:
+        return REGIONS.get(region, ())[:3]
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        if len(cluster.tags) > _TAGS_MAX:
+            yield cluster.issue(
+                "tags",
+                f"Tencent Cloud resources take at most 50 tags; treeform adds one, so the "
+                f"model may set {_TAGS_MAX}, not {len(cluster.tags)}",
+            )
+        for key, value in cluster.tags.items():
+            if _RESERVED_KEY.match(key):
+                yield cluster.issue(
+                    ("tags", key),
+                    "tag keys starting with 'qcloud', 'tencent' or 'project' are reserved on "
+                    "Tencent Cloud",
+                    key=True,
+                )
+            if len(key) > _TAG_KEY_MAX:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag keys are at most {_TAG_KEY_MAX} characters on Tencent Cloud",
+                    key=True,
+                )
+            if len(value) > _TAG_VALUE_MAX:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag values are at most {_TAG_VALUE_MAX} characters on Tencent Cloud",
+                )
+
+
+PROVIDER = TencentProvider()
