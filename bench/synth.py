@@ -28,7 +28,7 @@ SAMPLES: dict[str, dict[str, object]] = {
     "doks": {"cloud": "digitalocean", "region": "ams3", "machine": "s-2vcpu-4gb"},
     "ack": {"cloud": "alibaba", "region": "cn-hangzhou", "machine": "ecs.g7.large",
             "zones": ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]},
-    "tke": {"cloud": "tencent", "region": "ap-guangzhou", "machine": "S5.MEDIUM4",
+    "tke": {"cloud": "tencent", "region": "ap-guangzhou", "machine": "S5.MEDIUM4", "version": "1.34",
             "zones": ["ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6"]},
     "cce": {"cloud": "huawei", "region": "cn-north-4", "machine": "c7.large.2",
             "zones": ["cn-north-4a", "cn-north-4b", "cn-north-4c"]},
@@ -73,6 +73,8 @@ def write_tree(n: int, root: Path) -> list[str]:
             block[str(s["cloud"])] = s["account"]
         if "block" in s:
             block[engine] = s["block"]
+        if "version" in s:
+            block["kubernetesVersion"] = s["version"]
         block["nodePools"] = {"general": {"machineType": s["machine"], "minSize": 1, "maxSize": 5}}
         dump(root / engine / "_defaults.yaml", block)
         for env in ("prod", "dev"):

@@ -9,10 +9,13 @@ rendered module to Terraform's own `fmt`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 _OPEN = "{[("
 _CLOSE = "}])"
 
 
+@lru_cache(maxsize=1 << 16)
 def _scan(line: str) -> tuple[int, int | None, int]:
     """Net bracket change, index of the first assignment `=` (or None), and the bracket
     change from that `=` to the end of the line."""

@@ -84,12 +84,13 @@ def hcl(value: Any, inline: bool = False) -> str:
     raise TypeError(f"no HCL literal for {type(value).__name__}")
 
 
-class _YamlDumper(yaml.SafeDumper):
-    """Our own dumper: never changes PyYAML's global one."""
+# libyaml's emitter when PyYAML has it (ten times faster), else the pure-Python one: the two
+# write the same text for the same settings.
+_BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        # Indent block sequences under their key, as kubectl and kOps write them.
-        super().increase_indent(flow, False)
+
+class _YamlDumper(_BaseDumper):  # type: ignore[misc,valid-type]
+    """Our own dumper: never changes PyYAML's global one."""
 
 
 # Characters a YAML reader treats as line breaks or drops: PyYAML writes them raw in plain
@@ -113,7 +114,7 @@ def to_yaml(value: Any) -> str:
         default_flow_style=False,
         sort_keys=False,
         allow_unicode=True,
-        width=math.inf,
+        width=1_000_000,
     )
     if not isinstance(value, Mapping | list | tuple):
         text = text.removesuffix("\n").removesuffix("\n...")

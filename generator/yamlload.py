@@ -32,7 +32,12 @@ _SCALAR_TAGS = {
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
-class TreeformYamlLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are), else the pure-Python one;
+# both give nodes with the same marks. Only composition is used: we build values ourselves.
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class TreeformYamlLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Our own loader class: we never change PyYAML's global loaders."""
 
 
