@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.providers import aws, gcp
+from generator.providers import aws, azure, gcp
 from generator.providers.base import Provider
 
 PROVIDERS: dict[str, Provider] = {
@@ -10,5 +10,6 @@ PROVIDERS: dict[str, Provider] = {
     for p in (
         aws.PROVIDER,
         gcp.PROVIDER,
+        azure.PROVIDER,
     )
 }
