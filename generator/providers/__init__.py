@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.providers import aws, azure, gcp
+from generator.providers import aws, azure, digitalocean, gcp
 from generator.providers.base import Provider
 
 PROVIDERS: dict[str, Provider] = {
@@ -11,5 +11,6 @@ PROVIDERS: dict[str, Provider] = {
         aws.PROVIDER,
         gcp.PROVIDER,
         azure.PROVIDER,
+        digitalocean.PROVIDER,
     )
 }

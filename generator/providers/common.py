@@ -62,7 +62,14 @@ def backend_block(cluster: Cluster, default_region: str | None = None) -> dict[s
             "use_lockfile": True,
         }
         if "endpoint" in s:
+            # An S3-compatible store (DigitalOcean Spaces, MinIO, ...): no AWS account, STS
+            # or region list to check against, and no AWS-only checksums.
             attrs["endpoints"] = {"s3": s["endpoint"]}
+            attrs["skip_credentials_validation"] = True
+            attrs["skip_region_validation"] = True
+            attrs["skip_requesting_account_id"] = True
+            attrs["skip_metadata_api_check"] = True
+            attrs["skip_s3_checksum"] = True
     elif kind == "gcs":
         attrs = {"bucket": s["bucket"], "prefix": key}
     elif kind == "azurerm":
