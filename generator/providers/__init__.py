@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from generator.providers import alibaba, aws, gcp, huawei, ibm, oracle, tencent
+from generator.providers import (
+    alibaba,
+    aws,
+    azure,
+    digitalocean,
+    gcp,
+    huawei,
+    ibm,
+    oracle,
+    tencent,
+)
 from generator.providers.base import Provider
 
 PROVIDERS: dict[str, Provider] = {
@@ -10,6 +20,8 @@ PROVIDERS: dict[str, Provider] = {
     for p in (
         aws.PROVIDER,
         gcp.PROVIDER,
+        azure.PROVIDER,
+        digitalocean.PROVIDER,
         alibaba.PROVIDER,
         tencent.PROVIDER,
         huawei.PROVIDER,

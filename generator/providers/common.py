@@ -72,8 +72,8 @@ def backend_block(cluster: Cluster, default_region: str | None = None) -> dict[s
             "use_lockfile": True,
         }
         if "endpoint" in s:
-            # An S3-compatible store (Huawei OBS, ...): no AWS account, region list or
-            # checksum extensions to check against.
+            # An S3-compatible store (DigitalOcean Spaces, Huawei OBS, MinIO, ...): no AWS
+            # account, STS or region list to check against, and no AWS-only checksums.
             attrs["endpoints"] = {"s3": s["endpoint"]}
             attrs.update(dict.fromkeys(_S3_COMPATIBLE_SKIPS, True))
     elif kind == "gcs":

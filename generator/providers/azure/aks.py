@@ -1,0 +1,399 @@
+"""Azure Kubernetes Service: a Terraform root module per cluster (templates/azure/aks/)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from generator.errors import Issue
+from generator.model import Cluster, NodePool
+from generator.providers.common import tf_id, versions_tf
+from generator.render import Renderer
+
+#: Kubernetes minor versions AKS offers in standard support, taken 2026-11-27 from the AKS
+#: Kubernetes release calendar (older minors only under LTS, which needs the Premium tier).
+VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
+VERSIONS_TAKEN = "2026-11-27"
+
+#: Addons by the name the model uses. AKS runs metrics-server, CoreDNS, the cluster
+#: autoscaler (pool autoscaling), the CSI drivers and the snapshot controller by itself, and
+#: treeform always turns on Azure Policy, Container Insights, the Key Vault secrets provider
+#: and workload identity; the rest are switches on the cluster.
+ADDONS = (
+    "metrics-server",
+    "coredns",
+    "cluster-autoscaler",
+    "azure-disk-csi-driver",
+    "azure-file-csi-driver",
+    "snapshot-controller",
+    "azure-policy",
+    "monitoring",
+    "azure-keyvault-secrets-provider",
+    "workload-identity",
+    "azure-blob-csi-driver",
+    "keda",
+    "vertical-pod-autoscaler",
+    "image-cleaner",
+)
+
+#: network.cni -> (network policy, network data plane). Azure CNI in overlay mode for all of
+#: them (pods take addresses from podCidr, not from the VNet), except with virtual nodes,
+#: which need pods on the VNet (flat Azure CNI).
+CNI = {
+    "default": ("calico", "azure"),
+    "azure": ("azure", "azure"),
+    "calico": ("calico", "azure"),
+    "cilium": ("cilium", "cilium"),
+}
+
+#: AKS ranges treeform uses when the model names none. AKS's own default service range
+#: (10.0.0.0/16) is the model's default network range, so treeform picks another one.
+DEFAULT_POD_CIDR = "10.244.0.0/16"
+DEFAULT_SERVICE_CIDR = "172.16.0.0/16"
+
+#: Pods per node with flat Azure CNI (virtual nodes): each takes a VNet address.
+FLAT_MAX_PODS = 30
+
+#: Linux node pool names: lowercase letters and digits, starting with a letter, 1-12.
+_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+#: Azure VM sizes: Standard_D4s_v5, Standard_E8-4ds_v5, Standard_NC24ads_A100_v4, ...
+_VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
+_SUBNET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
+    r"virtualNetworks/[^/]+/subnets/([^/]+)$",
+    re.IGNORECASE,
+)
+_VNET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
+    r"virtualNetworks/[^/]+$",
+    re.IGNORECASE,
+)
+#: The one taint a system pool may carry: it keeps user pods off the system pool.
+CRITICAL_ADDONS_ONLY = ("CriticalAddonsOnly", "true", "NoSchedule")
+SPOT_LABEL = "kubernetes.azure.com/scalesetpriority"
+
+PROVIDERS = {"azurerm": {"source": "hashicorp/azurerm", "version": "~> 4.0"}}
+
+
+def system_pool_name(cluster: Cluster) -> str | None:
+    """The pool that becomes the default (system) node pool: `aks.systemPool`, or the first
+    pool in the model's order (inherited pools before the cluster's own)."""
+    chosen = cluster.settings.get("systemPool")
+    if chosen is not None:
+        return str(chosen)
+    order = list(cluster.data.get("nodePools") or {})
+    return order[0] if order else None
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def _subnets(cidr: str) -> dict[str, str]:
+    """The VNet's subnets: nodes get the first half, virtual nodes (ACI) the fifth eighth."""
+    net = ipaddress.IPv4Network(cidr)
+    half = list(net.subnets(prefixlen_diff=1))
+    eighths = list(net.subnets(prefixlen_diff=3))
+    return {"nodes": str(half[0]), "virtual_nodes": str(eighths[4])}
+
+
+def _taint(key: str, value: str, effect: str) -> str:
+    return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
+
+
+class AksEngine:
+    name = "aks"
+    versions: tuple[str, ...] = VERSIONS
+    versions_taken = VERSIONS_TAKEN
+    # The control plane of the Standard tier spreads over the region's zones by itself; a
+    # cluster that must survive a zone loss needs its nodes in two zones at least.
+    ha_min_zones = 2
+    addons: tuple[str, ...] = ADDONS
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        settings = cluster.settings
+        virtual_nodes = bool(settings.get("virtualNodes"))
+        yield from self._pool_issues(cluster)
+        if cluster.network.cni not in CNI:
+            yield cluster.issue(
+                ("network", "cni"),
+                f"AKS runs Azure CNI; cni {cluster.network.cni!r} is not supported "
+                f"(use {', '.join(CNI)})",
+            )
+        if cluster.api_server.allowed_cidrs and not cluster.api_server.public:
+            yield cluster.issue(
+                ("apiServer", "allowedCidrs"),
+                "an AKS private cluster has no public endpoint to restrict; set "
+                "apiServer.public: true to use allowedCidrs, or remove them",
+            )
+        if virtual_nodes:
+            if cluster.network.cni == "cilium":
+                yield cluster.issue(
+                    ("network", "cni"),
+                    "virtual nodes need flat Azure CNI, which the Cilium data plane does not "
+                    "run on; use default, azure or calico",
+                )
+            if cluster.network.pod_cidr is not None:
+                yield cluster.issue(
+                    ("network", "podCidr"),
+                    "with virtual nodes pods take addresses from the VNet (flat Azure CNI, no "
+                    "overlay); remove podCidr",
+                )
+            if cluster.api_server.public and cluster.api_server.allowed_cidrs:
+                yield cluster.issue(
+                    ("apiServer", "allowedCidrs"),
+                    "virtual nodes do not work with API server authorized IP ranges; remove "
+                    "allowedCidrs or aks.virtualNodes",
+                )
+        yield from self._network_issues(cluster, virtual_nodes)
+
+    def _pool_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        if not cluster.node_pools:
+            yield cluster.issue(
+                "nodePools", "AKS needs at least one node pool: the first is the system pool"
+            )
+            return
+        system = system_pool_name(cluster)
+        if system not in cluster.node_pools:
+            yield cluster.issue(
+                ("aks", "systemPool"),
+                f"{system!r} is not one of the cluster's node pools "
+                f"({', '.join(cluster.node_pools)})",
+            )
+        for name, pool in cluster.node_pools.items():
+            base = ("nodePools", name)
+            if not _POOL_NAME.match(name):
+                yield cluster.issue(
+                    base,
+                    f"AKS node pool names are 1-12 lowercase letters and digits starting with "
+                    f"a letter (Linux pools); {name!r} is not "
+                    f"(try {re.sub(r'[^a-z0-9]', '', name)[:12]!r})",
+                    key=True,
+                )
+            if not _VM_SIZE.match(pool.machine_type):
+                yield cluster.issue(
+                    (*base, "machineType"),
+                    f"{pool.machine_type!r} is not an Azure VM size; AKS takes names like "
+                    "Standard_D4s_v5",
+                )
+            if name == system:
+                yield from self._system_pool_issues(cluster, pool)
+
+    def _system_pool_issues(self, cluster: Cluster, pool: NodePool) -> Iterator[Issue]:
+        base = ("nodePools", pool.name)
+        if pool.spot:
+            yield cluster.issue(
+                (*base, "spot"),
+                f"{pool.name!r} is the system pool, which cannot run on Spot VMs (evictions "
+                "would take CoreDNS and the other system pods); choose another aks.systemPool "
+                "or set spot: false",
+            )
+        if pool.min_size < 1:
+            yield cluster.issue(
+                (*base, "minSize"),
+                f"{pool.name!r} is the system pool, which needs at least one node",
+            )
+        for i, taint in enumerate(pool.taints):
+            if (taint.key, taint.value, taint.effect) != CRITICAL_ADDONS_ONLY:
+                yield cluster.issue(
+                    (*base, "taints", i),
+                    f"{pool.name!r} is the system pool: AKS takes no taint on it but "
+                    "CriticalAddonsOnly=true:NoSchedule; move this taint to another pool",
+                )
+
+    def _network_issues(self, cluster: Cluster, virtual_nodes: bool) -> Iterator[Issue]:
+        existing = cluster.network.existing
+        if existing is not None:
+            if not _VNET_ID.match(existing.network_id):
+                yield cluster.issue(
+                    ("network", "existing", "networkId"),
+                    "must be the resource id of a virtual network "
+                    "(/subscriptions/.../providers/Microsoft.Network/virtualNetworks/NAME)",
+                )
+            for i, subnet in enumerate(existing.subnet_ids):
+                if not _SUBNET_ID.match(subnet):
+                    yield cluster.issue(
+                        ("network", "existing", "subnetIds", i),
+                        "must be the resource id of a subnet "
+                        "(.../virtualNetworks/NAME/subnets/NAME)",
+                    )
+            wanted = 2 if virtual_nodes else 1
+            if len(existing.subnet_ids) != wanted:
+                yield cluster.issue(
+                    ("network", "existing", "subnetIds"),
+                    "AKS takes the nodes' subnet"
+                    + (
+                        ", then the virtual nodes' subnet (delegated to "
+                        "Microsoft.ContainerInstance/containerGroups)"
+                        if virtual_nodes
+                        else ""
+                    )
+                    + f": {wanted} subnet id(s), not {len(existing.subnet_ids)}",
+                )
+        try:
+            vnet = ipaddress.ip_network(cluster.network.cidr)
+            service = ipaddress.ip_network(cluster.network.service_cidr or DEFAULT_SERVICE_CIDR)
+            pods = ipaddress.ip_network(cluster.network.pod_cidr or DEFAULT_POD_CIDR)
+        except ValueError:
+            return  # the shared rules report malformed ranges
+        if cluster.network.service_cidr is None and service.overlaps(vnet):
+            yield cluster.issue(
+                ("network", "cidr"),
+                f"{vnet} overlaps the service range treeform gives AKS ({service}); set "
+                "network.serviceCidr to a range apart from the network",
+            )
+        if (
+            not virtual_nodes
+            and cluster.network.pod_cidr is None
+            and (pods.overlaps(vnet) or pods.overlaps(service))
+        ):
+            yield cluster.issue(
+                ("network", "cidr"),
+                f"{vnet} or the service range overlaps the default pod range ({pods}); set "
+                "network.podCidr to a range apart from both",
+            )
+        if virtual_nodes and existing is None and vnet.version == 4:
+            # Flat Azure CNI: every node and each of its pods takes an address of the node
+            # subnet (Azure keeps five of every subnet), and an upgrade adds a surge node.
+            node_subnet = ipaddress.ip_network(_subnets(str(vnet))["nodes"])
+            need = sum((p.max_size + 1) * (FLAT_MAX_PODS + 1) for p in cluster.node_pools.values())
+            if need > node_subnet.num_addresses - 5:
+                yield cluster.issue(
+                    ("network", "cidr"),
+                    f"with virtual nodes every pod takes a VNet address: the pools' maxSize "
+                    f"need {need} addresses ({FLAT_MAX_PODS} pods a node), more than the node "
+                    f"subnet {node_subnet} holds; use a larger network.cidr or smaller pools",
+                )
+
+    def context(self, cluster: Cluster) -> dict[str, Any]:
+        from generator.providers.azure import tags_of  # the provider imports this module
+
+        settings = cluster.settings
+        virtual_nodes = bool(settings.get("virtualNodes"))
+        system = system_pool_name(cluster)
+        policy, data_plane = CNI[cluster.network.cni]
+        version = cluster.kubernetes_version
+        # A minor version floats on its latest patch, which the patch channel keeps current;
+        # a pinned patch keeps still and only the node images move.
+        pinned = version.count(".") == 2
+        channel = settings.get("automaticUpgradeChannel") or ("node-image" if pinned else "patch")
+        pools = []
+        for pool in cluster.node_pools.values():
+            autoscale = pool.max_size > pool.min_size
+            labels = dict(pool.labels)
+            taints = [_taint(t.key, t.value, t.effect) for t in pool.taints]
+            if pool.spot:
+                # AKS puts these on every Spot node; stating them keeps Terraform from
+                # seeing a difference, and workloads must tolerate the taint to land there.
+                labels[SPOT_LABEL] = "spot"
+                spot_taint = f"{SPOT_LABEL}=spot:NoSchedule"
+                if spot_taint not in taints:
+                    taints.append(spot_taint)
+            pools.append(
+                {
+                    "name": pool.name,
+                    "tf_id": tf_id(pool.name),
+                    "system": pool.name == system,
+                    "vm_size": pool.machine_type,
+                    "autoscale": autoscale,
+                    "min_size": pool.min_size,
+                    "max_size": pool.max_size,
+                    "node_count": pool.desired_size,
+                    "disk_size_gb": pool.disk_size_gb,
+                    "zones": list(pool.zones),
+                    "labels": dict(sorted(labels.items())),
+                    "taints": taints,
+                    "critical_addons_only": bool(pool.taints),
+                    "spot": pool.spot,
+                    "temporary_name": f"tmp{pool.name}"[:12],
+                }
+            )
+        pools.sort(key=lambda p: not p["system"])  # the system pool first, then by name
+        existing = cluster.network.existing
+        subnets = _subnets(cluster.network.cidr) if existing is None else None
+        addons = set(cluster.addons)
+        service_cidr = cluster.network.service_cidr or DEFAULT_SERVICE_CIDR
+        service_net = ipaddress.IPv4Network(service_cidr)
+        return {
+            "cluster": {
+                "id": cluster.id,
+                "name": cluster.name,
+                "region": cluster.region,
+                "version": version if pinned else _minor(version),
+                "sku_tier": "Standard" if cluster.high_availability else "Free",
+                "upgrade_channel": channel,
+            },
+            "subscription_id": cluster.account.get("subscriptionId"),
+            "resource_group": cluster.account.get("resourceGroup") or f"rg-{cluster.name}",
+            "tags": tags_of(cluster),
+            "network": {
+                "create": existing is None,
+                "cidr": cluster.network.cidr,
+                "subnets": subnets,
+                "existing": (
+                    {
+                        "vnet_id": existing.network_id,
+                        "node_subnet_id": existing.subnet_ids[0],
+                        "virtual_nodes_subnet_id": (
+                            existing.subnet_ids[1] if len(existing.subnet_ids) > 1 else None
+                        ),
+                        # aci_connector_linux takes the subnet's name, the id's last part.
+                        "virtual_nodes_subnet_name": (
+                            existing.subnet_ids[1].rsplit("/", 1)[-1]
+                            if len(existing.subnet_ids) > 1
+                            else None
+                        ),
+                    }
+                    if existing
+                    else None
+                ),
+                # Private topology: egress through a NAT gateway on the node subnet of the
+                # network treeform creates; otherwise through the load balancer.
+                "nat": existing is None and cluster.network.private,
+                "outbound_type": (
+                    "userAssignedNATGateway"
+                    if existing is None and cluster.network.private
+                    else "loadBalancer"
+                ),
+                "overlay": not virtual_nodes,
+                "max_pods": None if not virtual_nodes else FLAT_MAX_PODS,
+                "policy": policy,
+                "data_plane": data_plane,
+                "pod_cidr": (
+                    None if virtual_nodes else (cluster.network.pod_cidr or DEFAULT_POD_CIDR)
+                ),
+                "service_cidr": service_cidr,
+                "dns_service_ip": str(service_net.network_address + 10),
+            },
+            "api": {
+                "public": cluster.api_server.public,
+                "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
+            },
+            "admin_group_ids": list(settings.get("adminGroupObjectIds") or []),
+            "spot": {
+                "eviction_policy": settings.get("spotEvictionPolicy", "Delete"),
+                # -1 (pay up to the on-demand price) is the provider's default for
+                # spot_max_price, so only a real cap is written.
+                "max_price": (
+                    None if settings.get("spotMaxPrice", -1) == -1 else settings["spotMaxPrice"]
+                ),
+            },
+            "virtual_nodes": virtual_nodes,
+            "pools": pools,
+            "addons": {
+                "blob_driver": "azure-blob-csi-driver" in addons,
+                "keda": "keda" in addons,
+                "vpa": "vertical-pod-autoscaler" in addons,
+                "image_cleaner": "image-cleaner" in addons,
+            },
+        }
+
+    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        files = renderer.render_dir("azure/aks", self.context(cluster))
+        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
+        return {f"terraform/{name}": text for name, text in files.items()}
+
+
+AKS = AksEngine()

@@ -1,0 +1,71 @@
+"""DigitalOcean: regions, tags, and the engines that run on it.
+
+A DigitalOcean region is one datacenter and has no availability zones. So that the model's
+`zones` keep one meaning everywhere, each region is its own single zone: `zones` may be
+left out or name the region itself (`zones: [nyc1]`); any other zone is an error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.providers.base import Engine
+from generator.providers.digitalocean.doks import DOKS
+
+#: Regions (datacenter slugs) where DOKS runs, taken 2026-11-27 from the DigitalOcean
+#: regional availability matrix. Each is its own single zone (see above).
+REGIONS: dict[str, tuple[str, ...]] = {
+    region: (region,)
+    for region in (
+        "ams3",
+        "atl1",
+        "blr1",
+        "fra1",
+        "lon1",
+        "nyc1",
+        "nyc3",
+        "sfo2",
+        "sfo3",
+        "sgp1",
+        "syd1",
+        "tor1",
+    )
+}
+
+#: DigitalOcean tags are plain names: letters, digits, ':', '-' and '_', at most 255
+#: characters. A model tag `key: value` becomes the tag `key:value`.
+_TAG = re.compile(r"^[A-Za-z0-9:_-]{1,255}$")
+
+
+def tag_of(key: str, value: str) -> str:
+    return f"{key}:{value}" if value else key
+
+
+def tags_of(cluster: Cluster) -> list[str]:
+    """The DigitalOcean tags of a cluster's tags (validated by DigitalOceanProvider)."""
+    return sorted(tag_of(k, v) for k, v in cluster.tags.items())
+
+
+class DigitalOceanProvider:
+    name = "digitalocean"
+    regions: Mapping[str, tuple[str, ...]] = REGIONS
+    engines: Mapping[str, Engine] = {e.name: e for e in (DOKS,)}
+
+    def default_zones(self, region: str) -> tuple[str, ...]:
+        return REGIONS.get(region, ())
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        for key, value in cluster.tags.items():
+            tag = tag_of(key, value)
+            if not _TAG.match(tag):
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag {key}: {value} becomes the DigitalOcean tag {tag!r}, but tags are "
+                    "at most 255 letters, digits, ':', '-' and '_'",
+                )
+
+
+PROVIDER = DigitalOceanProvider()

@@ -1,0 +1,214 @@
+"""DigitalOcean Kubernetes: a Terraform root module per cluster (templates/digitalocean/doks/)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from generator.errors import Issue
+from generator.model import Cluster
+from generator.providers.common import tf_id, versions_tf
+from generator.render import Renderer
+
+#: The version slug DOKS offers for each Kubernetes minor, taken 2026-11-27 from
+#: `doctl kubernetes options versions` and the DOKS release notes. DOKS offers one patch of
+#: each supported minor; a model that pins a patch must pin this one.
+VERSION_SLUGS = {
+    "1.32": "1.32.10-do.0",
+    "1.33": "1.33.6-do.0",
+    "1.34": "1.34.2-do.0",
+    "1.35": "1.35.1-do.0",
+}
+VERSIONS = tuple(VERSION_SLUGS)
+VERSIONS_TAKEN = "2026-11-27"
+
+#: Addons by the name the model uses. DOKS runs Cilium, CoreDNS, metrics-server, the
+#: cluster autoscaler (pool auto_scale) and the DigitalOcean CSI driver by itself; the
+#: others are switches on the cluster.
+ADDONS = (
+    "cilium",
+    "coredns",
+    "metrics-server",
+    "cluster-autoscaler",
+    "csi-digitalocean",
+    "routing-agent",
+    "nvidia-gpu-device-plugin",
+    "amd-gpu-device-plugin",
+)
+_SWITCHES = {
+    "routing-agent": "routing_agent",
+    "nvidia-gpu-device-plugin": "nvidia_gpu_device_plugin",
+    "amd-gpu-device-plugin": "amd_gpu_device_plugin",
+}
+
+#: Ranges DigitalOcean keeps for DOKS: the default pod and service ranges and the
+#: control plane's. A VPC may not overlap them.
+RESERVED = {
+    "10.244.0.0/16": "the default pod range",
+    "10.245.0.0/16": "the default service range",
+    "10.246.0.0/24": "the DOKS control plane",
+}
+
+#: Droplet size slugs: s-2vcpu-4gb, c-4, g-2vcpu-8gb, so1_5-2vcpu-16gb, gpu-h100x1-80gb, ...
+_SIZE = re.compile(r"^[a-z][a-z0-9_]*(-[a-z0-9]+)+$")
+#: DOKS nodes need 2 GB of memory at least.
+_TOO_SMALL = re.compile(r"-(512mb|1gb)(-|$)")
+
+PROVIDERS = {"digitalocean": {"source": "digitalocean/digitalocean", "version": "~> 2.60"}}
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+class DoksEngine:
+    name = "doks"
+    versions: tuple[str, ...] = VERSIONS
+    versions_taken = VERSIONS_TAKEN
+    # A DOKS region is one datacenter: ha replicates the control plane inside it.
+    ha_min_zones = 0
+    addons: tuple[str, ...] = ADDONS
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        if not cluster.node_pools:
+            yield cluster.issue(
+                "nodePools",
+                "DOKS needs at least one node pool (the first is made with the cluster)",
+            )
+        for name, pool in cluster.node_pools.items():
+            base = ("nodePools", name)
+            if not _SIZE.match(pool.machine_type):
+                yield cluster.issue(
+                    (*base, "machineType"),
+                    f"{pool.machine_type!r} is not a DigitalOcean Droplet size; DOKS takes "
+                    "slugs like s-2vcpu-4gb",
+                )
+            elif _TOO_SMALL.search(pool.machine_type):
+                yield cluster.issue(
+                    (*base, "machineType"),
+                    f"{pool.machine_type!r} is too small for DOKS nodes (2 GB of memory at "
+                    "least, e.g. s-1vcpu-2gb)",
+                )
+            if pool.spot:
+                yield cluster.issue(
+                    (*base, "spot"), "DigitalOcean has no spot Droplets; remove spot: true"
+                )
+            if "diskSizeGb" in cluster.data["nodePools"][name]:
+                yield cluster.issue(
+                    (*base, "diskSizeGb"),
+                    "a DOKS node's disk comes with its Droplet size; remove diskSizeGb and "
+                    "choose the size",
+                )
+            if pool.max_size > pool.min_size and pool.min_size < 1:
+                yield cluster.issue(
+                    (*base, "minSize"),
+                    "DOKS autoscaled pools keep at least one node; minSize must be 1 or more",
+                )
+        if cluster.network.cni not in ("default", "cilium"):
+            yield cluster.issue(
+                ("network", "cni"),
+                f"DOKS runs Cilium; cni {cluster.network.cni!r} is not supported "
+                "(use default or cilium)",
+            )
+        version = cluster.kubernetes_version
+        slug = VERSION_SLUGS.get(_minor(version))
+        if slug is not None and version.count(".") == 2 and not slug.startswith(version + "-"):
+            yield cluster.issue(
+                "kubernetesVersion",
+                f"DOKS offers Kubernetes {_minor(version)} as {slug} (as of {VERSIONS_TAKEN}), "
+                f"not {version}; pin that patch, or write {_minor(version)!r} to follow the "
+                "latest patch",
+            )
+        existing = cluster.network.existing
+        if existing is not None and list(existing.subnet_ids) != [existing.network_id]:
+            yield cluster.issue(
+                ("network", "existing", "subnetIds"),
+                "a DOKS cluster joins a whole VPC, which has no subnets: set subnetIds to "
+                "the VPC id alone ([networkId])",
+            )
+        if existing is None:
+            try:
+                vpc = ipaddress.ip_network(cluster.network.cidr)
+            except ValueError:
+                return  # the shared rules report malformed ranges
+            given = {
+                "10.244.0.0/16": cluster.network.pod_cidr,
+                "10.245.0.0/16": cluster.network.service_cidr,
+            }
+            for reserved, what in RESERVED.items():
+                if given.get(reserved):
+                    continue  # replaced by the model's own range
+                if vpc.overlaps(ipaddress.ip_network(reserved)):
+                    yield cluster.issue(
+                        ("network", "cidr"),
+                        f"{vpc} overlaps {reserved}, which DigitalOcean keeps for {what}; "
+                        "choose another network.cidr",
+                    )
+
+    def context(self, cluster: Cluster) -> dict[str, Any]:
+        from generator.providers.digitalocean import tags_of  # the provider imports us
+
+        version = cluster.kubernetes_version
+        pinned = version.count(".") == 2
+        order = list(cluster.data.get("nodePools") or {})
+        pools = []
+        for name in order:
+            pool = cluster.node_pools[name]
+            pools.append(
+                {
+                    "name": pool.name,
+                    "tf_id": tf_id(pool.name),
+                    "size": pool.machine_type,
+                    "autoscale": pool.max_size > pool.min_size,
+                    "min_size": pool.min_size,
+                    "max_size": pool.max_size,
+                    "node_count": pool.desired_size,
+                    "labels": pool.labels,
+                    "taints": [
+                        {"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints
+                    ],
+                }
+            )
+        settings = cluster.settings
+        existing = cluster.network.existing
+        addons = set(cluster.addons)
+        return {
+            "cluster": {
+                "id": cluster.id,
+                "name": cluster.name,
+                "region": cluster.region,
+                "ha": cluster.high_availability,
+                "minor_prefix": _minor(version) + ".",
+                "slug": VERSION_SLUGS[_minor(version)] if pinned else None,
+                "auto_upgrade": not pinned,
+                "pod_cidr": cluster.network.pod_cidr,
+                "service_cidr": cluster.network.service_cidr,
+            },
+            "tags": tags_of(cluster),
+            "network": {
+                "create": existing is None,
+                "cidr": cluster.network.cidr,
+                "vpc_id": existing.network_id if existing else None,
+            },
+            "api": {
+                "public_asked": cluster.api_server.public,
+                "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
+            },
+            "maintenance": {
+                "day": settings.get("maintenanceDay", "sunday"),
+                "start_time": settings.get("maintenanceStartTime", "04:00"),
+            },
+            "registry_integration": bool(settings.get("registryIntegration")),
+            "switches": sorted(block for addon, block in _SWITCHES.items() if addon in addons),
+            "pools": pools,
+        }
+
+    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        files = renderer.render_dir("digitalocean/doks", self.context(cluster))
+        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
+        return {f"terraform/{name}": text for name, text in files.items()}
+
+
+DOKS = DoksEngine()

@@ -1,0 +1,61 @@
+resource "azurerm_virtual_network" "this" {
+  name                = "vnet-${local.name}"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  address_space       = ["10.30.0.0/16"]
+  tags                = local.tags
+}
+
+# Every node pool's nodes and pods (flat Azure CNI); subnets span all of the region's zones.
+resource "azurerm_subnet" "nodes" {
+  name                 = "snet-nodes"
+  resource_group_name  = azurerm_resource_group.this.name
+  virtual_network_name = azurerm_virtual_network.this.name
+  address_prefixes     = ["10.30.0.0/17"]
+}
+
+# Virtual nodes: Azure Container Instances run their pods in a subnet delegated to them.
+resource "azurerm_subnet" "virtual_nodes" {
+  name                 = "snet-virtual-nodes"
+  resource_group_name  = azurerm_resource_group.this.name
+  virtual_network_name = azurerm_virtual_network.this.name
+  address_prefixes     = ["10.30.128.0/19"]
+
+  delegation {
+    name = "aci"
+
+    service_delegation {
+      name    = "Microsoft.ContainerInstance/containerGroups"
+      actions = ["Microsoft.Network/virtualNetworks/subnets/action"]
+    }
+  }
+}
+
+# Private topology: nodes have no public addresses and leave through this NAT gateway.
+resource "azurerm_public_ip" "nat" {
+  name                = "pip-${local.name}-nat"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  allocation_method   = "Static"
+  sku                 = "Standard"
+  tags                = local.tags
+}
+
+resource "azurerm_nat_gateway" "this" {
+  name                    = "ng-${local.name}"
+  location                = azurerm_resource_group.this.location
+  resource_group_name     = azurerm_resource_group.this.name
+  sku_name                = "Standard"
+  idle_timeout_in_minutes = 4
+  tags                    = local.tags
+}
+
+resource "azurerm_nat_gateway_public_ip_association" "this" {
+  nat_gateway_id       = azurerm_nat_gateway.this.id
+  public_ip_address_id = azurerm_public_ip.nat.id
+}
+
+resource "azurerm_subnet_nat_gateway_association" "nodes" {
+  subnet_id      = azurerm_subnet.nodes.id
+  nat_gateway_id = azurerm_nat_gateway.this.id
+}

@@ -1,0 +1,4 @@
+provider "digitalocean" {
+  # null falls back to the DIGITALOCEAN_TOKEN environment variable.
+  token = var.digitalocean_token
+}
