@@ -78,11 +78,11 @@ def validate(model: Path) -> None:
 
 
 def _make_plan(model: Path, output: Path) -> Any:
-    from generator.pipeline import load_clusters, render_model
+    from generator.pipeline import render_for_output
     from generator.writer import plan_output
 
-    clusters = load_clusters(model, str(model))
-    return plan_output(output, render_model(clusters))
+    rendered = render_for_output(model, output, str(model))
+    return plan_output(output, rendered.files, rendered.clusters)
 
 
 def _plan(model: Path, output: Path) -> Any:

@@ -17,6 +17,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generator import __version__
 from generator.errors import OutputError
@@ -30,12 +31,21 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class ClusterRecord:
+    """What the manifest keeps of one cluster: its fingerprint and its files."""
+
+    fingerprint: str
+    files: list[str]
+
+
 @dataclass
 class Plan:
     """What writing `files` into a directory would do."""
 
     root: Path
     files: dict[str, str]
+    clusters: dict[str, ClusterRecord] = field(default_factory=dict)
     create: list[str] = field(default_factory=list)
     update: list[str] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
@@ -54,20 +64,46 @@ class Plan:
         )
 
 
-def read_manifest(root: Path) -> dict[str, str]:
+def _load_manifest(root: Path) -> dict[str, Any]:
     path = root / MANIFEST
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        files = data["files"]
-        if isinstance(files, dict):
-            return {str(k): str(v) for k, v in files.items()}
+        if isinstance(data, dict) and isinstance(data.get("files"), dict):
+            return data
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError, KeyError, TypeError):
-        raise OutputError(
-            f"{path}: the manifest is unreadable; remove it to let treeform start over"
-        ) from None
-    return {}
+    except (OSError, ValueError):
+        pass
+    raise OutputError(f"{path}: the manifest is unreadable; remove it to let treeform start over")
+
+
+def read_manifest(root: Path) -> dict[str, str]:
+    """{path: sha256} of every file treeform wrote into `root`."""
+    return {str(k): str(v) for k, v in _load_manifest(root).get("files", {}).items()}
+
+
+def read_cluster_records(root: Path) -> dict[str, ClusterRecord]:
+    """Per cluster id: the fingerprint and files recorded by the last generate."""
+    records = _load_manifest(root).get("clusters", {})
+    if not isinstance(records, dict):
+        return {}
+    return {
+        str(cid): ClusterRecord(str(rec.get("fingerprint", "")), list(rec.get("files", [])))
+        for cid, rec in records.items()
+        if isinstance(rec, dict)
+    }
+
+
+def intact_files(root: Path, rels: list[str], owned: dict[str, str]) -> dict[str, str] | None:
+    """The texts of files that are still exactly as treeform wrote them, or None if any
+    is missing or differs."""
+    texts = {}
+    for rel in rels:
+        data = _read(root / rel)
+        if data is None or rel not in owned or digest(data) != owned[rel]:
+            return None
+        texts[rel] = data.decode()
+    return texts
 
 
 def _read(path: Path) -> bytes | None:
@@ -81,11 +117,13 @@ def _read(path: Path) -> bytes | None:
         raise OutputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def plan_output(root: Path, files: dict[str, str]) -> Plan:
+def plan_output(
+    root: Path, files: dict[str, str], clusters: dict[str, ClusterRecord] | None = None
+) -> Plan:
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: the output path exists and is not a directory")
     owned = read_manifest(root) if root.is_dir() else {}
-    plan = Plan(root, files)
+    plan = Plan(root, files, dict(sorted((clusters or {}).items())))
     for rel in sorted(files):
         new = files[rel].encode()
         old = _read(root / rel)
@@ -227,6 +265,10 @@ def write_output(plan: Plan, *, force: bool = False) -> None:
         "generator": "treeform",
         "version": __version__,
         "files": {rel: digest(text.encode()) for rel, text in sorted(plan.files.items())},
+        "clusters": {
+            cid: {"fingerprint": rec.fingerprint, "files": rec.files}
+            for cid, rec in plan.clusters.items()
+        },
     }
     payload = {rel: plan.files[rel].encode() for rel in plan.create + plan.update}
     payload[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
