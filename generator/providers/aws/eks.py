@@ -331,6 +331,7 @@ class EksEngine:
         files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
         out = {f"terraform/{name}": text for name, text in files.items()}
         if cluster.settings.get("eksctl"):
+            # Imported here: eksctl.py builds on this module's tables.
             from generator.providers.aws.eksctl import cluster_config
 
             out["eksctl/cluster.yaml"] = (
