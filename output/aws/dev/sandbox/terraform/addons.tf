@@ -26,4 +26,6 @@ resource "aws_eks_addon" "vpc_cni" {
   addon_name                  = "vpc-cni"
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "PRESERVE"
+
+  depends_on = [aws_eks_pod_identity_association.vpc_cni]
 }

@@ -3,11 +3,14 @@ locals {
   name   = "sandbox"
   region = "eu-west-1"
 
-  # Subnets per zone, carved from 10.40.0.0/16 (see the README for the scheme).
+  # Subnets per zone, carved from "10.40.0.0/16" (see docs/engines/eks.md).
   zones = {
     "eu-west-1a" = { private = "10.40.0.0/19", public = "10.40.224.0/22", nat = "eu-west-1a" }
     "eu-west-1b" = { private = "10.40.32.0/19", public = "10.40.228.0/22", nat = "eu-west-1a" }
   }
+
+  # The log groups the KMS key encrypts.
+  log_groups = ["/aws/vpc-flow-log/${local.name}", "/aws/eks/${local.name}/cluster"]
 }
 
 data "aws_partition" "current" {}

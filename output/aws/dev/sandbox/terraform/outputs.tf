@@ -18,6 +18,16 @@ output "oidc_issuer_url" {
   value       = aws_eks_cluster.this.identity[0].oidc[0].issuer
 }
 
+output "oidc_provider_arn" {
+  description = "The IAM OIDC provider of the cluster's issuer, for IAM roles for service accounts."
+  value       = aws_iam_openid_connect_provider.eks.arn
+}
+
+output "kms_key_arn" {
+  description = "The KMS key of the cluster's secrets and logs."
+  value       = aws_kms_key.eks.arn
+}
+
 output "vpc_id" {
   description = "The VPC the cluster runs in."
   value       = aws_vpc.this.id

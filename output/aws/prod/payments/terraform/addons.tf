@@ -4,7 +4,7 @@ resource "aws_eks_addon" "aws_ebs_csi_driver" {
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "PRESERVE"
 
-  depends_on = [aws_eks_node_group.batch, aws_eks_node_group.general]
+  depends_on = [aws_eks_node_group.batch, aws_eks_node_group.general, aws_eks_pod_identity_association.aws_ebs_csi_driver]
 }
 
 resource "aws_eks_addon" "coredns" {
@@ -35,4 +35,6 @@ resource "aws_eks_addon" "vpc_cni" {
   addon_name                  = "vpc-cni"
   resolve_conflicts_on_create = "OVERWRITE"
   resolve_conflicts_on_update = "PRESERVE"
+
+  depends_on = [aws_eks_pod_identity_association.vpc_cni]
 }

@@ -3,12 +3,15 @@ locals {
   name   = "payments"
   region = "us-east-1"
 
-  # Subnets per zone, carved from 10.20.0.0/16 (see the README for the scheme).
+  # Subnets per zone, carved from "10.20.0.0/16" (see docs/engines/eks.md).
   zones = {
     "us-east-1a" = { private = "10.20.0.0/19", public = "10.20.224.0/22", nat = "us-east-1a" }
     "us-east-1b" = { private = "10.20.32.0/19", public = "10.20.228.0/22", nat = "us-east-1b" }
     "us-east-1c" = { private = "10.20.64.0/19", public = "10.20.232.0/22", nat = "us-east-1c" }
   }
+
+  # The log groups the KMS key encrypts.
+  log_groups = ["/aws/vpc-flow-log/${local.name}", "/aws/eks/${local.name}/cluster"]
 }
 
 data "aws_partition" "current" {}

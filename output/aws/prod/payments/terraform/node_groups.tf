@@ -66,7 +66,14 @@ resource "aws_eks_node_group" "batch" {
     ignore_changes = [scaling_config[0].desired_size]
   }
 
-  depends_on = [aws_iam_role_policy_attachment.node]
+  # Nodes become Ready once the network add-ons run with their permissions.
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.eks_pod_identity_agent,
+    aws_eks_addon.kube_proxy,
+    aws_eks_addon.vpc_cni,
+    aws_eks_pod_identity_association.vpc_cni,
+  ]
 }
 
 resource "aws_launch_template" "general" {
@@ -131,5 +138,12 @@ resource "aws_eks_node_group" "general" {
     ignore_changes = [scaling_config[0].desired_size]
   }
 
-  depends_on = [aws_iam_role_policy_attachment.node]
+  # Nodes become Ready once the network add-ons run with their permissions.
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.eks_pod_identity_agent,
+    aws_eks_addon.kube_proxy,
+    aws_eks_addon.vpc_cni,
+    aws_eks_pod_identity_association.vpc_cni,
+  ]
 }

@@ -1,0 +1,217 @@
+"""The eksctl ClusterConfig (eksctl.io/v1alpha5) of an EKS cluster: the same cluster as the
+Terraform root module, for teams that create clusters with `eksctl create cluster -f`.
+
+Built as plain data and dumped as YAML; every document must validate against eksctl's own
+JSON schema (tests/oracles/eksctl/clusterconfig.schema.json).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.model import Cluster
+from generator.providers.aws.eks import (
+    AUTOSCALER_READ,
+    AUTOSCALER_READ_NODEGROUPS,
+    AUTOSCALER_SCALE,
+    LOG_RETENTION_DAYS,
+    LOG_TYPES,
+    NOT_EKS_ADDONS,
+    POD_IDENTITIES,
+    eks_addons,
+    fargate_profiles,
+    partition,
+)
+
+API_VERSION = "eksctl.io/v1alpha5"
+ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+def _policy_arn(region: str, path: str) -> str:
+    return f"arn:{partition(region)}:iam::aws:policy/{path}"
+
+
+def _vpc(cluster: Cluster) -> dict[str, Any]:
+    net = cluster.network
+    vpc: dict[str, Any] = {}
+    if net.existing is not None:
+        side = "private" if net.private else "public"
+        vpc["id"] = net.existing.network_id
+        # eksctl finds each subnet's zone from its id; the key is only a name.
+        vpc["subnets"] = {side: {sid: {"id": sid} for sid in net.existing.subnet_ids}}
+    else:
+        vpc["cidr"] = net.cidr
+        if net.private:
+            vpc["nat"] = {"gateway": "HighlyAvailable" if cluster.high_availability else "Single"}
+            # As in the Terraform: the control plane's interfaces sit in the private subnets.
+            vpc["controlPlaneOnPrivateSubnets"] = True
+        else:
+            vpc["nat"] = {"gateway": "Disable"}
+    vpc["clusterEndpoints"] = {"privateAccess": True, "publicAccess": cluster.api_server.public}
+    if cluster.api_server.public:
+        vpc["publicAccessCIDRs"] = list(cluster.api_server.allowed_cidrs or ("0.0.0.0/0",))
+    return vpc
+
+
+def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
+    pool = cluster.node_pools[name]
+    ng: dict[str, Any] = {
+        "name": pool.name,
+        "amiFamily": "AmazonLinux2023",
+        "instanceTypes": [pool.machine_type],
+        "spot": pool.spot,
+        "minSize": pool.min_size,
+        "maxSize": pool.max_size,
+        "desiredCapacity": pool.desired_size,
+        "volumeSize": pool.disk_size_gb,
+        "volumeType": "gp3",
+        "volumeEncrypted": True,
+        # IMDSv2 only, out of reach of pods: the launch template's hop limit 1.
+        "disableIMDSv1": True,
+        "disablePodIMDS": True,
+        "privateNetworking": cluster.network.private,
+        "updateConfig": {"maxUnavailable": 1},
+    }
+    if cluster.network.existing is None:
+        ng["availabilityZones"] = list(pool.zones)
+    if pool.labels:
+        ng["labels"] = dict(pool.labels)
+    if pool.taints:
+        ng["taints"] = [
+            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect}
+            for t in pool.taints
+        ]
+    return ng
+
+
+def _association(cluster: Cluster, addon: str) -> dict[str, Any]:
+    """The Pod Identity association of an addon, with the same permissions as the Terraform."""
+    identity = POD_IDENTITIES[addon]
+    association: dict[str, Any] = {
+        "namespace": identity.namespace,
+        "serviceAccountName": identity.service_account,
+    }
+    if identity.managed_policies:
+        association["permissionPolicyARNs"] = [
+            _policy_arn(cluster.region, p) for p in identity.managed_policies
+        ]
+    elif addon == "cluster-autoscaler":
+        association["permissionPolicy"] = _autoscaler_policy(cluster)
+    return association
+
+
+def _autoscaler_policy(cluster: Cluster) -> dict[str, Any]:
+    part = partition(cluster.region)
+    account = cluster.account["accountId"]
+    nodegroups = f"arn:{part}:eks:{cluster.region}:{account}:nodegroup/{cluster.name}/*/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "Read", "Effect": "Allow", "Action": list(AUTOSCALER_READ), "Resource": "*"},
+            {
+                "Sid": "ReadNodeGroups",
+                "Effect": "Allow",
+                "Action": list(AUTOSCALER_READ_NODEGROUPS),
+                "Resource": nodegroups,
+            },
+            {
+                "Sid": "ScaleOwnGroups",
+                "Effect": "Allow",
+                "Action": list(AUTOSCALER_SCALE),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster.name}": "owned"
+                    }
+                },
+            },
+        ],
+    }
+
+
+def _addon(cluster: Cluster, name: str) -> dict[str, Any]:
+    addon: dict[str, Any] = {"name": name, "resolveConflicts": "overwrite"}
+    if name in POD_IDENTITIES:
+        addon["podIdentityAssociations"] = [_association(cluster, name)]
+    return addon
+
+
+def _access_config(cluster: Cluster) -> dict[str, Any]:
+    admins = list(cluster.settings.get("adminRoleArns") or [])
+    policy = f"arn:{partition(cluster.region)}:eks::aws:cluster-access-policy/{ADMIN_POLICY}"
+    config: dict[str, Any] = {
+        "authenticationMode": "API",
+        # As in the Terraform: the named admins, or else whoever creates the cluster.
+        "bootstrapClusterCreatorAdminPermissions": not admins,
+    }
+    if admins:
+        config["accessEntries"] = [
+            {
+                "principalARN": arn,
+                "type": "STANDARD",
+                "accessPolicies": [{"policyARN": policy, "accessScope": {"type": "cluster"}}],
+            }
+            for arn in admins
+        ]
+    return config
+
+
+def cluster_config(cluster: Cluster) -> dict[str, Any]:
+    """The ClusterConfig document of a cluster, as plain data."""
+    doc: dict[str, Any] = {
+        "apiVersion": API_VERSION,
+        "kind": "ClusterConfig",
+        "metadata": {
+            "name": cluster.name,
+            "region": cluster.region,
+            "version": ".".join(cluster.kubernetes_version.split(".")[:2]),
+            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+        },
+    }
+    if cluster.network.existing is None:
+        doc["availabilityZones"] = list(cluster.zones)
+    doc["vpc"] = _vpc(cluster)
+    if cluster.network.service_cidr:
+        doc["kubernetesNetworkConfig"] = {"serviceIPv4CIDR": cluster.network.service_cidr}
+    doc["accessConfig"] = _access_config(cluster)
+    iam: dict[str, Any] = {"withOIDC": True}
+    standalone = [
+        _association(cluster, a)
+        for a in sorted(cluster.addons)
+        if a in NOT_EKS_ADDONS and a in POD_IDENTITIES
+    ]
+    if standalone:
+        iam["podIdentityAssociations"] = standalone
+    doc["iam"] = iam
+    addons = eks_addons(cluster)
+    if addons:
+        doc["addons"] = [_addon(cluster, a) for a in addons]
+    if cluster.node_pools:
+        doc["managedNodeGroups"] = [_node_group(cluster, n) for n in cluster.node_pools]
+    profiles = fargate_profiles(cluster)
+    if profiles:
+        doc["fargateProfiles"] = [
+            {
+                "name": p["name"],
+                "selectors": [
+                    {
+                        "namespace": s["namespace"],
+                        **({"labels": s["labels"]} if s["labels"] else {}),
+                    }
+                    for s in p["selectors"]
+                ],
+            }
+            for p in profiles
+        ]
+    doc["secretsEncryption"] = {
+        # The key the Terraform creates (alias/eks/NAME); with eksctl alone, create it first.
+        "keyARN": f"arn:{partition(cluster.region)}:kms:{cluster.region}:"
+        f"{cluster.account['accountId']}:alias/eks/{cluster.name}"
+    }
+    doc["cloudWatch"] = {
+        "clusterLogging": {
+            "enableTypes": list(LOG_TYPES),
+            "logRetentionInDays": LOG_RETENTION_DAYS,
+        }
+    }
+    return doc
