@@ -8,6 +8,9 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # checkov pins a fork of python-hcl2 that installs as `hcl2` and would replace ours, so it
 # lives in a virtual environment of its own and the tests run it as a program.
 CHECKOV_VERSION := 3.3.30
+# Kapitan, the Python peer the benchmark compares against, also in an environment of its own.
+KAPITAN_VENV := bench/.venv-kapitan
+KAPITAN_VERSION := 0.36.3
 
 .DEFAULT_GOAL := help
 .PHONY: help install generate test lint snapshots bench checkov fuzz clean
@@ -44,7 +47,12 @@ lint: $(STAMP) ## ruff and mypy (strict on generator/)
 snapshots: $(STAMP) ## Rewrite the snapshots (read the diff before you commit it)
 	$(BIN)/python -m pytest -q --snapshot-update
 
-bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
+$(KAPITAN_VENV)/.installed: Makefile
+	test -x $(KAPITAN_VENV)/bin/python || $(PYTHON) -m venv $(KAPITAN_VENV)
+	$(KAPITAN_VENV)/bin/python -m pip install --quiet 'kapitan==$(KAPITAN_VERSION)'
+	touch $@
+
+bench: $(STAMP) $(KAPITAN_VENV)/.installed ## Run the benchmarks and write bench/RESULTS.md
 	$(BIN)/python bench/run.py
 
 clean: ## Remove the virtual environments and caches

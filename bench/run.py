@@ -1,0 +1,303 @@
+"""treeform's benchmark: start-up, validate and generate on synthetic trees of 1, 100 and
+1,000 clusters, against a hand-written floor and against Kapitan, written to
+bench/RESULTS.md. Run it with `make bench` (which installs Kapitan into bench/.venv-kapitan).
+
+    python bench/run.py [--sizes 1,100,1000] [--reps 5] [--out bench/RESULTS.md]
+
+Each figure is a whole process: several runs after a warm-up, wall time as median and
+min-max, peak resident memory of the process (largest of its runs). Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import io
+import os
+import platform
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+
+from synth import write_tree  # noqa: E402
+
+# The console script users run, from the same environment as this interpreter.
+_SCRIPT = Path(sys.executable).parent / "treeform"
+TREEFORM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "generator"]
+KAPITAN = HERE / ".venv-kapitan" / "bin" / "kapitan"
+
+
+@dataclass
+class Figure:
+    name: str
+    clusters: int
+    walls: list[float]
+    rss_kb: int
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.walls)
+
+    def cell(self) -> str:
+        return f"{self.median:.3f} ({min(self.walls):.3f}-{max(self.walls):.3f})"
+
+
+def run_once(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err.decode()[-2000:]}")
+    return wall, usage.ru_maxrss, proc.returncode
+
+
+def measure(
+    name: str,
+    clusters: int,
+    cmd: list[str],
+    reps: int,
+    setup: Callable[[], None] | None = None,
+    cwd: Path | None = None,
+) -> Figure:
+    walls, rss = [], 0
+    for i in range(reps + 1):
+        if setup:
+            setup()
+        wall, maxrss, _ = run_once(cmd, cwd)
+        if i:  # the first run warms the caches and is not counted
+            walls.append(wall)
+            rss = max(rss, maxrss)
+    print(f"  {name:<28} N={clusters:<5} {statistics.median(walls):.3f}s  {rss // 1024} MiB")
+    return Figure(name, clusters, walls, rss)
+
+
+def rmtree(path: Path) -> Callable[[], None]:
+    return lambda: shutil.rmtree(path, ignore_errors=True)
+
+
+def toggler(model: Path) -> Callable[[], None]:
+    """Change one field of one cluster, a different value every call."""
+    import yaml
+
+    target = sorted(p for p in model.rglob("c*.yaml"))[0]
+    data = yaml.safe_load(target.read_text())
+    counter = [0]
+
+    def toggle() -> None:
+        counter[0] += 1
+        data["tags"]["revision"] = str(counter[0])
+        target.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    return toggle
+
+
+def bench_size(n: int, reps: int, work: Path) -> list[Figure]:
+    model, out, floor_out = work / f"model{n}", work / f"out{n}", work / f"floor{n}"
+    write_tree(n, model)
+    figures = [
+        measure("validate", n, [*TREEFORM, "validate", str(model)], reps),
+        measure(
+            "generate (empty output)",
+            n,
+            [*TREEFORM, "generate", str(model), "-o", str(out)],
+            reps,
+            setup=rmtree(out),
+        ),
+        measure(
+            "generate (nothing changed)",
+            n,
+            [*TREEFORM, "generate", str(model), "-o", str(out)],
+            reps,
+        ),
+        measure(
+            "generate --check",
+            n,
+            [*TREEFORM, "generate", str(model), "-o", str(out), "--check"],
+            reps,
+        ),
+    ]
+    if n > 1:
+        toggle = toggler(model)
+        figures.append(
+            measure(
+                "generate (one cluster changed)",
+                n,
+                [*TREEFORM, "generate", str(model), "-o", str(out)],
+                reps,
+                setup=toggle,
+            )
+        )
+    figures.append(
+        measure(
+            "floor (validate + render)",
+            n,
+            [sys.executable, str(HERE / "floor.py"), str(model), str(floor_out)],
+            reps,
+            setup=rmtree(floor_out),
+        )
+    )
+    if KAPITAN.exists() and n > 1:
+        kap = work / f"kapitan{n}"
+        subprocess.run(
+            [sys.executable, str(HERE / "kapitan_inventory.py"), str(model), str(kap)], check=True
+        )
+        figures.append(
+            measure(
+                "kapitan compile",
+                n,
+                [str(KAPITAN), "compile"],
+                max(2, reps // 2),
+                setup=rmtree(kap / "compiled"),
+                cwd=kap,
+            )
+        )
+    return figures
+
+
+def profile(work: Path) -> str:
+    """cProfile of a 1,000-cluster generate into an empty directory, top functions."""
+    from generator.pipeline import render_for_output
+    from generator.writer import plan_output, write_output
+
+    model, out = work / "model1000", work / "profile-out"
+    shutil.rmtree(out, ignore_errors=True)
+    prof = cProfile.Profile()
+    prof.enable()
+    rendered = render_for_output(model, out, jobs=1)
+    write_output(plan_output(out, rendered.files, rendered.clusters))
+    prof.disable()
+    text = io.StringIO()
+    pstats.Stats(prof, stream=text).strip_dirs().sort_stats("tottime").print_stats(15)
+    lines = text.getvalue().splitlines()
+    start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+    return "\n".join(lines[start:]).rstrip()
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
+    )
+
+
+def report(figures: list[Figure], startup: list[Figure], prof: str, reps: int) -> str:
+    by = {(f.name, f.clusters): f for f in figures}
+    sizes = sorted({f.clusters for f in figures})
+    lines = [
+        "# treeform benchmark results",
+        "",
+        f"- date: {datetime.date.today().isoformat()}",
+        f"- machine: {machine()}",
+        f"- Python {platform.python_version()}; each figure: {reps} runs after a warm-up "
+        "(Kapitan: fewer), wall seconds as median (min-max), peak RSS of the largest run",
+        "- rerun: `make bench` (or `python bench/run.py --sizes 1,100,1000 --reps 5`)",
+        "",
+        "## Start-up",
+        "",
+        "| command | wall s | peak RSS MiB |",
+        "|---|---|---|",
+    ]
+    for f in startup:
+        lines.append(f"| `treeform {f.name}` | {f.cell()} | {f.rss_kb // 1024} |")
+    lines += [
+        "",
+        "## Trees of N clusters",
+        "",
+        "| N | what | wall s | clusters/s | peak RSS MiB |",
+        "|---|---|---|---|---|",
+    ]
+    for n in sizes:
+        for f in [f for f in figures if f.clusters == n]:
+            rate = f"{n / f.median:.0f}" if f.median else "-"
+            lines.append(f"| {n} | {f.name} | {f.cell()} | {rate} | {f.rss_kb // 1024} |")
+    lines += ["", "## Ratios", "", "| N | ratio | value |", "|---|---|---|"]
+    for n in sizes:
+        gen = by.get(("generate (empty output)", n))
+        floor = by.get(("floor (validate + render)", n))
+        same = by.get(("generate (nothing changed)", n))
+        one = by.get(("generate (one cluster changed)", n))
+        kap = by.get(("kapitan compile", n))
+        if gen and floor:
+            lines.append(
+                f"| {n} | generate / floor (target ≤ 2) | {gen.median / floor.median:.2f} |"
+            )
+        if gen and same:
+            lines.append(
+                f"| {n} | first generate / nothing changed (target ≥ 3) | "
+                f"{gen.median / same.median:.2f} |"
+            )
+        if gen and one:
+            lines.append(
+                f"| {n} | first generate / one changed (target ≥ 3) | "
+                f"{gen.median / one.median:.2f} |"
+            )
+        if gen and kap:
+            lines.append(
+                f"| {n} | Kapitan compile / treeform generate (target ≥ 10 at 1000) | "
+                f"{kap.median / gen.median:.2f} |"
+            )
+    lines += [
+        "",
+        "## Where the time goes (1,000 clusters, one process, cProfile)",
+        "",
+        "```",
+        prof,
+        "```",
+        "",
+    ]
+    notes = HERE / "NOTES.md"
+    if notes.exists():
+        lines += [notes.read_text().rstrip(), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1,100,1000")
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="treeform-bench-") as tmp:
+        work = Path(tmp)
+        print("start-up")
+        startup = [
+            measure("--version", 0, [*TREEFORM, "--version"], args.reps * 2),
+            measure("--help", 0, [*TREEFORM, "--help"], args.reps * 2),
+        ]
+        figures = []
+        for n in sizes:
+            print(f"N = {n}")
+            figures += bench_size(n, args.reps if n < 1000 else max(3, args.reps - 2), work)
+        prof = profile(work) if 1000 in sizes else "(run with 1000 in --sizes)"
+        args.out.write_text(report(figures, startup, prof, args.reps))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
