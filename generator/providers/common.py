@@ -149,3 +149,42 @@ def versions_tf(
             "backend": backend_block(cluster, default_region),
         },
     )
+
+
+@dataclass(frozen=True)
+class TagLimits:
+    """A cloud's limits on tags: lengths, how many, and key prefixes it keeps for itself.
+    `max_tags` counts the `treeform/cluster` tag treeform adds."""
+
+    cloud: str
+    key_max: int
+    value_max: int
+    max_tags: int | None = None
+    reserved_prefixes: tuple[str, ...] = ()
+
+    def issues(self, cluster: Cluster) -> Iterator[Issue]:
+        if self.max_tags is not None and len(cluster.tags) + 1 > self.max_tags:
+            yield cluster.issue(
+                "tags",
+                f"{self.cloud} resources take at most {self.max_tags} tags; treeform adds one, "
+                f"so the model may set {self.max_tags - 1}, not {len(cluster.tags)}",
+            )
+        reserved = " or ".join(repr(p) for p in self.reserved_prefixes)
+        for key, value in cluster.tags.items():
+            if self.reserved_prefixes and key.lower().startswith(self.reserved_prefixes):
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag keys starting with {reserved} are reserved on {self.cloud}",
+                    key=True,
+                )
+            if len(key) > self.key_max:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag keys are at most {self.key_max} characters on {self.cloud}",
+                    key=True,
+                )
+            if len(value) > self.value_max:
+                yield cluster.issue(
+                    ("tags", key),
+                    f"tag values are at most {self.value_max} characters on {self.cloud}",
+                )

@@ -9,6 +9,7 @@ from generator.errors import Issue
 from generator.model import Cluster
 from generator.providers.alibaba.ack import ACK
 from generator.providers.base import Engine
+from generator.providers.common import TagLimits
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -48,10 +49,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 #: Alibaba Cloud tag rules (Tag service): keys up to 128 characters, values up to 128, at
 #: most 20 tags on a resource; keys may not start with "aliyun" or "acs:", values not with
 #: "acs:", and neither may contain "http://" or "https://". treeform adds one tag of its own.
-_TAG_KEY_MAX = 128
-_TAG_VALUE_MAX = 128
-_TAGS_MAX = 20 - 1
-_RESERVED_KEY = re.compile(r"^(aliyun|acs:)", re.IGNORECASE)
+TAG_LIMITS = TagLimits("Alibaba Cloud", 128, 128, 20, ("aliyun", "acs:"))
 _URL = re.compile(r"https?://", re.IGNORECASE)
 
 
@@ -64,33 +62,11 @@ class AlibabaProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        if len(cluster.tags) > _TAGS_MAX:
-            yield cluster.issue(
-                "tags",
-                f"Alibaba Cloud resources take at most 20 tags; treeform adds one, so the "
-                f"model may set {_TAGS_MAX}, not {len(cluster.tags)}",
-            )
+        yield from TAG_LIMITS.issues(cluster)
         for key, value in cluster.tags.items():
-            if _RESERVED_KEY.match(key):
-                yield cluster.issue(
-                    ("tags", key),
-                    "tag keys starting with 'aliyun' or 'acs:' are reserved on Alibaba Cloud",
-                    key=True,
-                )
-            if len(key) > _TAG_KEY_MAX:
-                yield cluster.issue(
-                    ("tags", key),
-                    f"tag keys are at most {_TAG_KEY_MAX} characters on Alibaba Cloud",
-                    key=True,
-                )
             if _URL.search(key):
                 yield cluster.issue(
                     ("tags", key), "tag keys may not contain http:// or https://", key=True
-                )
-            if len(value) > _TAG_VALUE_MAX:
-                yield cluster.issue(
-                    ("tags", key),
-                    f"tag values are at most {_TAG_VALUE_MAX} characters on Alibaba Cloud",
                 )
             if value.lower().startswith("acs:") or _URL.search(value):
                 yield cluster.issue(

@@ -9,6 +9,7 @@ from generator.model import Cluster
 from generator.providers.aws.eks import EKS
 from generator.providers.aws.kops import KOPS
 from generator.providers.base import Engine
+from generator.providers.common import TagLimits
 
 #: Regions and their zone names, taken 2026-11-27 from the AWS documentation (zones
 #: available to every account; a few regions map more to some accounts).
@@ -45,9 +46,8 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "us-west-2": ("us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"),
 }
 
-#: AWS tag limits: 128-character keys, 256-character values, no "aws:" prefix.
-_TAG_KEY_MAX = 128
-_TAG_VALUE_MAX = 256
+#: AWS tag limits: 128-character keys, 256-character values, 50 tags, no "aws:" prefix.
+TAG_LIMITS = TagLimits("AWS", 128, 256, 50, ("aws:",))
 
 
 class AwsProvider:
@@ -59,21 +59,7 @@ class AwsProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        for key, value in cluster.tags.items():
-            if key.lower().startswith("aws:"):
-                yield cluster.issue(
-                    ("tags", key), "tag keys starting with 'aws:' are reserved", key=True
-                )
-            if len(key) > _TAG_KEY_MAX:
-                yield cluster.issue(
-                    ("tags", key),
-                    f"tag keys are at most {_TAG_KEY_MAX} characters on AWS",
-                    key=True,
-                )
-            if len(value) > _TAG_VALUE_MAX:
-                yield cluster.issue(
-                    ("tags", key), f"tag values are at most {_TAG_VALUE_MAX} characters on AWS"
-                )
+        yield from TAG_LIMITS.issues(cluster)
 
 
 PROVIDER = AwsProvider()

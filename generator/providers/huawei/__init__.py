@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from generator.errors import Issue
 from generator.model import Cluster
 from generator.providers.base import Engine
+from generator.providers.common import TagLimits
 from generator.providers.huawei.cce import CCE
 
 
@@ -29,8 +30,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 
 #: Huawei Cloud tag limits (TMS): keys 1-128 characters, values up to 255, and the `_sys_`
 #: prefix is the system's.
-_TAG_KEY_MAX = 128
-_TAG_VALUE_MAX = 255
+TAG_LIMITS = TagLimits("Huawei Cloud", 128, 255, reserved_prefixes=("_sys_",))
 
 
 class HuaweiProvider:
@@ -42,22 +42,7 @@ class HuaweiProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        for key, value in cluster.tags.items():
-            if key.lower().startswith("_sys_"):
-                yield cluster.issue(
-                    ("tags", key), "tag keys starting with '_sys_' are reserved", key=True
-                )
-            if len(key) > _TAG_KEY_MAX:
-                yield cluster.issue(
-                    ("tags", key),
-                    f"tag keys are at most {_TAG_KEY_MAX} characters on Huawei Cloud",
-                    key=True,
-                )
-            if len(value) > _TAG_VALUE_MAX:
-                yield cluster.issue(
-                    ("tags", key),
-                    f"tag values are at most {_TAG_VALUE_MAX} characters on Huawei Cloud",
-                )
+        yield from TAG_LIMITS.issues(cluster)
 
 
 PROVIDER = HuaweiProvider()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 
 from generator.errors import Issue
 from generator.model import Cluster
 from generator.providers.base import Engine
+from generator.providers.common import TagLimits
 from generator.providers.tencent.tke import TKE
 
 
@@ -38,10 +38,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 
 #: Tencent Cloud tag rules: keys up to 127 characters, values up to 255, at most 50 tags on a
 #: resource, and the prefixes "qcloud", "tencent" and "project" are reserved for keys.
-_TAG_KEY_MAX = 127
-_TAG_VALUE_MAX = 255
-_TAGS_MAX = 50 - 1
-_RESERVED_KEY = re.compile(r"^(qcloud|tencent|project)", re.IGNORECASE)
+TAG_LIMITS = TagLimits("Tencent Cloud", 127, 255, 50, ("qcloud", "tencent", "project"))
 
 
 class TencentProvider:
@@ -53,31 +50,7 @@ class TencentProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        if len(cluster.tags) > _TAGS_MAX:
-            yield cluster.issue(
-                "tags",
-                f"Tencent Cloud resources take at most 50 tags; treeform adds one, so the "
-                f"model may set {_TAGS_MAX}, not {len(cluster.tags)}",
-            )
-        for key, value in cluster.tags.items():
-            if _RESERVED_KEY.match(key):
-                yield cluster.issue(
-                    ("tags", key),
-                    "tag keys starting with 'qcloud', 'tencent' or 'project' are reserved on "
-                    "Tencent Cloud",
-                    key=True,
-                )
-            if len(key) > _TAG_KEY_MAX:
-                yield cluster.issue(
-                    ("tags", key),
-                    f"tag keys are at most {_TAG_KEY_MAX} characters on Tencent Cloud",
-                    key=True,
-                )
-            if len(value) > _TAG_VALUE_MAX:
-                yield cluster.issue(
-                    ("tags", key),
-                    f"tag values are at most {_TAG_VALUE_MAX} characters on Tencent Cloud",
-                )
+        yield from TAG_LIMITS.issues(cluster)
 
 
 PROVIDER = TencentProvider()
