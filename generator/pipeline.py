@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import fnmatch
+import json
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
+from generator.atlantis import ATLANTIS_FILE, owner_of, render_atlantis
+from generator.errors import UsageError
 from generator.model import Cluster
 from generator.providers import PROVIDERS
 from generator.render import Renderer
+from generator.settings import Settings, load_settings
 from generator.tree import load_tree
 from generator.validate import validate_model
+
+#: Beside each cluster's output: the effective model it was rendered from, so that `diff`
+#: can say which fields changed (see docs/review.md).
+MODEL_RECORD = ".treeform-model.json"
 
 
 def load_clusters(root: Path, display: str | None = None) -> list[Cluster]:
@@ -29,3 +39,79 @@ def render_model(clusters: Iterable[Cluster], renderer: Renderer | None = None) 
     for cluster in clusters:
         files.update(render_cluster(cluster, renderer))
     return dict(sorted(files.items()))
+
+
+def model_record(cluster: Cluster) -> str:
+    """The effective model of a cluster as JSON (sorted keys, so the bytes are stable)."""
+    record = {"id": cluster.id, "model": cluster.data}
+    return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+
+
+def select_clusters(clusters: Sequence[Cluster], only: Sequence[str]) -> list[Cluster]:
+    """The clusters whose id matches one of `only` (ids or shell globs); all when empty.
+    A pattern that matches no cluster is a usage error."""
+    chosen = selected_ids([c.id for c in clusters], only)
+    return [c for c in clusters if c.id in chosen]
+
+
+def selected_ids(ids: Sequence[str], only: Sequence[str]) -> set[str]:
+    if not only:
+        return set(ids)
+    for pattern in only:
+        if not any(in_selection(i, [pattern]) for i in ids):
+            known = sorted(ids)
+            shown = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if known[20:] else "")
+            raise UsageError(f"--only {pattern!r} matches no cluster; clusters: {shown}")
+    return {i for i in ids if in_selection(i, only)}
+
+
+def in_selection(cluster_id: str, only: Sequence[str]) -> bool:
+    return not only or any(
+        fnmatch.fnmatchcase(cluster_id, p.removesuffix(".yaml").removesuffix(".yml")) for p in only
+    )
+
+
+def in_scope(path: str, cluster_ids: AbstractSet[str], only: Sequence[str]) -> bool:
+    """Whether an output file is the business of a run restricted to `only`: a file of a
+    selected cluster, a repository file (atlantis.yaml), or a file left by a cluster that
+    is gone from the model, when a pattern matches where that cluster was."""
+    if not only:
+        return True
+    owner = owner_of(path, cluster_ids)
+    if owner is not None:
+        return in_selection(owner, only)
+    parts = path.split("/")
+    if len(parts) == 1:
+        return True
+    return any(in_selection("/".join(parts[:i]), only) for i in range(1, len(parts)))
+
+
+def render_output(
+    clusters: Sequence[Cluster],
+    settings: Settings,
+    renderer: Renderer | None = None,
+    *,
+    only: Sequence[str] = (),
+    other_paths: Iterable[str] = (),
+    progress: Callable[[Sequence[Cluster]], Iterable[Cluster]] | None = None,
+) -> dict[str, str]:
+    """Everything generate writes: every selected cluster's files and its model record, and
+    the repository files (atlantis.yaml). `other_paths` are the files already in the output
+    of clusters left out by `only`, so that atlantis.yaml still lists them."""
+    renderer = renderer or Renderer()
+    selected = select_clusters(clusters, only)
+    files: dict[str, str] = {}
+    for cluster in progress(selected) if progress else selected:
+        files.update(render_cluster(cluster, renderer))
+        files[f"{cluster.id}/{MODEL_RECORD}"] = model_record(cluster)
+    if settings.atlantis.enabled:
+        files[ATLANTIS_FILE] = render_atlantis(
+            [*files, *other_paths], [c.id for c in clusters], settings.atlantis
+        )
+    return dict(sorted(files.items()))
+
+
+def generate_files(root: Path, display: str | None = None) -> dict[str, str]:
+    """Everything `treeform generate` writes for the model tree at `root` (but the
+    manifest), by path under the output root."""
+    return render_output(load_clusters(root, display), load_settings(root, display))
