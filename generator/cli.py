@@ -299,6 +299,44 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
 
 
 @cli.command()
+@click.argument("cluster_id", metavar="ID")
+@click.argument(
+    "model",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    metavar="[MODEL]",
+)
+@click.option("--cloud", required=True, help="The cloud (aws, gcp, ...).")
+@click.option("--engine", required=True, help="The engine (eks, gke, kops, ...).")
+@click.option(
+    "--schema",
+    "schema_ref",
+    metavar="URL|PATH",
+    help="The $schema the editor line names (default: MODEL/.treeform/cluster.schema.json, "
+    "written by this command).",
+)
+def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str | None) -> None:
+    """Create MODEL/ID.yaml: a commented cluster file for CLOUD and ENGINE, with the
+    `# yaml-language-server: $schema=` line that gives editors completion and checks."""
+    from generator.scaffold import create_cluster_file
+    from generator.tree import load_tree
+    from generator.validate import validate_model
+
+    target, extra = _run(create_cluster_file, model, cluster_id, cloud, engine, schema_ref)
+    for path in extra:
+        click.echo(f"wrote {path}")
+    click.echo(f"created {target}")
+
+    def check() -> None:
+        raws, issues = load_tree(model, str(model))
+        chosen = target.relative_to(model).with_suffix("").as_posix()
+        validate_model([r for r in raws if r.id == chosen], issues)
+
+    _run(check)
+    click.echo(f"{target}: valid; edit it, then `treeform generate {model}`")
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of a cluster (for editors)."""
     from generator.validate import cluster_schema
