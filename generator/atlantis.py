@@ -72,6 +72,7 @@ def atlantis_config(
         )
     # Plans are read-only and every project has a state of its own, so they may run side by
     # side; applies stay one at a time (Atlantis' default).
+    projects.sort(key=lambda p: (p["name"], p["dir"]))
     return {"version": 3, "parallel_plan": True, "projects": projects}
 
 

@@ -138,7 +138,14 @@ def _make_plan(
     """The plan of writing MODEL into OUTPUT, and the clusters it renders."""
     import dataclasses
 
-    from generator.pipeline import in_scope, load_clusters, render_output, select_clusters
+    from generator.pipeline import (
+        directories_of,
+        in_scope,
+        load_clusters,
+        recorded_ids,
+        render_output,
+        select_clusters,
+    )
     from generator.settings import load_settings
     from generator.writer import plan_output, read_manifest
 
@@ -148,9 +155,11 @@ def _make_plan(
             settings, atlantis=dataclasses.replace(settings.atlantis, enabled=atlantis)
         )
     clusters = load_clusters(model, str(model))
-    selected = select_clusters(clusters, only)
-    ids = {c.id for c in clusters}
     owned = read_manifest(output) if only and output.is_dir() else {}
+    # Clusters own their directories, those that left the model too (by their records), so
+    # that a file is never taken for one of a cluster whose id is a prefix of its own.
+    ids = {c.id for c in clusters} | set(recorded_ids(owned))
+    selected = select_clusters(clusters, only, directories_of(owned))
     files = render_output(
         clusters,
         settings,

@@ -47,18 +47,22 @@ def model_record(cluster: Cluster) -> str:
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 
-def select_clusters(clusters: Sequence[Cluster], only: Sequence[str]) -> list[Cluster]:
+def select_clusters(
+    clusters: Sequence[Cluster], only: Sequence[str], gone: Iterable[str] = ()
+) -> list[Cluster]:
     """The clusters whose id matches one of `only` (ids or shell globs); all when empty.
-    A pattern that matches no cluster is a usage error."""
-    chosen = selected_ids([c.id for c in clusters], only)
+    A pattern that matches no cluster (nor one of the `gone` directories of clusters that
+    left the model) is a usage error."""
+    chosen = selected_ids([c.id for c in clusters], only, gone)
     return [c for c in clusters if c.id in chosen]
 
 
-def selected_ids(ids: Sequence[str], only: Sequence[str]) -> set[str]:
+def selected_ids(ids: Sequence[str], only: Sequence[str], gone: Iterable[str] = ()) -> set[str]:
     if not only:
         return set(ids)
+    names = [*ids, *gone]
     for pattern in only:
-        if not any(in_selection(i, [pattern]) for i in ids):
+        if not any(in_selection(i, [pattern]) for i in names):
             known = sorted(ids)
             shown = ", ".join(known[:20]) + (f", ... ({len(known)} in all)" if known[20:] else "")
             raise UsageError(f"--only {pattern!r} matches no cluster; clusters: {shown}")
@@ -86,6 +90,20 @@ def in_scope(path: str, cluster_ids: AbstractSet[str], only: Sequence[str]) -> b
     return any(in_selection("/".join(parts[:i]), only) for i in range(1, len(parts)))
 
 
+def recorded_ids(paths: Iterable[str]) -> list[str]:
+    """The clusters whose model record is among `paths` (files of an output directory)."""
+    return [p.removesuffix("/" + MODEL_RECORD) for p in paths if p.endswith("/" + MODEL_RECORD)]
+
+
+def directories_of(paths: Iterable[str]) -> set[str]:
+    """Every directory above the given paths (`a/b/c.tf` -> `a`, `a/b`)."""
+    dirs: set[str] = set()
+    for path in paths:
+        parts = path.split("/")
+        dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+    return dirs
+
+
 def render_output(
     clusters: Sequence[Cluster],
     settings: Settings,
@@ -99,14 +117,17 @@ def render_output(
     the repository files (atlantis.yaml). `other_paths` are the files already in the output
     of clusters left out by `only`, so that atlantis.yaml still lists them."""
     renderer = renderer or Renderer()
-    selected = select_clusters(clusters, only)
+    other_paths = list(other_paths)
+    selected = [c for c in clusters if in_selection(c.id, only)]
     files: dict[str, str] = {}
     for cluster in progress(selected) if progress else selected:
         files.update(render_cluster(cluster, renderer))
         files[f"{cluster.id}/{MODEL_RECORD}"] = model_record(cluster)
     if settings.atlantis.enabled:
         files[ATLANTIS_FILE] = render_atlantis(
-            [*files, *other_paths], [c.id for c in clusters], settings.atlantis
+            [*files, *other_paths],
+            [c.id for c in clusters] + recorded_ids(other_paths),
+            settings.atlantis,
         )
     return dict(sorted(files.items()))
 

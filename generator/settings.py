@@ -28,17 +28,18 @@ _SCHEMA: dict[str, Any] = {
     "additionalProperties": False,
     "properties": {
         "atlantis": {
-            "oneOf": [
-                {"type": "boolean"},
-                {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": {
-                        "enabled": {"type": "boolean"},
-                        "outputPath": {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"},
-                    },
+            # true | false | a mapping; the branches are told apart by type (`if`), so an
+            # error inside the mapping is reported at its own key.
+            "if": {"type": "object"},
+            "then": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "outputPath": {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"},
                 },
-            ]
+            },
+            "else": {"type": "boolean"},
         }
     },
 }
@@ -89,7 +90,7 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
             continue
         message = (
             "must be true, false or a mapping of enabled and outputPath"
-            if error.validator == "oneOf"
+            if where == ("atlantis",) and error.validator == "type"
             else str(error.message)
         )
         issues.append(Issue(doc.values.get(where, Location(shown)), format_path(where), message))
