@@ -383,12 +383,24 @@ def to_markdown(review: Review, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         f"{'changes' if len(review.clusters) == 1 else 'change'}{base}",
         "",
     ]
+    table_cut = 0
     if review.clusters:
         head += ["| cluster | model | files |", "|---|---|---|"]
-        head += [
+        rows = [
             f"| {code(r.id)} | {_model_summary(r)} | {_files_summary(r.files)} |"
             for r in review.clusters
         ]
+        room = max_chars - 800 - sum(len(line) + 1 for line in head)
+        shown_rows = 0
+        for row in rows:
+            room -= len(row) + 1
+            if room < 0:
+                break
+            shown_rows += 1
+        head += rows[:shown_rows]
+        if shown_rows < len(rows):
+            head.append(f"| ... and {_plural(len(rows) - shown_rows, 'more cluster')} | | |")
+        table_cut = len(rows) - shown_rows
         head.append("")
     sections: list[tuple[list[str], list[FileChange]]] = [
         (_cluster_body(r), r.files) for r in review.clusters
@@ -425,8 +437,10 @@ def to_markdown(review: Review, max_chars: int = DEFAULT_MAX_CHARS) -> str:
         out += "\n".join(body) + "\n"
         out += "".join(_details(f) + "\n" for f in files if id(f) in kept)
     notes = []
+    if review.clusters and table_cut:
+        notes.append(f"{_plural(table_cut, 'cluster')} from the table")
     if cut_clusters:
-        notes.append(f"{_plural(cut_clusters, 'cluster')} (see the table above)")
+        notes.append(f"the sections of {_plural(cut_clusters, 'cluster')}")
     if cut_files:
         notes.append(f"the diffs of {_plural(cut_files, 'file')} ({_plural(cut_lines, 'line')})")
     if notes:

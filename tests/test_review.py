@@ -249,3 +249,21 @@ def test_base_compares_with_the_output_committed_at_a_revision(tmp_path: Path) -
         "diff", str(model), "-o", str(repo / "elsewhere"), "--base", "main", "--format", "markdown"
     )
     assert "| `aws/prod/payments` | new cluster |" in fresh.output
+
+
+def test_a_change_to_many_clusters_stays_under_the_cap(tmp_path: Path) -> None:
+    files = dict(MODEL)
+    for i in range(60):
+        files[f"fleet/team-{i:02d}/cluster-{i:02d}.yaml"] = (
+            f"region: us-east-1\nnetwork: {{cidr: 10.{100 + i}.0.0/16}}\n"
+        )
+    model = write_tree(tmp_path / "model", files)
+    out = tmp_path / "out"
+    run("generate", str(model), "-o", str(out))
+    (model / "_defaults.yaml").write_text(
+        (model / "_defaults.yaml").read_text().replace("maxSize: 6", "maxSize: 7")
+    )
+    text = markdown(model, out, "--max-chars", "2000")
+    assert len(text) <= 2000
+    assert re.search(r"\| \.\.\. and \d+ more clusters \| \| \|", text)
+    assert "_Cut to stay under 2,000 characters: " in text and "clusters from the table" in text
