@@ -17,9 +17,14 @@ Examples:
   treeform validate examples
   treeform generate examples -o output
   treeform generate examples -o output --check
-  treeform diff examples -o output
+  treeform diff examples -o output --format markdown --base origin/main
+  treeform generate examples -o output --only 'aws/prod/*'
   treeform explain examples aws/prod/payments nodePools
+  treeform new aws/prod/orders --cloud aws --engine eks examples
 """
+
+#: Show a progress bar (on a terminal) when generate renders at least this many clusters.
+PROGRESS_MIN_CLUSTERS = 20
 
 MODEL_ARG = click.argument(
     "model", type=click.Path(file_okay=False, path_type=Path), metavar="MODEL"
@@ -33,6 +38,42 @@ OUT_OPT = click.option(
     show_default=True,
     help="The output directory.",
 )
+
+
+def _complete_cluster_ids(ctx: click.Context, _param: Any, incomplete: str) -> list[Any]:
+    """Shell completion of cluster ids from the MODEL given on the command line."""
+    from click.shell_completion import CompletionItem
+
+    from generator.tree import load_tree
+
+    model = ctx.params.get("model")
+    if model is None:
+        return []
+    try:
+        raws, _ = load_tree(Path(model))
+    except Exception:  # completion must never fail loudly
+        return []
+    return [CompletionItem(r.id) for r in raws if r.id.startswith(incomplete)]
+
+
+ONLY_OPT = click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="ID|GLOB",
+    shell_complete=_complete_cluster_ids,
+    help="Only these clusters (an id or a shell glob such as 'aws/prod/*'; repeatable).",
+)
+ATLANTIS_OPT = click.option(
+    "--atlantis/--no-atlantis",
+    default=None,
+    help="Write atlantis.yaml at the output root (default: yes, unless MODEL/.treeform.yaml "
+    "says `atlantis: false`).",
+)
+
+
+def _stderr_is_tty() -> bool:
+    return sys.stderr.isatty()
 
 
 def _fail(exc: Exception) -> None:
@@ -69,24 +110,59 @@ def cli() -> None:
 
 @cli.command()
 @MODEL_ARG
-def validate(model: Path) -> None:
+@ONLY_OPT
+def validate(model: Path, only: tuple[str, ...]) -> None:
     """Check MODEL; exit 1 listing every error."""
-    from generator.pipeline import load_clusters
+    from generator.pipeline import selected_ids
+    from generator.settings import load_settings
+    from generator.tree import load_tree
+    from generator.validate import validate_model
 
-    clusters = _run(load_clusters, model, str(model))
+    def run() -> list[Any]:
+        load_settings(model, str(model))
+        raws, issues = load_tree(model, str(model))
+        chosen = selected_ids([r.id for r in raws], only)
+        return validate_model([r for r in raws if r.id in chosen], issues)
+
+    clusters = _run(run)
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
 
 
-def _make_plan(model: Path, output: Path) -> Any:
+def _make_plan(
+    model: Path,
+    output: Path,
+    only: tuple[str, ...] = (),
+    atlantis: bool | None = None,
+    progress: bool = False,
+) -> tuple[Any, list[Any]]:
+    """The plan of writing MODEL into OUTPUT, and the (raw) clusters it covers."""
+    import contextlib
+    import dataclasses
+
     from generator.pipeline import render_for_output
+    from generator.settings import load_settings
     from generator.writer import plan_output
 
-    rendered = render_for_output(model, output, str(model))
-    return plan_output(output, rendered.files, rendered.clusters)
+    settings = load_settings(model, str(model))
+    if atlantis is not None:
+        settings = dataclasses.replace(
+            settings, atlantis=dataclasses.replace(settings.atlantis, enabled=atlantis)
+        )
+
+    def progress_bar(count: int) -> Any:
+        if progress and _stderr_is_tty() and count >= PROGRESS_MIN_CLUSTERS:
+            return click.progressbar(length=count, label="rendering", file=sys.stderr)
+        return contextlib.nullcontext()
+
+    rendered = render_for_output(
+        model, output, str(model), settings=settings, only=only, progress=progress_bar
+    )
+    plan = plan_output(output, rendered.files, rendered.records, scope=rendered.scope)
+    return plan, rendered.selected
 
 
-def _plan(model: Path, output: Path) -> Any:
-    return _run(_make_plan, model, output)
+def _counted(clusters: list[Any]) -> str:
+    return f"{len(clusters)} cluster{'s' if len(clusters) != 1 else ''}"
 
 
 @cli.command()
@@ -94,50 +170,102 @@ def _plan(model: Path, output: Path) -> Any:
 @OUT_OPT
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if OUTPUT differs.")
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand or not ours.")
-def generate(model: Path, output: Path, check: bool, force: bool) -> None:
-    """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model)."""
+@ONLY_OPT
+@ATLANTIS_OPT
+def generate(
+    model: Path,
+    output: Path,
+    check: bool,
+    force: bool,
+    only: tuple[str, ...],
+    atlantis: bool | None,
+) -> None:
+    """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model).
+
+    With --only, the other clusters' files are left as they are."""
     from generator.writer import output_lock, write_output
 
     if not check:
 
         def locked_generate() -> Any:
             with output_lock(output):
-                plan = _make_plan(model, output)
+                plan, clusters = _make_plan(model, output, only, atlantis, progress=True)
                 write_output(plan, force=force)
-                return plan
+                return plan, clusters
 
-        plan = _run(locked_generate)
-        click.echo(f"{output}: {plan.summary()}")
+        plan, clusters = _run(locked_generate)
+        click.echo(f"{output}: {_counted(clusters)}, {plan.summary()}")
         return
-    plan = _plan(model, output)
-    if check:
-        if plan.changed:
-            for label, paths in (
-                ("create", plan.create),
-                ("update", plan.update),
-                ("remove", plan.remove),
-            ):
-                for rel in paths:
-                    click.echo(f"would {label} {output / rel}", err=True)
-            click.echo(f"{output}: not up to date with {model} ({plan.summary()})", err=True)
-            sys.exit(1)
-        click.echo(f"{output}: up to date")
+    plan, clusters = _run(_make_plan, model, output, only, atlantis)
+    if plan.changed:
+        for label, paths in (
+            ("create", plan.create),
+            ("update", plan.update),
+            ("remove", plan.remove),
+        ):
+            for rel in paths:
+                click.echo(f"would {label} {output / rel}", err=True)
+        click.echo(f"{output}: not up to date with {model} ({plan.summary()})", err=True)
+        sys.exit(1)
+    click.echo(f"{output}: up to date ({_counted(clusters)})")
 
 
 @cli.command()
 @MODEL_ARG
 @OUT_OPT
-def diff(model: Path, output: Path) -> None:
-    """Show what generate would change in OUTPUT, as a unified diff."""
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "markdown", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one unified diff; markdown: a pull-request summary; json: for machines.",
+)
+@click.option(
+    "--base",
+    metavar="REV",
+    help="Compare with OUTPUT as committed at git revision REV (e.g. origin/main) instead "
+    "of OUTPUT on disk.",
+)
+@click.option(
+    "--max-chars",
+    type=click.IntRange(min=2000),
+    default=60_000,
+    show_default=True,
+    help="markdown: leave out file diffs (saying so) beyond this size.",
+)
+@ONLY_OPT
+@ATLANTIS_OPT
+def diff(
+    model: Path,
+    output: Path,
+    fmt: str,
+    base: str | None,
+    max_chars: int,
+    only: tuple[str, ...],
+    atlantis: bool | None,
+) -> None:
+    """Show what generate would change in OUTPUT (or what MODEL changes since --base REV)."""
+    import tempfile
+
+    from generator.review import output_at_revision, review_plan, to_json, to_markdown
     from generator.writer import unified_diff
 
-    plan = _plan(model, output)
-    click.echo(unified_diff(plan), nl=False)
+    with tempfile.TemporaryDirectory(prefix="treeform-base-") as tmp:
+        old = output if base is None else _run(output_at_revision, output, base, Path(tmp))
+        plan, clusters = _run(_make_plan, model, old, only, atlantis)
+        if fmt == "text":
+            click.echo(unified_diff(plan), nl=False)
+            return
+        review = review_plan(plan, clusters, base)
+        click.echo(
+            to_markdown(review, max_chars) if fmt == "markdown" else to_json(review), nl=False
+        )
 
 
 @cli.command()
 @MODEL_ARG
-@click.argument("cluster_id", metavar="ID")
+@click.argument("cluster_id", metavar="ID", shell_complete=_complete_cluster_ids)
 @click.argument("field", required=False)
 def explain(model: Path, cluster_id: str, field: str | None) -> None:
     """Show the effective values of cluster ID, each with the FILE:LINE that set it."""
@@ -155,6 +283,44 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
         return explain_cluster(raw, field)
 
     click.echo(_run(run), nl=False)
+
+
+@cli.command()
+@click.argument("cluster_id", metavar="ID")
+@click.argument(
+    "model",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    metavar="[MODEL]",
+)
+@click.option("--cloud", required=True, help="The cloud (aws, gcp, ...).")
+@click.option("--engine", required=True, help="The engine (eks, gke, kops, ...).")
+@click.option(
+    "--schema",
+    "schema_ref",
+    metavar="URL|PATH",
+    help="The $schema the editor line names (default: MODEL/.treeform/cluster.schema.json, "
+    "written by this command).",
+)
+def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str | None) -> None:
+    """Create MODEL/ID.yaml: a commented cluster file for CLOUD and ENGINE, with the
+    `# yaml-language-server: $schema=` line that gives editors completion and checks."""
+    from generator.scaffold import create_cluster_file
+    from generator.tree import load_tree
+    from generator.validate import validate_model
+
+    target, extra = _run(create_cluster_file, model, cluster_id, cloud, engine, schema_ref)
+    for path in extra:
+        click.echo(f"wrote {path}")
+    click.echo(f"created {target}")
+
+    def check() -> None:
+        raws, issues = load_tree(model, str(model))
+        chosen = target.relative_to(model).with_suffix("").as_posix()
+        validate_model([r for r in raws if r.id == chosen], issues)
+
+    _run(check)
+    click.echo(f"{target}: valid; edit it, then `treeform generate {model}`")
 
 
 @cli.command()

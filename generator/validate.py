@@ -15,12 +15,12 @@ from typing import Any
 
 import jsonschema
 
-from generator.errors import Issue, ModelError
+from generator.errors import Issue, Location, ModelError
 from generator.model import Cluster, build_cluster
 from generator.names import MAX_CLUSTER_NAME
 from generator.providers import PROVIDERS
 from generator.providers.base import Engine, Provider
-from generator.providers.common import backend_issues
+from generator.providers.common import backend_issues, state_address
 from generator.resources import schemas_dir
 from generator.tree import RawCluster
 from generator.yamlload import FieldPath, format_path
@@ -347,16 +347,62 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
     return cluster, issues
 
 
+def shared_state_issues(clusters: Iterable[Cluster]) -> Iterator[Issue]:
+    """Two clusters can never share a Terraform state: each one after the first that would
+    is an error at the backend setting that puts it there, naming both cluster files."""
+    first: dict[str, Cluster] = {}
+    for cluster in clusters:
+        address = state_address(cluster)
+        if address is None:
+            continue
+        other = first.setdefault(address, cluster)
+        if other is cluster:
+            continue
+        settings = cluster.backend.settings
+        field = next(
+            (
+                ("backend", key)
+                for key in ("keyPrefix", "bucket", "storageAccountName", "organization")
+                if key in settings
+            ),
+            ("backend",),
+        )
+        fix = (
+            "rename one of them (the workspace is the id with '/' replaced by '-')"
+            if cluster.backend.type in ("cloud", "remote")
+            else "give one of them another backend.keyPrefix (or bucket)"
+        )
+        message = (
+            f"cluster {cluster.id} ({cluster.file}) would share its Terraform state "
+            f"{address} with cluster {other.id} ({other.file}); {fix}, so that each cluster "
+            "has a state of its own"
+        )
+        if cluster.backend.type in ("cloud", "remote"):
+            yield Issue(Location(cluster.file), "backend", message)  # the id is the cause
+        else:
+            yield cluster.issue(field, message)
+
+
+def validate_each(
+    raws: Iterable[RawCluster], issues: Iterable[Issue] = ()
+) -> tuple[list[Cluster], list[Issue]]:
+    """The typed clusters that passed, and every issue of the others (each cluster on its
+    own; the rules across clusters are `shared_state_issues`)."""
+    clusters: list[Cluster] = []
+    found = list(issues)
+    for raw in raws:
+        cluster, cluster_issues = _cluster_issues(raw)
+        found.extend(cluster_issues)
+        if cluster is not None and not cluster_issues:
+            clusters.append(cluster)
+    return clusters, found
+
+
 def validate_model(raws: Iterable[RawCluster], issues: Iterable[Issue] = ()) -> list[Cluster]:
     """Typed clusters of a valid model; raises ModelError with every issue otherwise
     (`issues` are those found while loading the tree, reported with the rest)."""
-    clusters: list[Cluster] = []
-    issues = list(issues)
-    for raw in raws:
-        cluster, found = _cluster_issues(raw)
-        issues.extend(found)
-        if cluster is not None:
-            clusters.append(cluster)
-    if issues:
-        raise ModelError(issues)
+    clusters, found = validate_each(raws, issues)
+    found.extend(shared_state_issues(clusters))
+    if found:
+        raise ModelError(found)
     return clusters

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,8 @@ class Plan:
     unchanged: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     old: dict[str, bytes] = field(default_factory=dict)
+    #: Files outside the scope of this run (`--only`): left alone, still owned (rel -> digest).
+    kept: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -118,8 +120,14 @@ def _read(path: Path) -> bytes | None:
 
 
 def plan_output(
-    root: Path, files: dict[str, str], clusters: dict[str, ClusterRecord] | None = None
+    root: Path,
+    files: dict[str, str],
+    clusters: dict[str, ClusterRecord] | None = None,
+    *,
+    scope: Callable[[str], bool] | None = None,
 ) -> Plan:
+    """What writing `files` into `root` would do. Owned files that `scope` rejects are
+    neither removed nor forgotten (a run restricted to some clusters)."""
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: the output path exists and is not a directory")
     owned = read_manifest(root) if root.is_dir() else {}
@@ -140,6 +148,9 @@ def plan_output(
             plan.conflicts.append(f"{root / rel}: edited by hand since treeform wrote it")
         plan.update.append(rel)
     for rel in sorted(set(owned) - set(files)):
+        if scope is not None and not scope(rel):
+            plan.kept[rel] = owned[rel]
+            continue
         old = _read(root / rel)
         if old is None:
             continue
@@ -264,7 +275,14 @@ def write_output(plan: Plan, *, force: bool = False) -> None:
     manifest = {
         "generator": "treeform",
         "version": __version__,
-        "files": {rel: digest(text.encode()) for rel, text in sorted(plan.files.items())},
+        "files": dict(
+            sorted(
+                {
+                    **plan.kept,
+                    **{rel: digest(text.encode()) for rel, text in plan.files.items()},
+                }.items()
+            )
+        ),
         "clusters": {
             cid: {"fingerprint": rec.fingerprint, "files": rec.files}
             for cid, rec in plan.clusters.items()

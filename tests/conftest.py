@@ -8,6 +8,8 @@ from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+pytest_plugins = ["pytester"]  # tests/test_pytest_plugin.py runs user projects
+
 # Bounded property runs for `make test`; `make fuzz` selects the long profile. No deadlines:
 # these machines are shared and noisy, and speed is measured in bench/, not here.
 settings.register_profile(

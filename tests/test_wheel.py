@@ -9,7 +9,9 @@ import venv
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, render_tree
+from helpers import ROOT
+
+from generator.pipeline import generate_files
 
 
 @pytest.mark.slow
@@ -52,7 +54,7 @@ def test_wheel_renders_the_examples_like_the_checkout(tmp_path: Path) -> None:
         check=True,
     ).stdout.strip()
     assert located.startswith(str(env)), located
-    expected = render_tree(ROOT / "examples")
+    expected = generate_files(ROOT / "examples")
     written = {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file()}
     written.pop(".treeform-manifest.json")
     assert written == expected

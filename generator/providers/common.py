@@ -107,6 +107,35 @@ def backend_block(cluster: Cluster, default_region: str | None = None) -> dict[s
     return {"type": kind, "attributes": attrs, "workspace": cluster.id.replace("/", "-")}
 
 
+def state_address(cluster: Cluster) -> str | None:
+    """Where the cluster's state lives, as one string two clusters must never share; None
+    for a local state (it lives in or below the cluster's own module directory)."""
+    s = cluster.backend.settings
+    kind = cluster.backend.type
+    if kind == "local":
+        return None
+    block = backend_block(cluster) if _has_required(cluster) else None
+    if block is None:
+        return None
+    a = block["attributes"]
+    if kind == "s3":
+        endpoint = s.get("endpoint", "").rstrip("/")
+        return f"{endpoint + '/' if endpoint else 's3://'}{a['bucket']}/{a['key']}"
+    if kind == "gcs":
+        return f"gs://{a['bucket']}/{a['prefix']}/default.tfstate"
+    if kind == "azurerm":
+        return f"azurerm://{a['storage_account_name']}/{a['container_name']}/{a['key']}"
+    if kind in ("oss", "cos"):
+        return f"{kind}://{a['bucket']}/{a['prefix']}/{a['key']}"
+    return f"{s.get('hostname', 'app.terraform.io')}/{a['organization']}/{block['workspace']}"
+
+
+def _has_required(cluster: Cluster) -> bool:
+    return all(
+        cluster.backend.settings.get(n) for n in BACKEND_REQUIRED.get(cluster.backend.type, ())
+    )
+
+
 def tf_id(name: str) -> str:
     """A Terraform identifier for a model name (a DNS label): `gpu-a` -> `gpu_a`."""
     ident = name.replace("-", "_").replace(".", "_")

@@ -1,0 +1,118 @@
+"""Settings of a whole model tree (not of a cluster): `MODEL/.treeform.yaml`.
+
+The tree walker ignores names starting with `.`, so this file is never read as a cluster.
+It holds what concerns the output as a whole, so that every run (a person's, pre-commit's,
+CI's) agrees without repeating flags:
+
+    atlantis:
+      enabled: true        # false: no atlantis.yaml
+      outputPath: output   # where the output directory sits in the repository
+    # or simply `atlantis: false`
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jsonschema
+
+from generator.errors import Issue, Location, ModelError
+from generator.yamlload import YamlProblem, format_path, load_yaml
+
+SETTINGS_FILE = ".treeform.yaml"
+
+_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "atlantis": {
+            # true | false | a mapping; the branches are told apart by type (`if`), so an
+            # error inside the mapping is reported at its own key.
+            "if": {"type": "object"},
+            "then": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "outputPath": {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"},
+                },
+            },
+            "else": {"type": "boolean"},
+        }
+    },
+}
+
+
+@dataclass(frozen=True)
+class AtlantisSettings:
+    enabled: bool = True
+    #: The output directory's path from the repository root ("" when it is the root).
+    output_path: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    atlantis: AtlantisSettings = field(default_factory=AtlantisSettings)
+
+
+def load_settings(root: Path, root_display: str | None = None) -> Settings:
+    """The settings of the model tree at `root`; defaults when it has no settings file."""
+    path = root / SETTINGS_FILE
+    shown = f"{(root_display if root_display is not None else str(root)).rstrip('/')}/"
+    shown = SETTINGS_FILE if shown in ("/", "./") else shown + SETTINGS_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except OSError as exc:
+        raise ModelError([Issue(Location(shown), "", f"cannot read: {exc.strerror}")]) from None
+    try:
+        doc = load_yaml(raw, shown)
+    except YamlProblem as problem:
+        raise ModelError([problem.issue]) from None
+    data = doc.data if doc.data is not None else {}
+    issues = []
+    for error in jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data):
+        where = tuple(error.absolute_path)
+        if error.validator == "additionalProperties":
+            for key in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                child = (*where, key)
+                issues.append(
+                    Issue(
+                        doc.keys.get(child, Location(shown)),
+                        format_path(child),
+                        f"unknown setting {key!r}; known: "
+                        f"{', '.join(sorted(error.schema.get('properties', {})))}",
+                    )
+                )
+            continue
+        message = (
+            "must be true, false or a mapping of enabled and outputPath"
+            if where == ("atlantis",) and error.validator == "type"
+            else str(error.message)
+        )
+        issues.append(Issue(doc.values.get(where, Location(shown)), format_path(where), message))
+    if issues:
+        raise ModelError(issues)
+    atlantis = data.get("atlantis", True)
+    if isinstance(atlantis, bool):
+        return Settings(AtlantisSettings(enabled=atlantis))
+    output_path = str(PurePosixPath(atlantis.get("outputPath", ".")))
+    if output_path.startswith(("/", "..")) or "/../" in output_path:
+        raise ModelError(
+            [
+                Issue(
+                    doc.values.get(("atlantis", "outputPath"), Location(shown)),
+                    "atlantis.outputPath",
+                    "must be a relative path inside the repository",
+                )
+            ]
+        )
+    return Settings(
+        AtlantisSettings(
+            enabled=atlantis.get("enabled", True),
+            output_path="" if output_path == "." else output_path,
+        )
+    )
