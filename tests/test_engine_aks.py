@@ -285,3 +285,130 @@ def test_unknown_version_and_azure_tag_rules(tmp_path: Path) -> None:
     assert "kubernetesVersion: aks does not offer Kubernetes 1.20" in text
     assert "tags.a/b: tag 'a/b': Azure tag names cannot contain" in text
     assert "Azure tag names ignore case" in text
+
+
+# --- security defaults (checkov as the yardstick) ---------------------------------------------
+
+SECURITY_CHECKS = [
+    "CKV2_AZURE_31",
+    "CKV_AZURE_117",
+    "CKV_AZURE_168",
+    "CKV_AZURE_226",
+    "CKV_AZURE_232",
+]
+
+
+def skip_reason(text: str, check: str) -> str:
+    """The reason of a `# checkov:skip=CHECK: reason` line ('' when there is none)."""
+    for line in text.splitlines():
+        marker = f"# checkov:skip={check}:"
+        if marker in line:
+            return line.split(marker, 1)[1].strip()
+    return ""
+
+
+def test_shop_passes_the_security_checks_or_says_why_not(
+    shop: dict[str, str], tmp_path: Path
+) -> None:
+    module = write_files(tmp_path / "out", shop) / "shop" / "terraform"
+    assert checkov_failures(module, SECURITY_CHECKS) == []
+    cluster_tf = shop["shop/terraform/cluster.tf"]
+    assert "VM size" in skip_reason(cluster_tf, "CKV_AZURE_226")
+    assert "aks.diskEncryptionSetId" in skip_reason(cluster_tf, "CKV_AZURE_117")
+    # The only other pool is Spot and tainted: the system pool must keep running workloads.
+    assert "no other on-demand pool" in skip_reason(cluster_tf, "CKV_AZURE_232")
+    cluster = resources(shop, "shop/")[("azurerm_kubernetes_cluster", "this")]
+    assert "only_critical_addons_enabled" not in cluster["default_node_pool"][0]
+
+
+def test_both_subnets_get_the_network_security_group(shop: dict[str, str]) -> None:
+    found = resources(shop, "shop/")
+    for subnet in ("nodes", "virtual_nodes"):
+        association = found[("azurerm_subnet_network_security_group_association", subnet)]
+        assert association["subnet_id"] == f"${{azurerm_subnet.{subnet}.id}}"
+        assert association["network_security_group_id"] == (
+            "${azurerm_network_security_group.this.id}"
+        )
+    # Flat Azure CNI: pods are VNet addresses, which Azure's default rules already admit.
+    assert "security_rule" not in found[("azurerm_network_security_group", "this")]
+    cluster = found[("azurerm_kubernetes_cluster", "this")]
+    assert "${azurerm_subnet_network_security_group_association.nodes}" in cluster["depends_on"]
+    # Flat Azure CNI pods per node: 50 (CKV_AZURE_168), on every pool.
+    assert cluster["default_node_pool"][0]["max_pods"] == 50
+    assert found[("azurerm_kubernetes_cluster_node_pool", "batch")]["max_pods"] == 50
+
+
+DES_ID = (
+    "/subscriptions/0000/resourceGroups/rg-keys/providers/Microsoft.Compute/"
+    "diskEncryptionSets/des-aks"
+)
+
+
+def test_overlay_nsg_admits_pod_traffic_and_workload_pool_frees_the_system_pool(
+    tmp_path: Path,
+) -> None:
+    cluster_yaml = f"""
+    zones: ["1", "2", "3"]
+    network: {{cidr: 10.50.0.0/16, podCidr: 100.64.0.0/16}}
+    aks: {{diskEncryptionSetId: {DES_ID}}}
+    nodePools:
+      system: {{machineType: Standard_D4s_v5, minSize: 3, maxSize: 3}}
+      apps: {{machineType: Standard_D8s_v5, minSize: 2, maxSize: 10}}
+      batch: {{machineType: Standard_D8s_v5, minSize: 0, maxSize: 5, spot: true}}
+    """
+    files = render(tmp_path, cluster_yaml)
+    module = write_files(tmp_path / "out", files) / "shop" / "terraform"
+    assert terraform_problems(module) == []
+    assert oracle_findings([module]) == ""
+    assert checkov_failures(module, SECURITY_CHECKS) == []
+    found = resources(files, "shop/")
+    cluster = found[("azurerm_kubernetes_cluster", "this")]
+    system = cluster["default_node_pool"][0]
+    assert system["only_critical_addons_enabled"] is True  # "apps" runs the workloads
+    assert system["max_pods"] == 250  # Azure CNI overlay's own default, stated
+    assert cluster["disk_encryption_set_id"] == DES_ID
+    reader = found[("azurerm_role_assignment", "disk_encryption_set")]
+    assert reader["role_definition_name"] == "Reader"
+    assert reader["scope"] == cluster["disk_encryption_set_id"]
+    assert "CKV_AZURE_117" not in files["shop/terraform/cluster.tf"]
+    assert "CKV_AZURE_232" not in files["shop/terraform/cluster.tf"]
+    rules = {
+        r["name"]: r for r in found[("azurerm_network_security_group", "this")]["security_rule"]
+    }
+    assert set(rules) == {"AllowClusterInbound", "AllowClusterOutbound"}
+    for rule in rules.values():
+        assert rule["access"] == "Allow"
+        assert rule["source_address_prefixes"] == ["10.50.0.0/17", "100.64.0.0/16"]
+        assert rule["destination_address_prefixes"] == ["10.50.0.0/17", "100.64.0.0/16"]
+    assert "virtual_nodes" not in {n for (t, n) in found if t.startswith("azurerm_subnet")}
+
+
+def test_system_pool_setting_wins_and_contradictions_are_located(tmp_path: Path) -> None:
+    cluster_yaml = """
+    zones: ["1", "2"]
+    aks: {systemPoolCriticalAddonsOnly: false}
+    nodePools:
+      system: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3}
+      apps: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3}
+    """
+    files = render(tmp_path, cluster_yaml)
+    cluster_tf = files["shop/terraform/cluster.tf"]
+    assert skip_reason(cluster_tf, "CKV_AZURE_232") == (
+        "the model sets aks.systemPoolCriticalAddonsOnly: false"
+    )
+    tainted = cluster_yaml.replace(
+        "system: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3}",
+        "system: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3, "
+        "taints: [{key: CriticalAddonsOnly, value: 'true', effect: NoSchedule}]}",
+    )
+    found = errors(tmp_path / "t", {"_defaults.yaml": DEFAULTS, "shop.yaml": tainted})
+    assert any(
+        "/shop.yaml:2:" in i and ": aks.systemPoolCriticalAddonsOnly: " in i for i in found
+    ), found
+    bad_des = SHOP.replace(
+        "virtualNodes: true", "virtualNodes: true\n  diskEncryptionSetId: /subscriptions/x/des"
+    )
+    found = errors(tmp_path / "d", {"_defaults.yaml": DEFAULTS, "shop.yaml": bad_des})
+    des = [i for i in found if ": aks.diskEncryptionSetId: " in i]
+    assert any("resource id of a disk encryption set" in i for i in des), found
+    assert any("virtual nodes" in i for i in des), found

@@ -24,6 +24,9 @@ from generator.pipeline import load_clusters
 GKE_CHECKS = [
     *(f"CKV_GCP_{n}" for n in (1, 7, 8, 9, 10, 12, 13, 23, 25, 61, 64, 68, 69, 70, 71, 72)),
     "CKV2_GCP_1",
+    "CKV2_GCP_12",
+    "CKV2_GCP_18",
+    "CKV_GCP_65",
 ]
 
 DEFAULTS = """
@@ -458,3 +461,57 @@ def test_autopilot_addons(tmp_path: Path) -> None:
     module = write_files(tmp_path / "out", files) / "gcp/ap/terraform"
     assert oracle_findings([module]) == ""
     assert terraform_problems(module) == []
+
+
+# --- security defaults (checkov as the yardstick) ---------------------------------------------
+
+
+def test_network_denies_and_logs_what_gke_does_not_allow(rendered: dict[str, str]) -> None:
+    """CKV2_GCP_18: the network has a firewall rule of its own. GKE writes the rules the
+    cluster needs at priority 1000; this one sits just above the implied deny-all (65535),
+    so it blocks nothing that was open, and makes the denials visible in the logs."""
+    for cluster_id in ("gcp/prod/shop", "gcp/prod/edge"):
+        res = resources(rendered, cluster_id)
+        deny = res["google_compute_firewall"]["deny_ingress"]
+        assert deny["network"] == "${google_compute_network.this.id}"
+        assert (deny["direction"], deny["priority"]) == ("INGRESS", 65534)
+        assert deny["source_ranges"] == ["0.0.0.0/0"]
+        assert [b["protocol"] for b in deny["deny"]] == ["all"]
+        assert "allow" not in deny
+        assert deny["log_config"][0]["metadata"] == "EXCLUDE_ALL_METADATA"
+        assert list(res["google_compute_firewall"]) == ["deny_ingress"]
+
+
+def test_rbac_google_group_is_written_or_the_skip_says_why(tmp_path: Path) -> None:
+    """CKV_GCP_65: with gke.rbacSecurityGroup the cluster takes Google Groups for RBAC and
+    the check passes; without it the cluster carries the skip and its reason."""
+    model = STANDARD + "    gke: {rbacSecurityGroup: gke-security-groups@shop.example.com}\n"
+    files = render(tmp_path, {"gcp/_defaults.yaml": DEFAULTS, "gcp/shop.yaml": model})
+    cluster = resources(files, "gcp/shop")["google_container_cluster"]["this"]
+    assert cluster["authenticator_groups_config"] == [
+        {"security_group": "gke-security-groups@shop.example.com"}
+    ]
+    cluster_tf = files["gcp/shop/terraform/cluster.tf"]
+    assert "CKV_GCP_65" not in cluster_tf
+    module = write_files(tmp_path / "out", files) / "gcp/shop/terraform"
+    assert oracle_findings([module]) == ""
+    assert checkov_failures(module, ["CKV_GCP_65", "CKV2_GCP_18"]) == []
+
+    plain = render(tmp_path / "plain", {"gcp/_defaults.yaml": DEFAULTS, "gcp/shop.yaml": STANDARD})
+    plain_tf = plain["gcp/shop/terraform/cluster.tf"]
+    assert (
+        "# checkov:skip=CKV_GCP_65: Google Groups for RBAC needs the organization's "
+        "gke-security-groups@DOMAIN Google Workspace group (gke.rbacSecurityGroup)"
+    ) in plain_tf
+    assert "authenticator_groups_config" not in plain_tf
+
+
+def test_rbac_group_must_be_gke_security_groups(tmp_path: Path) -> None:
+    model = STANDARD + "    gke: {rbacSecurityGroup: admins@shop.example.com}\n"
+    found = issues(tmp_path, {"gcp/_defaults.yaml": DEFAULTS, "gcp/shop.yaml": model})
+    assert any(
+        "/gcp/shop.yaml:" in i
+        and ": gke.rbacSecurityGroup: " in i
+        and "gke-security-groups@YOUR-DOMAIN" in i
+        for i in found
+    ), found

@@ -505,7 +505,21 @@ def test_gce_manifest_and_terraform(tmp_path: Path) -> None:
     assert bucket["versioning"][0]["enabled"] is True
     assert resources["google_compute_subnetwork.this"]["ip_cidr_range"] == '"10.60.0.0/20"'
     assert "google_compute_router_nat.this" in resources
-    assert checkov_failures(module, ["CKV_GCP_29", "CKV_GCP_78", "CKV_GCP_114", "CKV_GCP_26"]) == []
+    assert (
+        checkov_failures(
+            module,
+            ["CKV_GCP_29", "CKV_GCP_78", "CKV_GCP_114", "CKV_GCP_26", "CKV2_GCP_18", "CKV2_GCP_12"],
+        )
+        == []
+    )
+    # The network kOps shares gets a logged deny-all under kOps's own rules (priority 1000).
+    deny = resources["google_compute_firewall.deny_ingress"]
+    assert deny["network"] == "${google_compute_network.this.id}"
+    assert (deny["direction"], deny["priority"]) == ('"INGRESS"', 65534)
+    assert deny["source_ranges"] == ['"0.0.0.0/0"']
+    assert [b["protocol"] for b in deny["deny"]] == ['"all"']
+    assert "allow" not in deny
+    assert deny["log_config"][0]["metadata"] == '"EXCLUDE_ALL_METADATA"'
 
 
 def test_gce_needs_a_project(tmp_path: Path) -> None:

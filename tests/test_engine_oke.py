@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import (
+    checkov_failures,
     oracle_findings,
     render_tree,
     terraform_dirs,
@@ -80,13 +81,39 @@ def test_cluster_is_enhanced_with_the_asked_endpoint_and_ranges(tmp_path: Path) 
     assert cluster["endpoint_config"][0]["is_public_ip_enabled"] is True
     network = cluster["options"][0]["kubernetes_network_config"][0]
     assert network == {"pods_cidr": "10.244.0.0/16", "services_cidr": "10.96.0.0/16"}
-    api_rules = res[("oci_core_security_list", "api")]["ingress_security_rules"]
-    assert {
-        r["source"] for r in api_rules if r.get("tcp_options") == [{"min": 6443, "max": 6443}]
-    } == {
-        "10.40.0.0/16",
-        "198.51.100.0/24",
-    }
+    # The endpoint's rules are in its network security group; its subnet's list has none.
+    assert cluster["endpoint_config"][0]["nsg_ids"] == ["${oci_core_network_security_group.api.id}"]
+    assert "ingress_security_rules" not in res[("oci_core_security_list", "api")]
+    clients = res[("oci_core_network_security_group_security_rule", "api_clients")]
+    assert clients["for_each"] == '${toset(["10.40.0.0/16", "198.51.100.0/24"])}'
+    assert clients["tcp_options"][0]["destination_port_range"] == [{"min": 6443, "max": 6443}]
+    workers = res[("oci_core_network_security_group_security_rule", "api_from_workers")]
+    assert (workers["direction"], workers["source"]) == ("INGRESS", "10.40.0.0/17")
+    assert workers["tcp_options"][0]["destination_port_range"] == [{"min": 12250, "max": 12250}]
+    rules = [b for (t, _), b in res.items() if t == "oci_core_network_security_group_security_rule"]
+    assert all(r["network_security_group_id"].endswith("api.id}") for r in rules)
+    assert {r["direction"] for r in rules} == {"INGRESS", "EGRESS"}
+
+
+def test_endpoint_network_security_group_passes_checkov(tmp_path: Path) -> None:
+    """CKV2_OCI_3: the endpoint has a network security group, for public and private
+    endpoints alike; with network.existing the user's network governs, and the skip says so."""
+    for public in ("true", "false"):
+        model = FLEX.replace("public: true", f"public: {public}")
+        if public == "false":
+            model = model.replace("allowedCidrs: [198.51.100.0/24]", "allowedCidrs: []")
+        out = write_files(tmp_path / public, render(tmp_path / f"m{public}", model))
+        module = out / "iad" / "orders" / "terraform"
+        assert checkov_failures(module, ["CKV2_OCI_3", "CKV_OCI_21", "CKV2_OCI_2"]) == []
+    existing = FLEX.replace(
+        "cidr: 10.40.0.0/16",
+        "cidr: 10.40.0.0/16\n  existing: {networkId: ocid1.vcn.oc1.iad.aaaa, "
+        "subnetIds: [ocid1.subnet.oc1.iad.api, ocid1.subnet.oc1.iad.w, ocid1.subnet.oc1.iad.lb]}",
+    )
+    files = render(tmp_path / "existing", existing)
+    cluster_tf = files["iad/orders/terraform/cluster.tf"]
+    assert "# checkov:skip=CKV2_OCI_3: the network is the user's (network.existing)" in cluster_tf
+    assert "nsg_ids" not in cluster_tf
 
 
 def test_private_api_endpoint(tmp_path: Path) -> None:

@@ -53,8 +53,12 @@ CNI = {
 DEFAULT_POD_CIDR = "10.244.0.0/16"
 DEFAULT_SERVICE_CIDR = "172.16.0.0/16"
 
-#: Pods per node with flat Azure CNI (virtual nodes): each takes a VNet address.
-FLAT_MAX_PODS = 30
+#: Pods per node with flat Azure CNI (virtual nodes): each takes a VNet address, so AKS's
+#: own default is a low 30; treeform takes 50, the least that CKV_AZURE_168 (and Microsoft's
+#: AKS guidance) accepts, and the subnet fit rule counts with it.
+FLAT_MAX_PODS = 50
+#: Pods per node with Azure CNI overlay: AKS's own default, written so it is stated.
+OVERLAY_MAX_PODS = 250
 
 #: Linux node pool names: lowercase letters and digits, starting with a letter, 1-12.
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
@@ -63,6 +67,11 @@ _VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
 _SUBNET_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
     r"virtualNetworks/[^/]+/subnets/([^/]+)$",
+    re.IGNORECASE,
+)
+_DISK_ENCRYPTION_SET_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Compute/"
+    r"diskEncryptionSets/[^/]+$",
     re.IGNORECASE,
 )
 _VNET_ID = re.compile(
@@ -85,6 +94,30 @@ def system_pool_name(cluster: Cluster) -> str | None:
         return str(chosen)
     order = list(cluster.data.get("nodePools") or {})
     return order[0] if order else None
+
+
+def _runs_workloads(pool: NodePool) -> bool:
+    """Whether ordinary pods can land on a pool: on-demand nodes without a taint that keeps
+    untolerating pods off (NoSchedule, NoExecute)."""
+    return not pool.spot and all(t.effect == "PreferNoSchedule" for t in pool.taints)
+
+
+def critical_addons_only(cluster: Cluster) -> tuple[bool, str]:
+    """Whether the system pool runs only critical system pods (only_critical_addons_enabled),
+    and what decided it: "taint" (the CriticalAddonsOnly taint in the model), "setting"
+    (`aks.systemPoolCriticalAddonsOnly`) or "auto": on when another pool can run the ordinary
+    workloads, so that pods never stay Pending for want of a pool."""
+    system = system_pool_name(cluster)
+    pool = cluster.node_pools.get(system or "")
+    if pool is not None and any(
+        (t.key, t.value, t.effect) == CRITICAL_ADDONS_ONLY for t in pool.taints
+    ):
+        return True, "taint"
+    chosen = cluster.settings.get("systemPoolCriticalAddonsOnly")
+    if chosen is not None:
+        return bool(chosen), "setting"
+    others = [p for p in cluster.node_pools.values() if p.name != system and _runs_workloads(p)]
+    return bool(others), "auto"
 
 
 def _minor(version: str) -> str:
@@ -147,6 +180,20 @@ class AksEngine:
                     "virtual nodes do not work with API server authorized IP ranges; remove "
                     "allowedCidrs or aks.virtualNodes",
                 )
+        des = settings.get("diskEncryptionSetId")
+        if des is not None:
+            if not _DISK_ENCRYPTION_SET_ID.match(str(des)):
+                yield cluster.issue(
+                    ("aks", "diskEncryptionSetId"),
+                    "must be the resource id of a disk encryption set "
+                    "(/subscriptions/.../providers/Microsoft.Compute/diskEncryptionSets/NAME)",
+                )
+            if virtual_nodes:
+                yield cluster.issue(
+                    ("aks", "diskEncryptionSetId"),
+                    "AKS does not support customer-managed disk keys with virtual nodes; "
+                    "remove aks.diskEncryptionSetId or aks.virtualNodes",
+                )
         yield from self._network_issues(cluster, virtual_nodes)
 
     def _pool_issues(self, cluster: Cluster) -> Iterator[Issue]:
@@ -194,6 +241,13 @@ class AksEngine:
             yield cluster.issue(
                 (*base, "minSize"),
                 f"{pool.name!r} is the system pool, which needs at least one node",
+            )
+        tainted = any((t.key, t.value, t.effect) == CRITICAL_ADDONS_ONLY for t in pool.taints)
+        if tainted and cluster.settings.get("systemPoolCriticalAddonsOnly") is False:
+            yield cluster.issue(
+                ("aks", "systemPoolCriticalAddonsOnly"),
+                f"the system pool {pool.name!r} carries the CriticalAddonsOnly taint, which is "
+                "what this setting turns on; remove the taint or this setting",
             )
         for i, taint in enumerate(pool.taints):
             if (taint.key, taint.value, taint.effect) != CRITICAL_ADDONS_ONLY:
@@ -305,12 +359,12 @@ class AksEngine:
                     "zones": list(pool.zones),
                     "labels": dict(sorted(labels.items())),
                     "taints": taints,
-                    "critical_addons_only": bool(pool.taints),
                     "spot": pool.spot,
                     "temporary_name": f"tmp{pool.name}"[:12],
                 }
             )
         pools.sort(key=lambda p: not p["system"])  # the system pool first, then by name
+        critical_only, critical_reason = critical_addons_only(cluster)
         existing = cluster.network.existing
         subnets = _subnets(cluster.network.cidr) if existing is None else None
         addons = set(cluster.addons)
@@ -358,7 +412,7 @@ class AksEngine:
                     else "loadBalancer"
                 ),
                 "overlay": not virtual_nodes,
-                "max_pods": None if not virtual_nodes else FLAT_MAX_PODS,
+                "max_pods": FLAT_MAX_PODS if virtual_nodes else OVERLAY_MAX_PODS,
                 "policy": policy,
                 "data_plane": data_plane,
                 "pod_cidr": (
@@ -382,6 +436,9 @@ class AksEngine:
             },
             "virtual_nodes": virtual_nodes,
             "pools": pools,
+            "critical_addons_only": critical_only,
+            "critical_addons_decided_by": critical_reason,
+            "disk_encryption_set_id": settings.get("diskEncryptionSetId"),
             "addons": {
                 "blob_driver": "azure-blob-csi-driver" in addons,
                 "keda": "keda" in addons,

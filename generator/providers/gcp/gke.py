@@ -78,6 +78,10 @@ _STARTS_WITH_LETTER = re.compile(r"^[a-z]")
 MAX_AUTHORIZED_NETWORKS = 50
 #: Pod addresses per node: GKE gives each node a /24 for its default 110 pods per node.
 POD_RANGE_PER_NODE = 24
+#: Google Groups for RBAC takes one group, which GKE requires to be named exactly this.
+_RBAC_SECURITY_GROUP = re.compile(
+    r"^gke-security-groups@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 #: Compute Engine keeps four addresses of every subnet range for itself.
 SUBNET_RESERVED = 4
 
@@ -162,6 +166,13 @@ class GkeEngine:
                 ("apiServer", "allowedCidrs"),
                 f"GKE accepts at most {MAX_AUTHORIZED_NETWORKS} authorized networks, "
                 f"the model has {len(cluster.api_server.allowed_cidrs)}",
+            )
+        group = cluster.settings.get("rbacSecurityGroup")
+        if group is not None and not _RBAC_SECURITY_GROUP.match(str(group)):
+            yield cluster.issue(
+                ("gke", "rbacSecurityGroup"),
+                f"{group!r} is not a Google Groups for RBAC group: GKE takes the group named "
+                "gke-security-groups@YOUR-DOMAIN (e.g. gke-security-groups@example.com)",
             )
         if _autopilot(cluster):
             yield from self._autopilot_issues(cluster)
@@ -289,6 +300,7 @@ class GkeEngine:
                 "release_channel": settings.get("releaseChannel", DEFAULT_RELEASE_CHANNEL),
                 "deletion_protection": bool(settings.get("deletionProtection", True)),
                 "binary_authorization": binary_authorization,
+                "rbac_security_group": settings.get("rbacSecurityGroup"),
                 "autopilot": autopilot,
                 "dataplane_v2": _dataplane_v2(cluster),
                 # Blocks of addons_config; VPA is a block of the cluster itself.

@@ -31,6 +31,28 @@ resource "azurerm_subnet" "virtual_nodes" {
   }
 }
 
+# The subnets' network security group. Azure's default rules sit beneath any written here:
+# traffic within the VNet and the load balancer's health probes come in, nothing else from
+# outside does; all outbound is allowed. AKS keeps its own group on the nodes' network
+# interfaces and opens Services of type LoadBalancer there; a public one also needs an
+# inbound rule here (see docs/engines/aks.md).
+resource "azurerm_network_security_group" "this" {
+  name                = "nsg-${local.name}"
+  location            = azurerm_resource_group.this.location
+  resource_group_name = azurerm_resource_group.this.name
+  tags                = local.tags
+}
+
+resource "azurerm_subnet_network_security_group_association" "nodes" {
+  subnet_id                 = azurerm_subnet.nodes.id
+  network_security_group_id = azurerm_network_security_group.this.id
+}
+
+resource "azurerm_subnet_network_security_group_association" "virtual_nodes" {
+  subnet_id                 = azurerm_subnet.virtual_nodes.id
+  network_security_group_id = azurerm_network_security_group.this.id
+}
+
 # Private topology: nodes have no public addresses and leave through this NAT gateway.
 resource "azurerm_public_ip" "nat" {
   name                = "pip-${local.name}-nat"

@@ -10,7 +10,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "batch" {
   min_count                   = 0
   max_count                   = 20
   node_count                  = 0
-  max_pods                    = 30
+  max_pods                    = 50
   os_disk_size_gb             = 50
   host_encryption_enabled     = true
   node_public_ip_enabled      = false

@@ -32,3 +32,8 @@ output "vnet_id" {
   description = "The virtual network the cluster runs in."
   value       = azurerm_virtual_network.this.id
 }
+
+output "network_security_group_name" {
+  description = "The subnets' network security group, for rules such as a public Service's."
+  value       = azurerm_network_security_group.this.name
+}

@@ -2,6 +2,7 @@ resource "google_container_cluster" "this" {
   # checkov:skip=CKV_GCP_12: Autopilot always enforces network policy with Dataplane V2; the provider forbids network_policy with enable_autopilot
   # checkov:skip=CKV_GCP_61: Autopilot manages intranode visibility; the provider forbids enable_intranode_visibility with enable_autopilot
   # checkov:skip=CKV_GCP_69: Autopilot always runs the GKE metadata server (Workload Identity) and takes no node_config
+  # checkov:skip=CKV_GCP_65: Google Groups for RBAC needs the organization's gke-security-groups@DOMAIN Google Workspace group (gke.rbacSecurityGroup)
   project  = local.project
   name     = local.name
   location = "europe-west1"

@@ -6,6 +6,28 @@ resource "google_compute_network" "this" {
   routing_mode            = "REGIONAL"
 }
 
+# kOps writes the cluster's firewall rules into this network itself, at priority 1000:
+# instances to each other, the pod range to instances, SSH and the API from sshAccess and
+# kubernetesApiAccess (it needs no others: the networks kOps makes itself start with none).
+# Under them, this rule denies every other inbound connection and logs it (the network's
+# implied deny-all cannot be logged).
+resource "google_compute_firewall" "deny_ingress" {
+  name          = "${local.network}-deny-ingress"
+  network       = google_compute_network.this.id
+  description   = "Deny and log inbound traffic that no higher-priority rule allows."
+  direction     = "INGRESS"
+  priority      = 65534
+  source_ranges = ["0.0.0.0/0"]
+
+  deny {
+    protocol = "all"
+  }
+
+  log_config {
+    metadata = "EXCLUDE_ALL_METADATA"
+  }
+}
+
 resource "google_compute_subnetwork" "this" {
   name                     = local.network
   network                  = google_compute_network.this.id

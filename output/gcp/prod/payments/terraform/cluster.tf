@@ -1,4 +1,5 @@
 resource "google_container_cluster" "this" {
+  # checkov:skip=CKV_GCP_65: Google Groups for RBAC needs the organization's gke-security-groups@DOMAIN Google Workspace group (gke.rbacSecurityGroup)
   project  = local.project
   name     = local.name
   location = "europe-west1"

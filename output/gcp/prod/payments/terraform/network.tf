@@ -7,6 +7,28 @@ resource "google_compute_network" "this" {
   depends_on = [google_project_service.this]
 }
 
+# GKE writes the firewall rules the cluster needs into this network itself, at priority 1000:
+# control plane to nodes, nodes and pods to each other, load balancer health checks and
+# Services. Under them, this rule denies every other inbound connection and logs it (the
+# network's implied deny-all cannot be logged).
+resource "google_compute_firewall" "deny_ingress" {
+  project       = local.project
+  name          = "${local.name}-deny-ingress"
+  network       = google_compute_network.this.id
+  description   = "Deny and log inbound traffic that no higher-priority rule allows."
+  direction     = "INGRESS"
+  priority      = 65534
+  source_ranges = ["0.0.0.0/0"]
+
+  deny {
+    protocol = "all"
+  }
+
+  log_config {
+    metadata = "EXCLUDE_ALL_METADATA"
+  }
+}
+
 # Nodes take the primary range; pods and services the secondary ranges (see docs/engines/gke.md).
 resource "google_compute_subnetwork" "nodes" {
   project                  = local.project

@@ -14,6 +14,7 @@ resource "oci_containerengine_cluster" "this" {
   endpoint_config {
     subnet_id            = local.api_subnet_id
     is_public_ip_enabled = false
+    nsg_ids              = [oci_core_network_security_group.api.id]
   }
 
   options {
