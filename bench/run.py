@@ -174,14 +174,14 @@ def bench_size(n: int, reps: int, work: Path) -> list[Figure]:
 def profile(work: Path) -> str:
     """cProfile of a 1,000-cluster generate into an empty directory, top functions."""
     from generator.pipeline import render_for_output
-    from generator.writer import plan_output, write_output
+    from generator.writer import write_output
 
     model, out = work / "model1000", work / "profile-out"
     shutil.rmtree(out, ignore_errors=True)
     prof = cProfile.Profile()
     prof.enable()
     rendered = render_for_output(model, out, jobs=1)
-    write_output(plan_output(out, rendered.files, rendered.clusters))
+    write_output(rendered.plan(out))
     prof.disable()
     text = io.StringIO()
     pstats.Stats(prof, stream=text).strip_dirs().sort_stats("tottime").print_stats(15)

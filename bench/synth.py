@@ -147,7 +147,7 @@ def write_tree(n: int, root: Path) -> list[str]:
         dump(
             root / f"{cluster_id}.yaml",
             {
-                "network": {"cidr": f"10.{i % 250}.0.0/16"},
+                "network": {"cidr": f"10.{i % 200}.0.0/16"},  # clear of DOKS' 10.244/15
                 "nodePools": pools,
                 "tags": {"team": f"team-{i % 17}", "cluster-index": str(i)},
             },

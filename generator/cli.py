@@ -141,7 +141,6 @@ def _make_plan(
 
     from generator.pipeline import render_for_output
     from generator.settings import load_settings
-    from generator.writer import plan_output
 
     settings = load_settings(model, str(model))
     if atlantis is not None:
@@ -157,7 +156,7 @@ def _make_plan(
     rendered = render_for_output(
         model, output, str(model), settings=settings, only=only, progress=progress_bar
     )
-    plan = plan_output(output, rendered.files, rendered.records, scope=rendered.scope)
+    plan = rendered.plan(output)
     return plan, rendered.selected
 
 

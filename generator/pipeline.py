@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager as ContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,14 @@ from generator.render import Renderer
 from generator.settings import Settings, load_settings
 from generator.tree import RawCluster, load_tree
 from generator.validate import shared_state_issues, validate_each, validate_model
-from generator.writer import ClusterRecord, intact_files, read_cluster_records, read_manifest
+from generator.writer import (
+    ClusterRecord,
+    Plan,
+    intact_digests,
+    plan_output,
+    read_cluster_records,
+    read_manifest,
+)
 
 #: Beside each cluster's output: the effective model it was rendered from, so that `diff`
 #: can say which fields changed (see docs/review.md).
@@ -167,9 +174,14 @@ class Rendered:
     files: dict[str, str]
     records: dict[str, ClusterRecord]
     selected: list[RawCluster]
+    intact: dict[str, str] = field(default_factory=dict)
     scope: Callable[[str], bool] | None = None
     reused: int = 0
     rendered: int = 0
+
+    def plan(self, output: Path) -> Plan:
+        """What writing this into `output` would do."""
+        return plan_output(output, self.files, self.records, scope=self.scope, intact=self.intact)
 
 
 _WORKER_RENDERER: Renderer | None = None
@@ -233,6 +245,7 @@ def render_for_output(
     ids = set(all_ids) | set(recorded_ids(owned))
     chosen = selected_ids(all_ids, only, directories_of(owned))
     files: dict[str, str] = {}
+    intact: dict[str, str] = {}  # files of reused clusters: {path: sha256}
     records: dict[str, ClusterRecord] = {}
     reused: list[RawCluster] = []
     todo: list[RawCluster] = []
@@ -240,9 +253,9 @@ def render_for_output(
         fingerprint = cluster_fingerprint(raw)
         before = previous.get(raw.id)
         if before is not None and before.fingerprint == fingerprint and not issues:
-            kept = intact_files(output, before.files, owned) if raw.id in chosen else {}
+            kept = intact_digests(output, before.files, owned) if raw.id in chosen else {}
             if kept is not None:
-                files.update(kept)
+                intact.update(kept)
                 records[raw.id] = before
                 reused.append(raw)
                 continue
@@ -273,10 +286,18 @@ def render_for_output(
     if settings.atlantis.enabled:
         other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
         files[ATLANTIS_FILE] = render_atlantis(
-            [*files, *other_paths], all_ids + recorded_ids(other_paths), settings.atlantis
+            [*files, *intact, *other_paths], all_ids + recorded_ids(other_paths), settings.atlantis
         )
     selected = [r for r in raws if r.id in chosen]
-    return Rendered(dict(sorted(files.items())), records, selected, scope, len(reused), rendered)
+    return Rendered(
+        files=dict(sorted(files.items())),
+        records=records,
+        selected=selected,
+        intact=intact,
+        scope=scope,
+        reused=len(reused),
+        rendered=rendered,
+    )
 
 
 def _collect(

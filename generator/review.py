@@ -199,7 +199,7 @@ def review_plan(plan: Plan, clusters: Sequence[RawCluster], base: str | None = N
             other.append(_file_change(rel, rel, plan))
         else:
             by_cluster.setdefault(owner, []).append(rel)
-    had_files = {owner_of(rel, ids) for rel in plan.old}
+    had_files = {owner_of(rel, ids) for rel in [*plan.old, *plan.kept]}
     current = set(cluster_ids)
     reviews = []
     for cid in sorted(ids):

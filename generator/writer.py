@@ -96,16 +96,16 @@ def read_cluster_records(root: Path) -> dict[str, ClusterRecord]:
     }
 
 
-def intact_files(root: Path, rels: list[str], owned: dict[str, str]) -> dict[str, str] | None:
-    """The texts of files that are still exactly as treeform wrote them, or None if any
-    is missing or differs."""
-    texts = {}
+def intact_digests(root: Path, rels: list[str], owned: dict[str, str]) -> dict[str, str] | None:
+    """{path: sha256} of files that are still exactly as treeform wrote them, or None if
+    any is missing or differs."""
+    digests = {}
     for rel in rels:
         data = _read(root / rel)
         if data is None or rel not in owned or digest(data) != owned[rel]:
             return None
-        texts[rel] = data.decode()
-    return texts
+        digests[rel] = owned[rel]
+    return digests
 
 
 def _read(path: Path) -> bytes | None:
@@ -125,9 +125,11 @@ def plan_output(
     clusters: dict[str, ClusterRecord] | None = None,
     *,
     scope: Callable[[str], bool] | None = None,
+    intact: dict[str, str] | None = None,
 ) -> Plan:
     """What writing `files` into `root` would do. Owned files that `scope` rejects are
-    neither removed nor forgotten (a run restricted to some clusters)."""
+    neither removed nor forgotten (a run restricted to some clusters); `intact` files
+    ({path: sha256}, known to be as treeform wrote them) stay as they are."""
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: the output path exists and is not a directory")
     owned = read_manifest(root) if root.is_dir() else {}
@@ -147,7 +149,10 @@ def plan_output(
         elif digest(old) != owned[rel]:
             plan.conflicts.append(f"{root / rel}: edited by hand since treeform wrote it")
         plan.update.append(rel)
-    for rel in sorted(set(owned) - set(files)):
+    for rel, sha in sorted((intact or {}).items()):
+        plan.kept[rel] = sha
+        plan.unchanged.append(rel)
+    for rel in sorted(set(owned) - set(files) - set(plan.kept)):
         if scope is not None and not scope(rel):
             plan.kept[rel] = owned[rel]
             continue

@@ -10,7 +10,7 @@ import pytest
 from helpers import ROOT, render_tree
 
 from generator.pipeline import generate_files, render_for_output
-from generator.writer import output_lock, plan_output, write_output
+from generator.writer import output_lock, write_output
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synth import write_tree as write_synthetic
@@ -20,7 +20,7 @@ def generate(model: Path, out: Path, jobs: int | None = None) -> int:
     """Generate like the CLI does; returns how many clusters were reused."""
     with output_lock(out):
         rendered = render_for_output(model, out, jobs=jobs)
-        write_output(plan_output(out, rendered.files, rendered.records))
+        write_output(rendered.plan(out))
     return rendered.reused
 
 
