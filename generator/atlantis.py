@@ -25,8 +25,15 @@ _EXTRA_PATTERNS = (".terraform.lock.hcl",)
 def terraform_dirs(paths: Iterable[str]) -> dict[str, list[str]]:
     """Directory -> the files in or below it, for every directory holding `*.tf` files."""
     paths = sorted(set(paths))
-    dirs = sorted({str(PurePosixPath(p).parent) for p in paths if p.endswith(".tf")})
-    return {d: [p for p in paths if p.startswith(d + "/")] for d in dirs}
+    dirs = {p.rpartition("/")[0] for p in paths if p.endswith(".tf")}
+    found: dict[str, list[str]] = {d: [] for d in sorted(dirs)}
+    for path in paths:  # each path goes to every module directory above it
+        parts = path.split("/")
+        for i in range(len(parts) - 1, 0, -1):
+            directory = "/".join(parts[:i])
+            if directory in found:
+                found[directory].append(path)
+    return found
 
 
 def owner_of(path: str, cluster_ids: AbstractSet[str]) -> str | None:

@@ -207,12 +207,15 @@ def _validate_and_render(
 
 
 def _workers(n: int, jobs: int | None) -> int:
+    """Worker processes for `n` clusters: more than one only when it pays, that is for many
+    clusters and cores that are free (on a busy machine, forking only adds work)."""
     if jobs is not None:
         return max(1, jobs)
     if n < PARALLEL_THRESHOLD:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return min(cores or 1, 8)
+    idle = (cores or 1) - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
+    return max(1, min(int(idle + 0.5), 8))
 
 
 def _typed(raw: RawCluster) -> Cluster:

@@ -133,10 +133,11 @@ def plan_output(
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: the output path exists and is not a directory")
     owned = read_manifest(root) if root.is_dir() else {}
+    existing = _files_under(root)
     plan = Plan(root, files, dict(sorted((clusters or {}).items())))
     for rel in sorted(files):
         new = files[rel].encode()
-        old = _read(root / rel)
+        old = _read(root / rel) if rel in existing else None
         if old is None:
             plan.create.append(rel)
             continue
@@ -167,6 +168,19 @@ def plan_output(
             )
         plan.remove.append(rel)
     return plan
+
+
+def _files_under(root: Path) -> set[str]:
+    """Every file below `root` (relative paths): one directory listing each instead of one
+    failed open per file that does not exist yet."""
+    found: set[str] = set()
+    if not root.is_dir():
+        return found
+    for directory, _, names in os.walk(root):
+        base = os.path.relpath(directory, root)
+        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
+        found.update(prefix + name for name in names)
+    return found
 
 
 def _tmp_name(path: Path) -> Path:
@@ -293,29 +307,37 @@ def write_output(plan: Plan, *, force: bool = False) -> None:
             for cid, rec in plan.clusters.items()
         },
     }
-    payload = {rel: plan.files[rel].encode() for rel in plan.create + plan.update}
-    payload[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
+    staged = {rel: plan.files[rel].encode() for rel in plan.update}
+    staged[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
     journal = root / JOURNAL
+    made: set[Path] = set()
+
+    def parent_of(target: Path) -> Path:
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        return target
+
     try:
         root.mkdir(parents=True, exist_ok=True)
         recover(root)
         journal.mkdir()
         listed = {"create": plan.create, "update": plan.update, "remove": plan.remove}
         (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
-        # 1. Stage every new file beside its target: a failure here changes nothing.
-        for rel, data in payload.items():
-            target = root / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _tmp_name(target).write_bytes(data)
+        # 1. Stage the new bytes of every file being replaced: a failure here changes nothing.
+        for rel, data in staged.items():
+            _tmp_name(parent_of(root / rel)).write_bytes(data)
         # 2. Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
             if (root / rel).exists():
                 _backup(root / rel, journal / _BACKUP / rel)
-        # 3. Replace; from here an interruption is rolled back from the journal.
+        # 3. From here an interruption is rolled back from the journal: new files are
+        # written in place (rolling back removes them), the others replaced.
         (journal / _COMMITTING).touch()
-        for rel in payload:
-            if rel != MANIFEST:
-                _tmp_name(root / rel).replace(root / rel)
+        for rel in plan.create:
+            parent_of(root / rel).write_bytes(plan.files[rel].encode())
+        for rel in plan.update:
+            _tmp_name(root / rel).replace(root / rel)
         for rel in plan.remove:
             (root / rel).unlink(missing_ok=True)
             _prune_empty_dirs(root, (root / rel).parent)
