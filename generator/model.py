@@ -96,6 +96,11 @@ class Cluster:
     provenance: Provenance = field(repr=False)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
 
+    @property
+    def minor_version(self) -> str:
+        """The Kubernetes minor version ("1.31" of "1.31.2")."""
+        return ".".join(self.kubernetes_version.split(".")[:2])
+
     def where(self, *path: str | int, key: bool = False) -> Location:
         return self.provenance.where(tuple(path), key=key)
 

@@ -258,7 +258,7 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
             f"highAvailability needs at least {engine.ha_min_zones} zones for {engine.name}, "
             f"the cluster has {len(cluster.zones)}",
         )
-    minor = ".".join(cluster.kubernetes_version.split(".")[:2])
+    minor = cluster.minor_version
     if minor not in engine.versions:
         yield cluster.issue(
             "kubernetesVersion",

@@ -271,7 +271,7 @@ class EksEngine:
                 "id": cluster.id,
                 "name": cluster.name,
                 "region": cluster.region,
-                "version": ".".join(cluster.kubernetes_version.split(".")[:2]),
+                "version": cluster.minor_version,
                 "service_cidr": cluster.network.service_cidr,
                 "log_types": list(LOG_TYPES),
                 "log_retention_days": LOG_RETENTION_DAYS,

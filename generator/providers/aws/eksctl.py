@@ -164,7 +164,7 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
         "metadata": {
             "name": cluster.name,
             "region": cluster.region,
-            "version": ".".join(cluster.kubernetes_version.split(".")[:2]),
+            "version": cluster.minor_version,
             "tags": {**cluster.tags, "treeform/cluster": cluster.id},
         },
     }

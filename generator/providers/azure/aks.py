@@ -120,10 +120,6 @@ def critical_addons_only(cluster: Cluster) -> tuple[bool, str]:
     return bool(others), "auto"
 
 
-def _minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
-
-
 def _subnets(cidr: str) -> dict[str, str]:
     """The VNet's subnets: nodes get the first half, virtual nodes (ACI) the fifth eighth."""
     net = ipaddress.IPv4Network(cidr)
@@ -375,7 +371,7 @@ class AksEngine:
                 "id": cluster.id,
                 "name": cluster.name,
                 "region": cluster.region,
-                "version": version if pinned else _minor(version),
+                "version": version if pinned else cluster.minor_version,
                 "sku_tier": "Standard" if cluster.high_availability else "Free",
                 "upgrade_channel": channel,
             },

@@ -59,10 +59,6 @@ _TOO_SMALL = re.compile(r"-(512mb|1gb)(-|$)")
 PROVIDERS = {"digitalocean": {"source": "digitalocean/digitalocean", "version": "~> 2.60"}}
 
 
-def _minor(version: str) -> str:
-    return ".".join(version.split(".")[:2])
-
-
 class DoksEngine:
     name = "doks"
     versions: tuple[str, ...] = VERSIONS
@@ -113,13 +109,13 @@ class DoksEngine:
                 "(use default or cilium)",
             )
         version = cluster.kubernetes_version
-        slug = VERSION_SLUGS.get(_minor(version))
+        slug = VERSION_SLUGS.get(cluster.minor_version)
         if slug is not None and version.count(".") == 2 and not slug.startswith(version + "-"):
             yield cluster.issue(
                 "kubernetesVersion",
-                f"DOKS offers Kubernetes {_minor(version)} as {slug} (as of {VERSIONS_TAKEN}), "
-                f"not {version}; pin that patch, or write {_minor(version)!r} to follow the "
-                "latest patch",
+                f"DOKS offers Kubernetes {cluster.minor_version} as {slug} (as of "
+                f"{VERSIONS_TAKEN}), not {version}; pin that patch, or write "
+                f"{cluster.minor_version!r} to follow the latest patch",
             )
         existing = cluster.network.existing
         if existing is not None and list(existing.subnet_ids) != [existing.network_id]:
@@ -180,8 +176,8 @@ class DoksEngine:
                 "name": cluster.name,
                 "region": cluster.region,
                 "ha": cluster.high_availability,
-                "minor_prefix": _minor(version) + ".",
-                "slug": VERSION_SLUGS[_minor(version)] if pinned else None,
+                "minor_prefix": cluster.minor_version + ".",
+                "slug": VERSION_SLUGS[cluster.minor_version] if pinned else None,
                 "auto_upgrade": not pinned,
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,

@@ -175,7 +175,7 @@ class CceEngine:
                 "id": cluster.id,
                 "name": cluster.name,
                 "region": cluster.region,
-                "version": "v" + ".".join(cluster.kubernetes_version.split(".")[:2]),
+                "version": "v" + cluster.minor_version,
                 "flavor": f"cce.s2.{size}" if cluster.high_availability else f"cce.s1.{size}",
                 "masters": list(cluster.zones[:3]) if cluster.high_availability else [],
                 "network_type": network_type,
