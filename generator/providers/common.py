@@ -86,15 +86,7 @@ def backend_block(cluster: Cluster, default_region: str | None = None) -> dict[s
             "key": f"{key}.tfstate",
             "use_azuread_auth": True,
         }
-    elif kind == "oss":
-        attrs = {
-            "bucket": s["bucket"],
-            "prefix": key,
-            "key": "terraform.tfstate",
-            "region": s.get("region") or cluster.region,
-            "encrypt": True,
-        }
-    elif kind == "cos":
+    elif kind in ("oss", "cos"):  # Alibaba OSS and Tencent COS take the same arguments
         attrs = {
             "bucket": s["bucket"],
             "prefix": key,
