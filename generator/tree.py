@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import limits
 from generator.errors import Issue, Location, ModelError, UsageError
 from generator.yamlload import Document, FieldPath, YamlProblem, format_path, load_yaml
 
 DEFAULTS_FILE = "_defaults.yaml"
 CLUSTER_SUFFIXES = (".yaml", ".yml")
-#: The most clusters one tree may hold; raise it here for larger trees.
-MAX_CLUSTERS = 20_000
 
 
 @dataclass
@@ -185,6 +184,7 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
     defaults: dict[str, Document] = {}
     clusters: dict[str, tuple[str, Document]] = {}
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
+    max_clusters = limits.CLUSTERS.value()
     for rel, path in _walk(root, display, issues):
         shown = _display(display, rel)
         directory, _, name = rel.rpartition("/")
@@ -238,14 +238,14 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
             )
             continue
         clusters[cluster_id] = (shown, doc)
-        if len(clusters) > MAX_CLUSTERS:
+        if len(clusters) > max_clusters:
             raise ModelError(
                 [
                     Issue(
                         Location(shown),
                         "",
-                        f"the tree holds more than {MAX_CLUSTERS} clusters "
-                        "(generator.tree.MAX_CLUSTERS)",
+                        f"the tree holds more than {max_clusters} clusters; "
+                        + limits.CLUSTERS.hint(),
                     )
                 ]
             )

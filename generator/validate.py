@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from generator.errors import Issue, ModelError
+from generator.errors import Issue, ModelError, shown
 from generator.model import Cluster, build_cluster
 from generator.names import MAX_CLUSTER_NAME
 from generator.providers import PROVIDERS
@@ -25,8 +25,8 @@ from generator.resources import schemas_dir
 from generator.tree import RawCluster
 from generator.yamlload import FieldPath, format_path
 
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 
 @cache
@@ -37,8 +37,27 @@ def cluster_schema() -> dict[str, Any]:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(cluster_schema())
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A schema pattern as JSON Schema (ECMA-262) reads it: `$` is the end of the string,
+    where Python's `$` also matches before a final newline ("web\\n" is no DNS label)."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern}
+)
+
+
+@cache
+def _validator() -> Any:
+    return _Validator(cluster_schema())
 
 
 def _describe(value: Any) -> str:
@@ -211,21 +230,21 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
             problem = _qualified_name_problem(key)
             if problem:
                 yield cluster.issue(
-                    (*base, "labels", key), f"label key {key!r} {problem}", key=True
+                    (*base, "labels", key), f"label key {shown(key)} {problem}", key=True
                 )
             problem = _label_value_problem(value)
             if problem:
-                yield cluster.issue((*base, "labels", key), f"label value {value!r} {problem}")
+                yield cluster.issue((*base, "labels", key), f"label value {shown(value)} {problem}")
         for i, taint in enumerate(pool.taints):
             problem = _qualified_name_problem(taint.key)
             if problem:
                 yield cluster.issue(
-                    (*base, "taints", i, "key"), f"taint key {taint.key!r} {problem}"
+                    (*base, "taints", i, "key"), f"taint key {shown(taint.key)} {problem}"
                 )
             problem = _label_value_problem(taint.value)
             if problem:
                 yield cluster.issue(
-                    (*base, "taints", i, "value"), f"taint value {taint.value!r} {problem}"
+                    (*base, "taints", i, "value"), f"taint value {shown(taint.value)} {problem}"
                 )
 
 
