@@ -125,4 +125,5 @@ def test_a_key_with_a_final_newline_is_quoted() -> None:
     # Regression: `$` in the identifier pattern matched before a final newline, so a tag key
     # "team\n" came out bare and broke the HCL.
     assert hcl_key("team\n") == '"team\\n"'
-    assert hcl2.loads(format_hcl(f"x = {hcl({'team\n': 'a'})}\n"))["x"] == {'"team\\n"': '"a"'}
+    literal = hcl({"team\n": "a"})
+    assert hcl2.loads(format_hcl(f"x = {literal}\n"))["x"] == {'"team\\n"': '"a"'}
