@@ -84,6 +84,8 @@ def _merge_value(base: Any, over: Any, path: FieldPath, prov: Provenance, doc: D
                 out.pop(key, None)
                 _drop_under(prov.values, child)
                 _drop_under(prov.keys, child)
+                if path in doc.values:  # the mapping is now as this file left it
+                    prov.values[path] = doc.values[path]
                 continue
             if key in out and isinstance(out[key], dict) and isinstance(value, dict):
                 if child in doc.keys:
@@ -153,6 +155,18 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                     )
                     continue
             if path.is_dir():
+                if entry.name.endswith(CLUSTER_SUFFIXES):
+                    # `c.yaml/` reads as a cluster file but is not one: say so rather than
+                    # read clusters with ids such as `c.yaml/x` or silently skip it.
+                    issues.append(
+                        Issue(
+                            Location(_display(root_display, child_rel)),
+                            "",
+                            "a directory named like a cluster file; rename it (cluster files "
+                            "are files, directories group them)",
+                        )
+                    )
+                    continue
                 yield from visit(path, child_rel)
             elif entry.name.endswith(CLUSTER_SUFFIXES):
                 yield child_rel, path

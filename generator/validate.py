@@ -85,7 +85,12 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
         if "propertyNames" in error.schema_path and isinstance(error.instance, str):
             # A bad mapping key: point at the key itself.
             path = (*path, error.instance)
-            wants = error.schema.get("x-pattern-message") or str(error.message)
+            if error.validator == "pattern":
+                wants = error.schema.get("x-pattern-message") or str(error.message)
+            elif error.validator == "maxLength":
+                wants = f"is longer than {error.validator_value} characters"
+            else:
+                wants = str(error.message)
             yield Issue(prov.where(path, key=True), format_path(path), f"invalid name: {wants}")
             continue
         where = prov.where(path)
@@ -117,13 +122,25 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             continue
         if validator == "type":
             wanted = error.validator_value
-            wanted = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+            names = {"array": "list", "object": "mapping"}
+            wanted = (
+                " or ".join(names.get(w, w) for w in wanted)
+                if isinstance(wanted, list)
+                else names.get(str(wanted), str(wanted))
+            )
             article = "an" if wanted[0] in "aeiou" else "a"
             got = _type_name(error.instance)
             message = f"must be {article} {wanted}, not {'an' if got[0] in 'aeiou' else 'a'} {got}"
             if path and path[-1] == "kubernetesVersion" and isinstance(error.instance, float):
                 message += " (quote the version: YAML reads 1.30 as the number 1.3)"
             yield Issue(where, format_path(path), message)
+            continue
+        if validator == "uniqueItems" and isinstance(error.instance, list):
+            repeated = next(v for i, v in enumerate(error.instance) if v in error.instance[:i])
+            yield Issue(where, format_path(path), f"lists {_describe(repeated)} more than once")
+            continue
+        if validator == "minItems" and error.validator_value == 1:
+            yield Issue(where, format_path(path), "must not be empty; leave it out instead")
             continue
         if validator == "pattern":
             # Schemas say in words what a pattern wants (`x-pattern-message`).
@@ -133,7 +150,10 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             )
             yield Issue(where, format_path(path), message)
             continue
-        yield Issue(where, format_path(path), str(error.message))
+        # Schemas say in words what a combination of rules wants (`x-message`).
+        wants = error.schema.get("x-message")
+        message = f"{_describe(error.instance)} {wants}" if wants else str(error.message)
+        yield Issue(where, format_path(path), message)
 
 
 def _qualified_name_problem(key: str) -> str | None:
@@ -271,11 +291,17 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
         cluster.high_availability
         and engine.ha_min_zones
         and len(cluster.zones) < engine.ha_min_zones
+        and (zones is not None or cluster.zones_given)
     ):
+        # Without `zones` the cluster has the region's zones: the region is what falls short.
         yield cluster.issue(
-            "highAvailability" if not cluster.zones_given else "zones",
+            "zones" if cluster.zones_given else "region",
             f"highAvailability needs at least {engine.ha_min_zones} zones for {engine.name}, "
-            f"the cluster has {len(cluster.zones)}",
+            + (
+                f"the cluster has {len(cluster.zones)}"
+                if cluster.zones_given
+                else f"region {cluster.region} has {len(cluster.zones) or 'no availability'} zones"
+            ),
         )
     minor = ".".join(cluster.kubernetes_version.split(".")[:2])
     if minor not in engine.versions:
@@ -336,7 +362,10 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
         if valid_part is None:
             return None, issues
         _, semantic = _cluster_issues(valid_part)
-        return None, issues + semantic
+        # A value the schema refused was left out of the valid part: the rules that then
+        # find it missing would only repeat the schema's error in other words.
+        refused = {i.path for i in issues}
+        return None, issues + [i for i in semantic if i.path not in refused]
     data = raw.data
     provider = PROVIDERS.get(data["cloud"])
     if provider is None:
