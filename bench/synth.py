@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import yaml
 
@@ -15,27 +16,65 @@ from generator.providers import PROVIDERS
 
 # One valid cluster per engine: cloud, region, zones, machine type and the engine block.
 SAMPLES: dict[str, dict[str, object]] = {
-    "eks": {"cloud": "aws", "region": "us-east-1", "machine": "m6i.large",
-            "zones": ["us-east-1a", "us-east-1b", "us-east-1c"]},
-    "kops": {"cloud": "aws", "region": "eu-west-1", "machine": "m6i.large",
-             "zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
-             "block": {"stateStore": "s3://bench-kops-state", "dnsZone": "bench.example.com"}},
-    "gke": {"cloud": "gcp", "region": "europe-west1", "machine": "e2-standard-4",
-            "zones": ["europe-west1-b", "europe-west1-c", "europe-west1-d"],
-            "account": {"project": "bench-project"}},
-    "aks": {"cloud": "azure", "region": "westeurope", "machine": "Standard_D4s_v5",
-            "zones": ["1", "2", "3"]},
+    "eks": {
+        "cloud": "aws",
+        "region": "us-east-1",
+        "machine": "m6i.large",
+        "zones": ["us-east-1a", "us-east-1b", "us-east-1c"],
+    },
+    "kops": {
+        "cloud": "aws",
+        "region": "eu-west-1",
+        "machine": "m6i.large",
+        "zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "block": {"stateStore": "s3://bench-kops-state", "dnsZone": "bench.example.com"},
+    },
+    "gke": {
+        "cloud": "gcp",
+        "region": "europe-west1",
+        "machine": "e2-standard-4",
+        "zones": ["europe-west1-b", "europe-west1-c", "europe-west1-d"],
+        "account": {"project": "bench-project"},
+    },
+    "aks": {
+        "cloud": "azure",
+        "region": "westeurope",
+        "machine": "Standard_D4s_v5",
+        "zones": ["1", "2", "3"],
+    },
     "doks": {"cloud": "digitalocean", "region": "ams3", "machine": "s-2vcpu-4gb"},
-    "ack": {"cloud": "alibaba", "region": "cn-hangzhou", "machine": "ecs.g7.large",
-            "zones": ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"]},
-    "tke": {"cloud": "tencent", "region": "ap-guangzhou", "machine": "S5.MEDIUM4", "version": "1.34",
-            "zones": ["ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6"]},
-    "cce": {"cloud": "huawei", "region": "cn-north-4", "machine": "c7.large.2",
-            "zones": ["cn-north-4a", "cn-north-4b", "cn-north-4c"]},
-    "iks": {"cloud": "ibm", "region": "us-south", "machine": "bx2.4x16",
-            "zones": ["us-south-1", "us-south-2", "us-south-3"]},
-    "oke": {"cloud": "oracle", "region": "eu-frankfurt-1", "machine": "VM.Standard.E4.Flex",
-            "account": {}, "block": {"compartmentId": "ocid1.compartment.oc1..bench"}},
+    "ack": {
+        "cloud": "alibaba",
+        "region": "cn-hangzhou",
+        "machine": "ecs.g7.large",
+        "zones": ["cn-hangzhou-h", "cn-hangzhou-i", "cn-hangzhou-j"],
+    },
+    "tke": {
+        "cloud": "tencent",
+        "region": "ap-guangzhou",
+        "machine": "S5.MEDIUM4",
+        "version": "1.34",
+        "zones": ["ap-guangzhou-3", "ap-guangzhou-4", "ap-guangzhou-6"],
+    },
+    "cce": {
+        "cloud": "huawei",
+        "region": "cn-north-4",
+        "machine": "c7.large.2",
+        "zones": ["cn-north-4a", "cn-north-4b", "cn-north-4c"],
+    },
+    "iks": {
+        "cloud": "ibm",
+        "region": "us-south",
+        "machine": "bx2.4x16",
+        "zones": ["us-south-1", "us-south-2", "us-south-3"],
+    },
+    "oke": {
+        "cloud": "oracle",
+        "region": "eu-frankfurt-1",
+        "machine": "VM.Standard.E4.Flex",
+        "account": {},
+        "block": {"compartmentId": "ocid1.compartment.oc1..bench"},
+    },
 }
 
 
@@ -44,7 +83,7 @@ def engines() -> list[str]:
 
 
 class _None:
-    engines: dict[str, object] = {}
+    engines: ClassVar[dict[str, object]] = {}
 
 
 _NONE = _None()
@@ -58,11 +97,14 @@ def dump(path: Path, data: object) -> None:
 def write_tree(n: int, root: Path) -> list[str]:
     """Write the tree; returns the cluster ids."""
     names = engines()
-    dump(root / "_defaults.yaml", {
-        "kubernetesVersion": "1.33",
-        "tags": {"owner": "platform", "managed-by": "treeform"},
-        "backend": {"type": "local"},
-    })
+    dump(
+        root / "_defaults.yaml",
+        {
+            "kubernetesVersion": "1.33",
+            "tags": {"owner": "platform", "managed-by": "treeform"},
+            "backend": {"type": "local"},
+        },
+    )
     ids = []
     for engine in names:
         s = SAMPLES[engine]
@@ -95,13 +137,19 @@ def write_tree(n: int, root: Path) -> list[str]:
             },
         }
         if i % 3 == 0:
-            pools["system"] = {"machineType": SAMPLES[engine]["machine"], "minSize": 1,
-                               "maxSize": 3}
-        dump(root / f"{cluster_id}.yaml", {
-            "network": {"cidr": f"10.{i % 250}.0.0/16"},
-            "nodePools": pools,
-            "tags": {"team": f"team-{i % 17}", "cluster-index": str(i)},
-        })
+            pools["system"] = {
+                "machineType": SAMPLES[engine]["machine"],
+                "minSize": 1,
+                "maxSize": 3,
+            }
+        dump(
+            root / f"{cluster_id}.yaml",
+            {
+                "network": {"cidr": f"10.{i % 250}.0.0/16"},
+                "nodePools": pools,
+                "tags": {"team": f"team-{i % 17}", "cluster-index": str(i)},
+            },
+        )
         ids.append(cluster_id)
     return ids
 

@@ -124,7 +124,7 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             wanted = error.validator_value
             names = {"array": "list", "object": "mapping"}
             wanted = (
-                " or ".join(names.get(w, w) for w in wanted)
+                " or ".join(names.get(str(w), str(w)) for w in wanted)
                 if isinstance(wanted, list)
                 else names.get(str(wanted), str(wanted))
             )
