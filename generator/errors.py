@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+# Everything a reader of the report (or str.splitlines) takes for a line break.
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks escaped (`\\n`), so that one issue stays one line even
+    when a file name, a key or a value in it holds one."""
+    return _LINE_BREAKS.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A user value quoted for a message, cut short when it is long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True, order=True)
@@ -28,7 +44,7 @@ class Issue:
 
     def __str__(self) -> str:
         field = f" {self.path}:" if self.path else ""
-        return f"{self.location}:{field} {self.message}"
+        return one_line(f"{self.location}:{field} {self.message}")
 
 
 class TreeformError(Exception):

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator import limits
 from generator.errors import Issue, Location, ModelError, UsageError
 from generator.yamlload import Document, FieldPath, YamlProblem, format_path, load_yaml
 
 DEFAULTS_FILE = "_defaults.yaml"
 CLUSTER_SUFFIXES = (".yaml", ".yml")
-#: The most clusters one tree may hold; raise it here for larger trees.
-MAX_CLUSTERS = 20_000
 
 
 @dataclass
@@ -85,6 +84,8 @@ def _merge_value(base: Any, over: Any, path: FieldPath, prov: Provenance, doc: D
                 out.pop(key, None)
                 _drop_under(prov.values, child)
                 _drop_under(prov.keys, child)
+                if path in doc.values:  # the mapping is now as this file left it
+                    prov.values[path] = doc.values[path]
                 continue
             if key in out and isinstance(out[key], dict) and isinstance(value, dict):
                 if child in doc.keys:
@@ -154,6 +155,18 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                     )
                     continue
             if path.is_dir():
+                if entry.name.endswith(CLUSTER_SUFFIXES):
+                    # `c.yaml/` reads as a cluster file but is not one: say so rather than
+                    # read clusters with ids such as `c.yaml/x` or silently skip it.
+                    issues.append(
+                        Issue(
+                            Location(_display(root_display, child_rel)),
+                            "",
+                            "a directory named like a cluster file; rename it (cluster files "
+                            "are files, directories group them)",
+                        )
+                    )
+                    continue
                 yield from visit(path, child_rel)
             elif entry.name.endswith(CLUSTER_SUFFIXES):
                 yield child_rel, path
@@ -185,6 +198,7 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
     defaults: dict[str, Document] = {}
     clusters: dict[str, tuple[str, Document]] = {}
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
+    max_clusters = limits.CLUSTERS.value()
     for rel, path in _walk(root, display, issues):
         shown = _display(display, rel)
         directory, _, name = rel.rpartition("/")
@@ -238,14 +252,14 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
             )
             continue
         clusters[cluster_id] = (shown, doc)
-        if len(clusters) > MAX_CLUSTERS:
+        if len(clusters) > max_clusters:
             raise ModelError(
                 [
                     Issue(
                         Location(shown),
                         "",
-                        f"the tree holds more than {MAX_CLUSTERS} clusters "
-                        "(generator.tree.MAX_CLUSTERS)",
+                        f"the tree holds more than {max_clusters} clusters; "
+                        + limits.CLUSTERS.hint(),
                     )
                 ]
             )

@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from generator.errors import Issue, Location, ModelError
+from generator.errors import Issue, Location, ModelError, shown
 from generator.model import Cluster, build_cluster
 from generator.names import MAX_CLUSTER_NAME
 from generator.providers import PROVIDERS
@@ -25,8 +25,8 @@ from generator.resources import schemas_dir
 from generator.tree import RawCluster
 from generator.yamlload import FieldPath, format_path
 
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 
 
 @cache
@@ -37,8 +37,27 @@ def cluster_schema() -> dict[str, Any]:
 
 
 @cache
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(cluster_schema())
+def _ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A schema pattern as JSON Schema (ECMA-262) reads it: `$` is the end of the string,
+    where Python's `$` also matches before a final newline ("web\\n" is no DNS label)."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(
+    validator: Any, pattern: str, instance: Any, schema: dict[str, Any]
+) -> Iterator[jsonschema.ValidationError]:
+    if validator.is_type(instance, "string") and not _ecma_regex(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+_Validator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator, {"pattern": _pattern}
+)
+
+
+@cache
+def _validator() -> Any:
+    return _Validator(cluster_schema())
 
 
 def _describe(value: Any) -> str:
@@ -66,7 +85,12 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
         if "propertyNames" in error.schema_path and isinstance(error.instance, str):
             # A bad mapping key: point at the key itself.
             path = (*path, error.instance)
-            wants = error.schema.get("x-pattern-message") or str(error.message)
+            if error.validator == "pattern":
+                wants = error.schema.get("x-pattern-message") or str(error.message)
+            elif error.validator == "maxLength":
+                wants = f"is longer than {error.validator_value} characters"
+            else:
+                wants = str(error.message)
             yield Issue(prov.where(path, key=True), format_path(path), f"invalid name: {wants}")
             continue
         where = prov.where(path)
@@ -98,13 +122,25 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             continue
         if validator == "type":
             wanted = error.validator_value
-            wanted = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+            names = {"array": "list", "object": "mapping"}
+            wanted = (
+                " or ".join(names.get(str(w), str(w)) for w in wanted)
+                if isinstance(wanted, list)
+                else names.get(str(wanted), str(wanted))
+            )
             article = "an" if wanted[0] in "aeiou" else "a"
             got = _type_name(error.instance)
             message = f"must be {article} {wanted}, not {'an' if got[0] in 'aeiou' else 'a'} {got}"
             if path and path[-1] == "kubernetesVersion" and isinstance(error.instance, float):
                 message += " (quote the version: YAML reads 1.30 as the number 1.3)"
             yield Issue(where, format_path(path), message)
+            continue
+        if validator == "uniqueItems" and isinstance(error.instance, list):
+            repeated = next(v for i, v in enumerate(error.instance) if v in error.instance[:i])
+            yield Issue(where, format_path(path), f"lists {_describe(repeated)} more than once")
+            continue
+        if validator == "minItems" and error.validator_value == 1:
+            yield Issue(where, format_path(path), "must not be empty; leave it out instead")
             continue
         if validator == "pattern":
             # Schemas say in words what a pattern wants (`x-pattern-message`).
@@ -114,7 +150,10 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             )
             yield Issue(where, format_path(path), message)
             continue
-        yield Issue(where, format_path(path), str(error.message))
+        # Schemas say in words what a combination of rules wants (`x-message`).
+        wants = error.schema.get("x-message")
+        message = f"{_describe(error.instance)} {wants}" if wants else str(error.message)
+        yield Issue(where, format_path(path), message)
 
 
 def _qualified_name_problem(key: str) -> str | None:
@@ -211,21 +250,21 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
             problem = _qualified_name_problem(key)
             if problem:
                 yield cluster.issue(
-                    (*base, "labels", key), f"label key {key!r} {problem}", key=True
+                    (*base, "labels", key), f"label key {shown(key)} {problem}", key=True
                 )
             problem = _label_value_problem(value)
             if problem:
-                yield cluster.issue((*base, "labels", key), f"label value {value!r} {problem}")
+                yield cluster.issue((*base, "labels", key), f"label value {shown(value)} {problem}")
         for i, taint in enumerate(pool.taints):
             problem = _qualified_name_problem(taint.key)
             if problem:
                 yield cluster.issue(
-                    (*base, "taints", i, "key"), f"taint key {taint.key!r} {problem}"
+                    (*base, "taints", i, "key"), f"taint key {shown(taint.key)} {problem}"
                 )
             problem = _label_value_problem(taint.value)
             if problem:
                 yield cluster.issue(
-                    (*base, "taints", i, "value"), f"taint value {taint.value!r} {problem}"
+                    (*base, "taints", i, "value"), f"taint value {shown(taint.value)} {problem}"
                 )
 
 
@@ -252,11 +291,17 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
         cluster.high_availability
         and engine.ha_min_zones
         and len(cluster.zones) < engine.ha_min_zones
+        and (zones is not None or cluster.zones_given)
     ):
+        # Without `zones` the cluster has the region's zones: the region is what falls short.
         yield cluster.issue(
-            "highAvailability" if not cluster.zones_given else "zones",
+            "zones" if cluster.zones_given else "region",
             f"highAvailability needs at least {engine.ha_min_zones} zones for {engine.name}, "
-            f"the cluster has {len(cluster.zones)}",
+            + (
+                f"the cluster has {len(cluster.zones)}"
+                if cluster.zones_given
+                else f"region {cluster.region} has {len(cluster.zones) or 'no availability'} zones"
+            ),
         )
     minor = cluster.minor_version
     if minor not in engine.versions:
@@ -317,7 +362,10 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
         if valid_part is None:
             return None, issues
         _, semantic = _cluster_issues(valid_part)
-        return None, issues + semantic
+        # A value the schema refused was left out of the valid part: the rules that then
+        # find it missing would only repeat the schema's error in other words.
+        refused = {i.path for i in issues}
+        return None, issues + [i for i in semantic if i.path not in refused]
     data = raw.data
     provider = PROVIDERS.get(data["cloud"])
     if provider is None:

@@ -193,6 +193,7 @@ def output_lock(root: Path) -> Iterator[None]:
     (its process is gone) is taken over."""
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: the output path exists and is not a directory")
+    created = not root.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -221,6 +222,10 @@ def output_lock(root: Path) -> Iterator[None]:
         yield
     finally:
         lock.unlink(missing_ok=True)
+        if created:
+            # An invalid model writes nothing, not even the directory it would have filled.
+            with contextlib.suppress(OSError):
+                root.rmdir()  # only when still empty
 
 
 def _lock_holder(lock: Path) -> int | None:

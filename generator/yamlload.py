@@ -13,14 +13,10 @@ from typing import Any
 
 import yaml
 
+from generator import limits
 from generator.errors import Issue, Location
 
 FieldPath = tuple[str | int, ...]
-
-#: Limits on what one file may hold. Each error names the limit.
-MAX_FILE_BYTES = 1024 * 1024
-MAX_NODES = 50_000
-MAX_DEPTH = 64
 
 _SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
@@ -78,6 +74,9 @@ class _Converter:
         self.file = file
         self.loader = loader
         self.nodes = 0
+        # The limits in force for this file (see generator.limits), read once per file.
+        self.max_nodes = limits.YAML_NODES.value()
+        self.max_depth = limits.DEPTH.value()
         self.values: dict[FieldPath, Location] = {}
         self.keys: dict[FieldPath, Location] = {}
 
@@ -86,15 +85,19 @@ class _Converter:
 
     def convert(self, node: yaml.Node, path: FieldPath) -> Any:
         self.nodes += 1
-        if self.nodes > MAX_NODES:
+        if self.nodes > self.max_nodes:
             raise self.fail(
                 node,
                 (),
-                f"the file expands to more than {MAX_NODES} values (an alias bomb?); "
-                "the limit is generator.yamlload.MAX_NODES",
+                f"the file expands to more than {self.max_nodes} values (an alias bomb?); "
+                + limits.YAML_NODES.hint(),
             )
-        if len(path) > MAX_DEPTH:
-            raise self.fail(node, path, f"nesting is deeper than {MAX_DEPTH} levels")
+        if len(path) > self.max_depth:
+            raise self.fail(
+                node,
+                (),
+                f"nesting is deeper than {self.max_depth} levels; " + limits.DEPTH.hint(),
+            )
         self.values[path] = _loc(self.file, node.start_mark)
         if isinstance(node, yaml.MappingNode):
             return self.convert_mapping(node, path)
@@ -157,13 +160,14 @@ class _Converter:
 
 def load_yaml(raw: bytes, file: str) -> Document:
     """Parse one YAML file. Raises YamlProblem with a located issue."""
-    if len(raw) > MAX_FILE_BYTES:
+    max_bytes = limits.FILE_BYTES.value()
+    if len(raw) > max_bytes:
         raise YamlProblem(
             Issue(
                 Location(file),
                 "",
-                f"the file is {len(raw)} bytes, over the limit of {MAX_FILE_BYTES} "
-                "(generator.yamlload.MAX_FILE_BYTES)",
+                f"the file is {len(raw)} bytes, over the limit of {max_bytes}; "
+                + limits.FILE_BYTES.hint(len(raw)),
             )
         )
     try:
@@ -192,7 +196,12 @@ def load_yaml(raw: bytes, file: str) -> Document:
         raise YamlProblem(Issue(Location(file), "", f"YAML error: {exc}")) from None
     except RecursionError:
         raise YamlProblem(
-            Issue(Location(file), "", f"nesting is deeper than {MAX_DEPTH} levels")
+            Issue(
+                Location(file),
+                "",
+                "nesting is deeper than Python can follow; lower "
+                f"{limits.DEPTH.env} (now {limits.DEPTH.value()})",
+            )
         ) from None
     finally:
         loader.dispose()

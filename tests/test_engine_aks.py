@@ -264,8 +264,8 @@ def test_zoneless_region_cannot_be_highly_available(tmp_path: Path) -> None:
         },
     )
     assert found == [
-        f"{tmp_path / 'model' / 'shop.yaml'}:2:19: highAvailability: highAvailability needs "
-        "at least 2 zones for aks, the cluster has 0"
+        f"{tmp_path / 'model' / 'shop.yaml'}:1:9: region: highAvailability needs "
+        "at least 2 zones for aks, region westus has no availability zones"
     ]
 
 

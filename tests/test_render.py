@@ -119,3 +119,11 @@ def test_formatted_maps_of_any_keys_are_terraform_fmt_clean(
     module = tmp_path / f"m{abs(hash(json.dumps(tags)))}"
     write_files(module, {"main.tf": format_hcl(f"locals {{\ntags = {hcl(tags)}\nshort = 1\n}}\n")})
     assert terraform_problems(module) == []
+
+
+def test_a_key_with_a_final_newline_is_quoted() -> None:
+    # Regression: `$` in the identifier pattern matched before a final newline, so a tag key
+    # "team\n" came out bare and broke the HCL.
+    assert hcl_key("team\n") == '"team\\n"'
+    literal = hcl({"team\n": "a"})
+    assert hcl2.loads(format_hcl(f"x = {literal}\n"))["x"] == {'"team\\n"': '"a"'}

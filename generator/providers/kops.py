@@ -69,7 +69,7 @@ BASTION_GROUP = "bastions"
 CLUSTER_LABEL = "kops.k8s.io/cluster"
 GROUP_LABEL = "kops.k8s.io/instancegroup"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
 
 def kops_kubernetes_version(version: str) -> str:

@@ -42,7 +42,7 @@ DEFAULT_SERVICE_CIDR = "172.21.0.0/20"
 
 #: ECS instance types: ecs.<family>.<size>, e.g. ecs.g7.large, ecs.c7.2xlarge,
 #: ecs.gn7i-c8g1.2xlarge.
-_INSTANCE_TYPE = re.compile(r"^ecs\.[a-z0-9][a-z0-9-]*\.[0-9]*(small|medium|large|xlarge)$")
+_INSTANCE_TYPE = re.compile(r"^ecs\.[a-z0-9][a-z0-9-]*\.[0-9]*(small|medium|large|xlarge)\Z")
 
 #: Node system disks: ESSD is what ACK recommends; 20..2048 GB for a system disk.
 _SYSTEM_DISK_MIN, _SYSTEM_DISK_MAX = 20, 2048

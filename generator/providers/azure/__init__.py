@@ -88,7 +88,7 @@ _RESERVED_PREFIXES = ("microsoft", "azure", "windows")
 CLUSTER_TAG = "treeform-cluster"
 
 #: Resource group names: 1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
-_RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]$")
+_RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]\Z")
 
 
 def tags_of(cluster: Cluster) -> dict[str, str]:

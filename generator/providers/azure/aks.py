@@ -61,12 +61,12 @@ FLAT_MAX_PODS = 50
 OVERLAY_MAX_PODS = 250
 
 #: Linux node pool names: lowercase letters and digits, starting with a letter, 1-12.
-_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
 #: Azure VM sizes: Standard_D4s_v5, Standard_E8-4ds_v5, Standard_NC24ads_A100_v4, ...
-_VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*$")
+_VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*\Z")
 _SUBNET_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
-    r"virtualNetworks/[^/]+/subnets/([^/]+)$",
+    r"virtualNetworks/[^/]+/subnets/([^/]+)\Z",
     re.IGNORECASE,
 )
 _DISK_ENCRYPTION_SET_ID = re.compile(
@@ -76,7 +76,7 @@ _DISK_ENCRYPTION_SET_ID = re.compile(
 )
 _VNET_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
-    r"virtualNetworks/[^/]+$",
+    r"virtualNetworks/[^/]+\Z",
     re.IGNORECASE,
 )
 #: The one taint a system pool may carry: it keeps user pods off the system pool.

@@ -37,7 +37,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 
 #: DigitalOcean tags are plain names: letters, digits, ':', '-' and '_', at most 255
 #: characters. A model tag `key: value` becomes the tag `key:value`.
-_TAG = re.compile(r"^[A-Za-z0-9:_-]{1,255}$")
+_TAG = re.compile(r"^[A-Za-z0-9:_-]{1,255}\Z")
 
 
 def tag_of(key: str, value: str) -> str:

@@ -52,7 +52,7 @@ RESERVED = {
 }
 
 #: Droplet size slugs: s-2vcpu-4gb, c-4, g-2vcpu-8gb, so1_5-2vcpu-16gb, gpu-h100x1-80gb, ...
-_SIZE = re.compile(r"^[a-z][a-z0-9_]*(-[a-z0-9]+)+$")
+_SIZE = re.compile(r"^[a-z][a-z0-9_]*(-[a-z0-9]+)+\Z")
 #: DOKS nodes need 2 GB of memory at least.
 _TOO_SMALL = re.compile(r"-(512mb|1gb)(-|$)")
 

@@ -40,8 +40,8 @@ REGIONS: dict[str, tuple[str, ...]] = {
 #: GCP label keys and values: lowercase letters, digits, '_' and '-', at most 63
 #: characters; keys start with a letter. Tags are converted to labels by lowercasing and
 #: replacing any other character with '_'; what still breaks the rules is an error.
-_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
-_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}$")
+_LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
+_LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}\Z")
 
 
 def to_label(text: str) -> str:

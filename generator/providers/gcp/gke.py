@@ -67,8 +67,8 @@ PROVIDERS = {"google": {"source": "hashicorp/google", "version": "~> 7.0"}}
 #: c3-standard-4-lssd, a2-highgpu-1g, e2-micro), or a custom type (custom-4-8192,
 #: n2-custom-4-8192-ext).
 _MACHINE_TYPE = re.compile(
-    r"^(?:[a-z]+[0-9][a-z0-9]*-)?custom-[0-9]+-[0-9]+(?:-ext)?$"
-    r"|^[a-z]+[0-9][a-z0-9]*-[a-z]+(?:-[0-9]+[a-z]*)?(?:-[a-z0-9]+)*$"
+    r"^(?:[a-z]+[0-9][a-z0-9]*-)?custom-[0-9]+-[0-9]+(?:-ext)?\Z"
+    r"|^[a-z]+[0-9][a-z0-9]*-[a-z]+(?:-[0-9]+[a-z]*)?(?:-[a-z0-9]+)*\Z"
 )
 #: GKE cluster and node pool names: a lowercase letter first (the DNS label rule is the
 #: schema's).

@@ -41,8 +41,8 @@ HA_SIZES = ("small", "medium", "large", "xlarge")
 SINGLE_SIZES = ("small", "medium")
 
 #: ECS flavors: family+generation, size, memory/vCPU ratio (c7.large.2, s6.2xlarge.4, c7n.xlarge.2).
-_FLAVOR = re.compile(r"^[a-z]+[0-9]+[a-z]*\.(small|medium|large|[0-9]*xlarge)\.[0-9]+$")
-_POOL_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_FLAVOR = re.compile(r"^[a-z]+[0-9]+[a-z]*\.(small|medium|large|[0-9]*xlarge)\.[0-9]+\Z")
+_POOL_NAME = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 
 #: System disk limits of CCE nodes (GB), and the data disk the container runtime gets.
 ROOT_MIN_GB = 40

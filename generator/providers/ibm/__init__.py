@@ -36,7 +36,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 
 #: IBM Cloud tags are strings of at most 128 characters of letters, digits, spaces and
 #: `_ - . :`; treeform writes each model tag as "key:value".
-_TAG = re.compile(r"^[A-Za-z0-9 _.:-]{1,128}$")
+_TAG = re.compile(r"^[A-Za-z0-9 _.:-]{1,128}\Z")
 
 
 def tag_strings(tags: Mapping[str, str]) -> list[str]:

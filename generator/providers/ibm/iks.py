@@ -27,7 +27,7 @@ MANAGED_ADDONS = ("cluster-autoscaler", "istio", "debug-tool", "static-route")
 
 #: VPC worker flavors (profiles): family+generation, vCPUs x GB (bx2.4x16, cx2d.8x16,
 #: mx3d.16x160, gx3.16x80.l4).
-_FLAVOR = re.compile(r"^[a-z]+[0-9][a-z]*\.[0-9]+x[0-9]+(\.[a-z0-9]+)*$")
+_FLAVOR = re.compile(r"^[a-z]+[0-9][a-z]*\.[0-9]+x[0-9]+(\.[a-z0-9]+)*\Z")
 
 #: The name IKS gives the cluster's first worker pool.
 DEFAULT_POOL = "default"

@@ -39,7 +39,7 @@ CNI_TYPES = {
 
 #: Shapes: VM.Standard.E4.Flex, VM.Standard3.Flex, VM.Standard.A1.Flex, VM.Standard2.4,
 #: BM.GPU.A10.4, VM.GPU.A10.1 ...
-_SHAPE = re.compile(r"^(VM|BM)\.[A-Za-z0-9]+(\.[A-Za-z0-9]+)+$")
+_SHAPE = re.compile(r"^(VM|BM)\.[A-Za-z0-9]+(\.[A-Za-z0-9]+)+\Z")
 
 #: A Flex pool without `oke.nodeShapes.<pool>` gets this (the OKE console's default for
 #: VM.Standard.E4.Flex is 1 OCPU; two leave room for the node's own daemons).

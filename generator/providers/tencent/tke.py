@@ -38,7 +38,7 @@ GR_SERVICES = 1024
 DEFAULT_MAX_PODS = 64
 
 #: CVM instance types: FAMILY.SIZE, e.g. S5.MEDIUM4, SA2.2XLARGE16, GN7.5XLARGE80.
-_INSTANCE_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*\.[0-9]*(SMALL|MEDIUM|LARGE|XLARGE)[0-9]+$")
+_INSTANCE_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*\.[0-9]*(SMALL|MEDIUM|LARGE|XLARGE)[0-9]+\Z")
 #: TKE node pool names: at most 25 characters.
 _POOL_NAME_MAX = 25
 #: CVM cloud system disks: 20..1024 GB.
