@@ -44,6 +44,9 @@ lint: $(STAMP) ## ruff and mypy (strict on generator/)
 snapshots: $(STAMP) ## Rewrite the snapshots (read the diff before you commit it)
 	$(BIN)/python -m pytest -q --snapshot-update
 
+fuzz: $(STAMP) ## Long property runs: random valid and broken models of every engine
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py
+
 bench: $(STAMP) ## Run the benchmarks and write bench/RESULTS.md
 	$(BIN)/python bench/run.py
 
