@@ -47,6 +47,9 @@ lint: $(STAMP) ## ruff and mypy (strict on generator/)
 snapshots: $(STAMP) ## Rewrite the snapshots (read the diff before you commit it)
 	$(BIN)/python -m pytest -q --snapshot-update
 
+fuzz: $(STAMP) ## Long property runs: random valid and broken models of every engine
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/test_fuzz.py
+
 $(KAPITAN_VENV)/.installed: Makefile
 	test -x $(KAPITAN_VENV)/bin/python || $(PYTHON) -m venv $(KAPITAN_VENV)
 	$(KAPITAN_VENV)/bin/python -m pip install --quiet 'kapitan==$(KAPITAN_VERSION)'
