@@ -70,16 +70,6 @@ def model_record(cluster: Cluster) -> str:
     return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 
-def select_clusters(
-    clusters: Sequence[Cluster], only: Sequence[str], gone: Iterable[str] = ()
-) -> list[Cluster]:
-    """The clusters whose id matches one of `only` (ids or shell globs); all when empty.
-    A pattern that matches no cluster (nor one of the `gone` directories of clusters that
-    left the model) is a usage error."""
-    chosen = selected_ids([c.id for c in clusters], only, gone)
-    return [c for c in clusters if c.id in chosen]
-
-
 def selected_ids(ids: Sequence[str], only: Sequence[str], gone: Iterable[str] = ()) -> set[str]:
     if not only:
         return set(ids)
