@@ -10,8 +10,10 @@ import re
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
+from generator.errors import ModelError
 from generator.pipeline import load_clusters, render_model
 
 TESTS = Path(__file__).resolve().parent
@@ -161,3 +163,13 @@ def python_hcl2_reads(value: str) -> bool:
     `$${` or `%%{` with no `}` after it (Terraform can: test_render checks those strings
     with Terraform itself), so property tests that parse with python-hcl2 leave them out."""
     return not _UNCLOSED_TEMPLATE.search(value)
+
+
+def issues_of(call: Callable[[], object]) -> list[str]:
+    """The issue lines of a model that must be invalid: `call` loads or renders it and must
+    raise ModelError (the test fails if the model is valid)."""
+    try:
+        call()
+    except ModelError as exc:
+        return [str(issue) for issue in exc.issues]
+    raise AssertionError("the model was expected to be invalid, and it is valid")

@@ -10,14 +10,13 @@ import hcl2
 import pytest
 from helpers import (
     checkov_failures,
+    issues_of,
     oracle_findings,
     render_tree,
     terraform_problems,
     write_files,
     write_tree,
 )
-
-from generator.errors import ModelError
 
 CHECKS = [f"CKV_AZURE_{n}" for n in (4, 5, 7, 8, 116, 141, 143, 171, 227)]
 
@@ -90,9 +89,7 @@ def render(tmp_path: Path, cluster: str, defaults: str = DEFAULTS) -> dict[str, 
 
 def errors(tmp_path: Path, files: dict[str, str]) -> list[str]:
     root = write_tree(tmp_path / "model", files)
-    with pytest.raises(ModelError) as caught:
-        render_tree(root)
-    return [str(issue) for issue in caught.value.issues]
+    return issues_of(lambda: render_tree(root))
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from typing import Any
 import hcl2
 import pytest
 from helpers import (
+    issues_of,
     oracle_findings,
     render_tree,
     terraform_dirs,
@@ -17,8 +18,6 @@ from helpers import (
     write_files,
     write_tree,
 )
-
-from generator.errors import ModelError
 
 DEFAULTS = """
     cloud: huawei
@@ -84,9 +83,7 @@ def render(tmp_path: Path, cluster: str, defaults: str = DEFAULTS) -> dict[str, 
 
 
 def errors(tmp_path: Path, cluster: str, defaults: str = DEFAULTS) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        render(tmp_path, cluster, defaults)
-    return [str(i) for i in info.value.issues]
+    return issues_of(lambda: render(tmp_path, cluster, defaults))
 
 
 def test_ha_cluster_has_three_masters_over_the_zones(tmp_path: Path) -> None:

@@ -8,9 +8,15 @@ from typing import Any
 
 import hcl2
 import pytest
-from helpers import oracle_findings, render_tree, terraform_problems, write_files, write_tree
+from helpers import (
+    issues_of,
+    oracle_findings,
+    render_tree,
+    terraform_problems,
+    write_files,
+    write_tree,
+)
 
-from generator.errors import ModelError
 from generator.providers.digitalocean.doks import VERSION_SLUGS
 
 DEFAULTS = """
@@ -80,9 +86,7 @@ def render(tmp_path: Path, cluster: str) -> dict[str, str]:
 
 def errors(tmp_path: Path, cluster: str) -> list[str]:
     root = write_tree(tmp_path / "model", {"_defaults.yaml": DEFAULTS, "blog.yaml": cluster})
-    with pytest.raises(ModelError) as caught:
-        render_tree(root)
-    return [str(issue) for issue in caught.value.issues]
+    return issues_of(lambda: render_tree(root))
 
 
 @pytest.fixture

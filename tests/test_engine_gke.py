@@ -11,6 +11,7 @@ import hcl2
 import pytest
 from helpers import (
     checkov_failures,
+    issues_of,
     oracle_findings,
     render_tree,
     terraform_problems,
@@ -18,7 +19,6 @@ from helpers import (
     write_tree,
 )
 
-from generator.errors import ModelError
 from generator.pipeline import load_clusters
 
 GKE_CHECKS = [
@@ -111,9 +111,7 @@ def render(tmp_path: Path, files: dict[str, str]) -> dict[str, str]:
 
 def issues(tmp_path: Path, files: dict[str, str]) -> list[str]:
     root = write_tree(tmp_path / "model", files)
-    with pytest.raises(ModelError) as info:
-        load_clusters(root, "model")
-    return [str(i) for i in info.value.issues]
+    return issues_of(lambda: load_clusters(root, "model"))
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import hcl2
 import pytest
 import yaml
 from helpers import (
+    issues_of,
     oracle_findings,
     render_tree,
     terraform_dirs,
@@ -19,8 +20,6 @@ from helpers import (
     write_tree,
 )
 from test_engine_cce import resources, unquote
-
-from generator.errors import ModelError
 
 DEFAULTS = """
     cloud: ibm
@@ -58,9 +57,7 @@ def render(tmp_path: Path, cluster: str, defaults: str = DEFAULTS) -> dict[str, 
 
 
 def errors(tmp_path: Path, cluster: str) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        render(tmp_path, cluster)
-    return [str(i) for i in info.value.issues]
+    return issues_of(lambda: render(tmp_path, cluster))
 
 
 def test_first_pool_is_the_cluster_and_the_other_a_worker_pool(tmp_path: Path) -> None:

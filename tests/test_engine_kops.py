@@ -17,6 +17,7 @@ from helpers import (
     ORACLES,
     ROOT,
     checkov_failures,
+    issues_of,
     kops_findings,
     oracle_findings,
     render_tree,
@@ -27,7 +28,6 @@ from helpers import (
 )
 
 from generator.cli import cli
-from generator.errors import ModelError
 from generator.providers.kops import KUBERNETES_PATCHES, carve_kops_subnets
 
 EXAMPLES = ORACLES / "kops" / "examples"
@@ -100,9 +100,7 @@ def groups(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def errors_of(tmp_path: Path, files: dict[str, str]) -> list[str]:
     root = write_tree(tmp_path / "bad", files)
-    with pytest.raises(ModelError) as exc:
-        render_tree(root)
-    return [str(i) for i in exc.value.issues]
+    return issues_of(lambda: render_tree(root))
 
 
 def tf_blocks(module: Path, kind: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import (
     checkov_failures,
+    issues_of,
     oracle_findings,
     render_tree,
     terraform_dirs,
@@ -17,8 +18,6 @@ from helpers import (
     write_tree,
 )
 from test_engine_cce import resources
-
-from generator.errors import ModelError
 
 COMPARTMENT = "ocid1.compartment.oc1..aaaaaaaa2exampleexample"
 
@@ -67,9 +66,7 @@ def render(tmp_path: Path, cluster: str, defaults: str = DEFAULTS) -> dict[str, 
 
 
 def errors(tmp_path: Path, cluster: str, defaults: str = DEFAULTS) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        render(tmp_path, cluster, defaults)
-    return [str(i) for i in info.value.issues]
+    return issues_of(lambda: render(tmp_path, cluster, defaults))
 
 
 def test_cluster_is_enhanced_with_the_asked_endpoint_and_ranges(tmp_path: Path) -> None:

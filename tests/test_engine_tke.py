@@ -11,6 +11,7 @@ import hcl2
 import pytest
 from helpers import (
     checkov_failures,
+    issues_of,
     oracle_findings,
     render_tree,
     terraform_dirs,
@@ -19,7 +20,6 @@ from helpers import (
     write_tree,
 )
 
-from generator.errors import ModelError
 from generator.pipeline import load_clusters
 
 DEFAULTS = """
@@ -182,9 +182,7 @@ def test_vpc_cni_uses_pod_subnets(tmp_path: Path) -> None:
 
 def _errors(tmp_path: Path, files: dict[str, str]) -> list[str]:
     root = write_tree(tmp_path, files)
-    with pytest.raises(ModelError) as info:
-        load_clusters(root, str(root))
-    return [str(i) for i in info.value.issues]
+    return issues_of(lambda: load_clusters(root, str(root)))
 
 
 def test_semantic_rules_located(tmp_path: Path) -> None:
