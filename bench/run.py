@@ -173,15 +173,13 @@ def bench_size(n: int, reps: int, work: Path) -> list[Figure]:
 
 def profile(work: Path) -> str:
     """cProfile of a 1,000-cluster generate into an empty directory, top functions."""
-    from generator.pipeline import render_for_output
-    from generator.writer import write_output
+    from generator.pipeline import write_generated
 
     model, out = work / "model1000", work / "profile-out"
     shutil.rmtree(out, ignore_errors=True)
     prof = cProfile.Profile()
     prof.enable()
-    rendered = render_for_output(model, out, jobs=1)
-    write_output(rendered.plan(out))
+    write_generated(model, out, jobs=1)
     prof.disable()
     text = io.StringIO()
     pstats.Stats(prof, stream=text).strip_dirs().sort_stats("tottime").print_stats(15)

@@ -113,33 +113,17 @@ def cli() -> None:
 @ONLY_OPT
 def validate(model: Path, only: tuple[str, ...]) -> None:
     """Check MODEL; exit 1 listing every error."""
-    from generator.pipeline import selected_ids
-    from generator.settings import load_settings
-    from generator.tree import load_tree
-    from generator.validate import validate_model
+    from generator.pipeline import check_model
 
-    def run() -> list[Any]:
-        load_settings(model, str(model))
-        raws, issues = load_tree(model, str(model))
-        chosen = selected_ids([r.id for r in raws], only)
-        return validate_model([r for r in raws if r.id in chosen], issues)
-
-    clusters = _run(run)
+    clusters = _run(check_model, model, str(model), only=only)
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
 
 
-def _make_plan(
-    model: Path,
-    output: Path,
-    only: tuple[str, ...] = (),
-    atlantis: bool | None = None,
-    progress: bool = False,
-) -> tuple[Any, list[Any]]:
-    """The plan of writing MODEL into OUTPUT, and the (raw) clusters it covers."""
+def _options(model: Path, atlantis: bool | None = None, progress: bool = False) -> dict[str, Any]:
+    """The settings and progress bar of a run of the pipeline over MODEL."""
     import contextlib
     import dataclasses
 
-    from generator.pipeline import render_for_output
     from generator.settings import load_settings
 
     settings = load_settings(model, str(model))
@@ -153,11 +137,25 @@ def _make_plan(
             return click.progressbar(length=count, label="rendering", file=sys.stderr)
         return contextlib.nullcontext()
 
-    rendered = render_for_output(
-        model, output, str(model), settings=settings, only=only, progress=progress_bar
+    return {"settings": settings, "progress": progress_bar}
+
+
+def _make_plan(
+    model: Path,
+    output: Path,
+    only: tuple[str, ...] = (),
+    atlantis: bool | None = None,
+    for_diff: bool = True,
+) -> Any:
+    """What generate would do to OUTPUT (compared, nothing written): a `Rendered` whose plan
+    has the texts and old bytes of every file `for_diff`."""
+    from generator.pipeline import render_for_output
+    from generator.writer import Stager
+
+    stager = Stager.dry(output, for_diff=for_diff)
+    return render_for_output(
+        model, output, str(model), only=only, stager=stager, **_options(model, atlantis)
     )
-    plan = rendered.plan(output)
-    return plan, rendered.selected
 
 
 def _counted(clusters: list[Any]) -> str:
@@ -182,20 +180,23 @@ def generate(
     """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model).
 
     With --only, the other clusters' files are left as they are."""
-    from generator.writer import output_lock, write_output
+    from generator.pipeline import write_generated
 
     if not check:
-
-        def locked_generate() -> Any:
-            with output_lock(output):
-                plan, clusters = _make_plan(model, output, only, atlantis, progress=True)
-                write_output(plan, force=force)
-                return plan, clusters
-
-        plan, clusters = _run(locked_generate)
-        click.echo(f"{output}: {_counted(clusters)}, {plan.summary()}")
+        rendered = _run(
+            lambda: write_generated(
+                model,
+                output,
+                str(model),
+                only=only,
+                force=force,
+                **_options(model, atlantis, progress=True),
+            )
+        )
+        click.echo(f"{output}: {_counted(rendered.selected)}, {rendered.plan.summary()}")
         return
-    plan, clusters = _run(_make_plan, model, output, only, atlantis)
+    rendered = _run(_make_plan, model, output, only, atlantis, False)
+    plan, clusters = rendered.plan, rendered.selected
     if plan.changed:
         for label, paths in (
             ("create", plan.create),
@@ -252,11 +253,11 @@ def diff(
 
     with tempfile.TemporaryDirectory(prefix="treeform-base-") as tmp:
         old = output if base is None else _run(output_at_revision, output, base, Path(tmp))
-        plan, clusters = _run(_make_plan, model, old, only, atlantis)
+        rendered = _run(_make_plan, model, old, only, atlantis)
         if fmt == "text":
-            click.echo(unified_diff(plan), nl=False)
+            click.echo(unified_diff(rendered.plan), nl=False)
             return
-        review = review_plan(plan, clusters, base)
+        review = review_plan(rendered.plan, rendered.selected, rendered.provenance, base)
         click.echo(
             to_markdown(review, max_chars) if fmt == "markdown" else to_json(review), nl=False
         )

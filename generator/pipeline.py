@@ -4,7 +4,9 @@ Two paths give the same bytes. `render_output` renders a list of valid clusters 
 (the pytest plugin and tests use it through `generate_files`). `render_for_output` is
 generate's path: a cluster whose fingerprint (effective model + treeform's code) and files
 are as the last generate left them is reused as it is; the others are validated and
-rendered, in worker processes when there are many and the machine has more than one core.
+rendered, in worker processes when there are many and the machine has more than one core,
+and each cluster's files go to the writer's stager as soon as they are rendered (so memory
+holds one cluster's texts, not the tree's).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import fnmatch
 import json
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager as ContextManager
@@ -29,15 +31,23 @@ from generator.model import Cluster, build_cluster
 from generator.providers import PROVIDERS
 from generator.render import Renderer
 from generator.settings import Settings, load_settings
-from generator.tree import RawCluster, load_tree
-from generator.validate import shared_state_issues, validate_each, validate_model
+from generator.tree import ClusterFile, Provenance, RawCluster, Tree, load_tree, scan_tree
+from generator.validate import (
+    StateClaim,
+    shared_state_issues,
+    state_claim,
+    validate_each,
+    validate_model,
+)
 from generator.writer import (
     ClusterRecord,
     Plan,
+    Staged,
+    Stager,
+    Transaction,
     intact_digests,
-    plan_output,
+    output_lock,
     read_cluster_records,
-    read_manifest,
 )
 
 #: Beside each cluster's output: the effective model it was rendered from, so that `diff`
@@ -152,66 +162,152 @@ def generate_files(root: Path, display: str | None = None) -> dict[str, str]:
 
 
 #: Below this many clusters to render, worker processes cost more than they save.
-PARALLEL_THRESHOLD = 200
+PARALLEL_THRESHOLD = 100
 #: Clusters per unit of work (and per step of the progress bar).
 CHUNK = 25
 
 
 @dataclass
 class Rendered:
-    """What generate writes (but the manifest) and what the manifest records per cluster."""
+    """What a generate writes (or would write) into an output directory."""
 
-    files: dict[str, str]
-    records: dict[str, ClusterRecord]
-    selected: list[RawCluster]
-    intact: dict[str, str] = field(default_factory=dict)
-    scope: Callable[[str], bool] | None = None
+    plan: Plan
+    #: The ids of the clusters in scope (all, or those `--only` selects).
+    selected: list[str]
+    #: Where each value of a rendered cluster was set (kept only for a diff).
+    provenance: dict[str, Provenance] = field(default_factory=dict)
     reused: int = 0
     rendered: int = 0
 
-    def plan(self, output: Path) -> Plan:
-        """What writing this into `output` would do."""
-        return plan_output(output, self.files, self.records, scope=self.scope, intact=self.intact)
+
+@dataclass
+class _Context:
+    """What every process of a run needs, set before the workers are forked (they share
+    it): the tree, the stager taking each cluster's files, the last generate's records."""
+
+    tree: Tree
+    stager: Stager | None  # None: validate only
+    previous: dict[str, ClusterRecord]
+    chosen: AbstractSet[str]
+    reuse: bool
+    renderer: Renderer | None = None
 
 
-_WORKER_RENDERER: Renderer | None = None
+@dataclass
+class _Outcome:
+    """One cluster's part of a run (small: it travels back from a worker process)."""
+
+    id: str
+    issues: list[Issue]
+    valid: bool = False
+    record: ClusterRecord | None = None
+    staged: list[Staged] = field(default_factory=list)
+    intact: dict[str, str] = field(default_factory=dict)
+    claim: StateClaim | None = None
+    reused: bool = False
+    texts: dict[str, str] | None = None
+    provenance: Provenance | None = None
 
 
-def _validate_and_render(
-    job: tuple[list[RawCluster], AbstractSet[str]],
-) -> tuple[dict[str, dict[str, str]], list[Issue], list[str], int]:
-    """Validate a batch of clusters and render those in `render` (in a worker process or in
-    this one): ({cluster id: {path: text}}, issues, ids of the valid clusters, batch size)."""
-    global _WORKER_RENDERER
-    raws, render = job
-    if _WORKER_RENDERER is None:
-        _WORKER_RENDERER = Renderer()
-    clusters, issues = validate_each(raws)
-    out = {}
-    for cluster in clusters:
-        if cluster.id in render:
-            files = render_cluster(cluster, _WORKER_RENDERER)
-            files[f"{cluster.id}/{MODEL_RECORD}"] = model_record(cluster)
-            out[cluster.id] = files
-    return out, issues, [c.id for c in clusters], len(raws)
+_CONTEXT: _Context | None = None
+
+
+def _process(chunk: list[ClusterFile]) -> list[_Outcome]:
+    """Load, validate, render and stage a batch of clusters (in a worker process or in this
+    one), reusing each whose fingerprint and files are as the last generate left them.
+    Only one cluster's texts are held at a time, unless for a diff."""
+    ctx = _CONTEXT
+    assert ctx is not None
+    if ctx.renderer is None:
+        ctx.renderer = Renderer()
+    return [_process_one(ctx, cluster_file) for cluster_file in chunk]
+
+
+def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
+    raw, issues = ctx.tree.load(cluster_file)
+    if raw is None:
+        return _Outcome(cluster_file.id, issues)
+    stager = ctx.stager
+    chosen = raw.id in ctx.chosen
+    fingerprint = cluster_fingerprint(raw)
+    before = ctx.previous.get(raw.id)
+    if (
+        stager is not None
+        and before is not None
+        and before.fingerprint == fingerprint
+        and ctx.reuse
+    ):
+        kept = intact_digests(stager.root, before.files, stager.owned) if chosen else {}
+        if kept is not None:  # valid before, with the same model and code: valid now
+            claim = state_claim(_typed(raw))
+            return _Outcome(raw.id, [], True, before, intact=kept, claim=claim, reused=True)
+    clusters, issues = validate_each([raw])
+    # A cluster left out by --only keeps its files and record as they are.
+    outcome = _Outcome(raw.id, issues, record=None if chosen else before)
+    if not clusters:
+        return outcome
+    cluster = clusters[0]
+    outcome.valid = True
+    outcome.claim = state_claim(cluster)
+    if stager is None or not chosen:
+        return outcome
+    assert ctx.renderer is not None
+    files = render_cluster(cluster, ctx.renderer)
+    files[f"{cluster.id}/{MODEL_RECORD}"] = model_record(cluster)
+    outcome.staged = [stager.stage(rel, files[rel]) for rel in sorted(files)]
+    outcome.record = ClusterRecord(fingerprint, [s.rel for s in outcome.staged])
+    if stager.for_diff:
+        outcome.texts = files
+        outcome.provenance = raw.provenance
+    return outcome
 
 
 def _workers(n: int, jobs: int | None) -> int:
-    """Worker processes for `n` clusters: more than one only when it pays, that is for many
-    clusters and cores that are free (on a busy machine, forking only adds work)."""
+    """Worker processes for `n` clusters: one per core for many clusters (below the
+    threshold, forking costs more than it saves)."""
     if jobs is not None:
         return max(1, jobs)
     if n < PARALLEL_THRESHOLD:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    idle = (cores or 1) - (os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0)
-    return max(1, min(int(idle + 0.5), 8))
+    return max(1, min(cores or 1, 8, -(-n // CHUNK)))
 
 
 def _typed(raw: RawCluster) -> Cluster:
     """The typed cluster of a raw cluster known to be valid (reused: validated before)."""
     provider = PROVIDERS[raw.data["cloud"]]
     return build_cluster(raw, provider.default_zones(raw.data["region"]))
+
+
+def _run_all(
+    ctx: _Context,
+    files: list[ClusterFile],
+    jobs: int | None,
+    progress: Callable[[int], ContextManager[Any]] | None,
+) -> Iterator[_Outcome]:
+    """Every cluster's outcome, in the order of `files`, from worker processes when there
+    are many clusters and more than one core. The progress bar counts the clusters in
+    scope."""
+    global _CONTEXT
+    chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
+    workers = _workers(len(files), jobs)
+    _CONTEXT = ctx
+    try:
+        scope = sum(f.id in ctx.chosen for f in files)  # the others are only validated
+        with progress(scope) if progress else contextlib.nullcontext() as bar:
+            with contextlib.ExitStack() as stack:
+                if workers > 1:
+                    context = multiprocessing.get_context("fork")
+                    pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
+                    results: Iterable[list[_Outcome]] = pool.map(_process, chunks)
+                else:
+                    results = map(_process, chunks)
+                for chunk, outcomes in zip(chunks, results, strict=True):
+                    yield from outcomes
+                    if bar is not None:
+                        bar.update(sum(f.id in ctx.chosen for f in chunk))
+    finally:
+        _CONTEXT = None
 
 
 def render_for_output(
@@ -223,94 +319,102 @@ def render_for_output(
     only: Sequence[str] = (),
     jobs: int | None = None,
     progress: Callable[[int], ContextManager[Any]] | None = None,
+    stager: Stager | None = None,
 ) -> Rendered:
-    """Validate MODEL and render what generate writes into `output`; raises ModelError
-    listing every issue, or UsageError for an `only` that matches nothing. `progress`, given
-    the number of clusters to validate and render, returns a context that yields an
-    `update(n)` callable (click's progress bar) or None."""
-    raws, issues = load_tree(root, display)
+    """Validate MODEL, render what generate writes into `output` and hand each cluster's
+    files to `stager` as they are rendered (by default one that only compares, keeping the
+    texts for a diff); raises ModelError listing every issue, or UsageError for an `only`
+    that matches nothing. `progress`, given the number of clusters to validate and render,
+    returns a context that yields an `update(n)` callable (click's progress bar) or None."""
+    tree = scan_tree(root, display)
     settings = settings or load_settings(root, display)
-    owned = read_manifest(output) if output.is_dir() else {}
-    previous = read_cluster_records(output) if owned else {}
-    all_ids = [r.id for r in raws]
+    stager = stager or Stager.dry(output, for_diff=True)
+    owned = stager.owned
+    all_ids = [f.id for f in tree.files]
     # Clusters own their directories, those that left the model too (by their records), so
     # that a file is never taken for one of a cluster whose id is a prefix of its own.
     ids = set(all_ids) | set(recorded_ids(owned))
     chosen = selected_ids(all_ids, only, directories_of(owned))
-    files: dict[str, str] = {}
+    previous = read_cluster_records(output) if owned else {}
+    ctx = _Context(tree, stager, previous, chosen, reuse=not tree.issues)
+    issues = list(tree.issues)
+    plan = Plan(output, {})
     intact: dict[str, str] = {}  # files of reused clusters: {path: sha256}
-    records: dict[str, ClusterRecord] = {}
-    reused: list[RawCluster] = []
-    todo: list[RawCluster] = []
-    for raw in raws:
-        fingerprint = cluster_fingerprint(raw)
-        before = previous.get(raw.id)
-        if before is not None and before.fingerprint == fingerprint and not issues:
-            kept = intact_digests(output, before.files, owned) if raw.id in chosen else {}
-            if kept is not None:
-                intact.update(kept)
-                records[raw.id] = before
-                reused.append(raw)
-                continue
-        todo.append(raw)
-        if raw.id in chosen:
-            records[raw.id] = ClusterRecord(fingerprint, [])
-        elif before is not None:
-            records[raw.id] = before  # not rendered: its files and record stay as they are
-    chunks = [(todo[i : i + CHUNK], chosen) for i in range(0, len(todo), CHUNK)]
-    workers = _workers(len(todo), jobs)
-    valid: list[str] = []
-    with progress(len(todo)) if progress else contextlib.nullcontext() as bar:
-        update = bar.update if bar is not None else None
-        if workers > 1:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                results = pool.map(_validate_and_render, chunks)
-                rendered = _collect(results, files, records, issues, valid, update)
-        else:
-            results = map(_validate_and_render, chunks)
-            rendered = _collect(results, files, records, issues, valid, update)
-    by_id = {r.id: r for r in raws}
-    checked = [*reused, *(by_id[i] for i in valid)]
-    issues.extend(shared_state_issues(_typed(r) for r in sorted(checked, key=lambda r: r.id)))
+    claims: list[StateClaim | None] = []
+    result = Rendered(plan, [i for i in all_ids if i in chosen])
+    for outcome in _run_all(ctx, tree.files, jobs, progress):
+        issues.extend(outcome.issues)
+        if outcome.record is not None:
+            plan.clusters[outcome.id] = outcome.record
+        if not outcome.valid:
+            continue
+        claims.append(outcome.claim)
+        intact.update(outcome.intact)
+        plan.add(outcome.staged)
+        if outcome.texts is not None:
+            plan.files.update(outcome.texts)
+        if outcome.provenance is not None:
+            result.provenance[outcome.id] = outcome.provenance
+        result.reused += outcome.reused
+        result.rendered += bool(outcome.staged)
+    issues.extend(shared_state_issues(claims))
     if issues:
         raise ModelError(issues)
     scope = (lambda rel: in_scope(rel, ids, only)) if only else None
     if settings.atlantis.enabled:
         other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
-        files[ATLANTIS_FILE] = render_atlantis(
-            [*files, *intact, *other_paths], all_ids + recorded_ids(other_paths), settings.atlantis
+        text = render_atlantis(
+            [*plan.digests, *intact, *other_paths],
+            all_ids + recorded_ids(other_paths),
+            settings.atlantis,
         )
-    selected = [r for r in raws if r.id in chosen]
-    return Rendered(
-        files=dict(sorted(files.items())),
-        records=records,
-        selected=selected,
-        intact=intact,
-        scope=scope,
-        reused=len(reused),
-        rendered=rendered,
-    )
+        plan.add([stager.stage(ATLANTIS_FILE, text)])
+        if stager.for_diff:
+            plan.files[ATLANTIS_FILE] = text
+    plan.files = dict(sorted(plan.files.items()))
+    plan.finish(owned, scope=scope, intact=intact, for_diff=stager.for_diff)
+    return result
 
 
-def _collect(
-    results: Iterable[tuple[dict[str, dict[str, str]], list[Issue], list[str], int]],
-    files: dict[str, str],
-    records: dict[str, ClusterRecord],
-    issues: list[Issue],
-    valid: list[str],
-    progress: Callable[[int], None] | None,
-) -> int:
-    rendered = 0
-    for by_cluster, found, ok, size in results:
-        for cluster_id, cluster_files in by_cluster.items():
-            files.update(cluster_files)
-            records[cluster_id] = ClusterRecord(
-                records[cluster_id].fingerprint, sorted(cluster_files)
-            )
-            rendered += 1
-        issues.extend(found)
-        valid.extend(ok)
-        if progress is not None:
-            progress(size)
+def check_model(
+    root: Path, display: str | None = None, *, only: Sequence[str] = (), jobs: int | None = None
+) -> list[str]:
+    """`treeform validate`: the ids of the valid clusters in scope; raises ModelError listing
+    every issue of the tree and of those clusters."""
+    load_settings(root, display)
+    tree = scan_tree(root, display)
+    chosen = selected_ids([f.id for f in tree.files], only)
+    files = [f for f in tree.files if f.id in chosen]
+    ctx = _Context(tree, None, {}, chosen, reuse=False)
+    issues = list(tree.issues)
+    claims: list[StateClaim | None] = []
+    valid: list[str] = []
+    for outcome in _run_all(ctx, files, jobs, None):
+        issues.extend(outcome.issues)
+        if outcome.valid:
+            claims.append(outcome.claim)
+            valid.append(outcome.id)
+    issues.extend(shared_state_issues(claims))
+    if issues:
+        raise ModelError(issues)
+    return valid
+
+
+def write_generated(
+    root: Path,
+    output: Path,
+    display: str | None = None,
+    *,
+    force: bool = False,
+    **options: Any,
+) -> Rendered:
+    """`treeform generate`: validate MODEL, render it into `output` and write it, all or
+    nothing (each cluster's files are staged as soon as they are rendered; any failure, an
+    invalid model included, rolls every one of them back). `options` as for
+    `render_for_output`."""
+    with output_lock(output):
+        transaction = Transaction(output)
+        with transaction.running() as stager:
+            rendered = render_for_output(root, output, display, stager=stager, **options)
+            transaction.commit(rendered.plan, force=force)
     return rendered

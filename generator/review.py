@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 from generator.atlantis import owner_of
 from generator.errors import UsageError
 from generator.pipeline import MODEL_RECORD
-from generator.tree import Provenance, RawCluster
+from generator.tree import Provenance
 from generator.writer import Plan
 from generator.yamlload import FieldPath, format_path
 
@@ -180,10 +180,14 @@ def _record(data: bytes | str | None) -> dict[str, Any] | None:
     return model if isinstance(model, dict) else None
 
 
-def review_plan(plan: Plan, clusters: Sequence[RawCluster], base: str | None = None) -> Review:
-    """The review of a plan; `clusters` are the clusters of the model in scope."""
-    cluster_ids = [c.id for c in clusters]
-    by_id = {c.id: c for c in clusters}
+def review_plan(
+    plan: Plan,
+    cluster_ids: Sequence[str],
+    provenance: Mapping[str, Provenance],
+    base: str | None = None,
+) -> Review:
+    """The review of a plan; `cluster_ids` are the clusters of the model in scope,
+    `provenance` where the values of the rendered ones were set."""
     changed = sorted(plan.create + plan.update + plan.remove)
     old_ids = {
         rel.removesuffix("/" + MODEL_RECORD)
@@ -214,8 +218,7 @@ def review_plan(plan: Plan, clusters: Sequence[RawCluster], base: str | None = N
             status = "changed"
         review = ClusterReview(cid, status, model_known=old_model is not None or status == "added")
         if new_model is not None and old_model is not None:
-            cluster = by_id.get(cid)
-            compare_models(old_model, new_model, review, cluster.provenance if cluster else None)
+            compare_models(old_model, new_model, review, provenance.get(cid))
         review.files = [
             _file_change(rel, rel.removeprefix(cid + "/"), plan)
             for rel in by_cluster.get(cid, [])

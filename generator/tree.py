@@ -191,12 +191,82 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
     A cluster below a broken `_defaults.yaml` is left out (its effective model is unknown),
     so that the rest of the tree can still be validated and every error reported at once.
     """
+    tree = scan_tree(root, root_display)
+    clusters: list[RawCluster] = []
+    issues = list(tree.issues)
+    for cluster_file in tree.files:
+        raw, found = tree.load(cluster_file)
+        issues.extend(found)
+        if raw is not None:
+            clusters.append(raw)
+    return clusters, issues
+
+
+@dataclass(frozen=True)
+class ClusterFile:
+    """A cluster file of the tree, not read yet."""
+
+    id: str
+    path: Path
+    shown: str
+    #: The directory whose merged defaults apply, or None below a broken `_defaults.yaml`.
+    directory: str | None
+
+
+@dataclass
+class Tree:
+    """A model tree read up to its cluster files: every directory's defaults merged, and the
+    cluster files (sorted by id) to `load` one at a time, in this process or in a worker
+    forked from it. `issues` are the problems found so far (of the tree and its defaults)."""
+
+    files: list[ClusterFile]
+    issues: list[Issue]
+    layers: dict[str, _Layer]
+
+    def load(self, cluster_file: ClusterFile) -> tuple[RawCluster | None, list[Issue]]:
+        """One cluster's effective model, or the problems of its file."""
+        shown = cluster_file.shown
+        try:
+            raw = cluster_file.path.read_bytes()
+        except OSError as exc:
+            return None, [Issue(Location(shown), "", f"cannot read: {exc.strerror}")]
+        try:
+            doc = load_yaml(raw, shown)
+        except YamlProblem as problem:
+            return None, [problem.issue]
+        if doc.data is not None and not isinstance(doc.data, dict):
+            return None, [_not_a_mapping(doc, shown)]
+        if doc.data is None:
+            return None, [Issue(Location(shown), "", "empty cluster file")]
+        if cluster_file.directory is None:
+            return None, []  # below a broken _defaults.yaml: its problems are reported
+        parent = self.layers[cluster_file.directory]
+        prov = parent.provenance.copy()
+        prov.fallback = Location(shown)
+        data = merge_into(_Layer(parent.data, prov), doc).data
+        if "name" not in data:
+            data = {**data, "name": cluster_file.id.rsplit("/", 1)[-1]}
+            prov.values[("name",)] = Location(shown)
+        return RawCluster(cluster_file.id, shown, data, prov), []
+
+
+def _not_a_mapping(doc: Document, shown: str) -> Issue:
+    return Issue(
+        doc.values.get((), Location(shown)),
+        "",
+        f"a model file must hold a mapping, not a {_kind(doc.data)}",
+    )
+
+
+def scan_tree(root: Path, root_display: str | None = None) -> Tree:
+    """Walk the tree under `root`, read and merge its `_defaults.yaml` files, and list its
+    cluster files; raises UsageError when root is not a directory."""
     display = str(root) if root_display is None else root_display
     if not root.is_dir():
         raise UsageError(f"{display}: the model root is not a directory")
     issues: list[Issue] = []
     defaults: dict[str, Document] = {}
-    clusters: dict[str, tuple[str, Document]] = {}
+    found: dict[str, tuple[str, Path]] = {}  # cluster id -> (shown, path)
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
     max_clusters = limits.CLUSTERS.value()
     for rel, path in _walk(root, display, issues):
@@ -204,26 +274,17 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
         directory, _, name = rel.rpartition("/")
         if name == DEFAULTS_FILE:
             broken_dirs.add(directory)  # until it has been read
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))
-            continue
-        try:
-            doc = load_yaml(raw, shown)
-        except YamlProblem as problem:
-            issues.append(problem.issue)
-            continue
-        if doc.data is not None and not isinstance(doc.data, dict):
-            issues.append(
-                Issue(
-                    doc.values.get((), Location(shown)),
-                    "",
-                    f"a model file must hold a mapping, not a {_kind(doc.data)}",
-                )
-            )
-            continue
-        if name == DEFAULTS_FILE:
+            try:
+                doc = load_yaml(path.read_bytes(), shown)
+            except OSError as exc:
+                issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))
+                continue
+            except YamlProblem as problem:
+                issues.append(problem.issue)
+                continue
+            if doc.data is not None and not isinstance(doc.data, dict):
+                issues.append(_not_a_mapping(doc, shown))
+                continue
             defaults[directory] = doc
             broken_dirs.discard(directory)
             continue
@@ -237,22 +298,18 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
                 )
             )
             continue
-        if doc.data is None:
-            issues.append(Issue(Location(shown), "", "empty cluster file"))
-            continue
         cluster_id = rel.rsplit(".", 1)[0]
-        if cluster_id in clusters:
+        if cluster_id in found:
             issues.append(
                 Issue(
                     Location(shown),
                     "",
-                    f"two files define cluster {cluster_id!r}: {clusters[cluster_id][0]} and "
-                    f"{shown}",
+                    f"two files define cluster {cluster_id!r}: {found[cluster_id][0]} and {shown}",
                 )
             )
             continue
-        clusters[cluster_id] = (shown, doc)
-        if len(clusters) > max_clusters:
+        found[cluster_id] = (shown, path)
+        if len(found) > max_clusters:
             raise ModelError(
                 [
                     Issue(
@@ -280,21 +337,15 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
         layers[directory] = layer
         return layer
 
-    result = []
-    for cluster_id, (shown, doc) in sorted(clusters.items()):
-        directory = cluster_id.rpartition("/")[0]
-        if any(d == "" or directory == d or directory.startswith(d + "/") for d in broken_dirs):
-            continue
-        parent = layer_for(directory)
-        prov = parent.provenance.copy()
-        prov.fallback = Location(shown)
-        layer = merge_into(_Layer(parent.data, prov), doc)
-        data = layer.data
-        if "name" not in data:
-            data = {**data, "name": cluster_id.rsplit("/", 1)[-1]}
-            prov.values[("name",)] = Location(shown)
-        result.append(RawCluster(cluster_id, shown, data, prov))
-    return result, issues
+    files = []
+    for cluster_id, (shown, path) in sorted(found.items()):
+        parent = cluster_id.rpartition("/")[0]
+        if any(d == "" or parent == d or parent.startswith(d + "/") for d in broken_dirs):
+            files.append(ClusterFile(cluster_id, path, shown, None))
+        else:
+            layer_for(parent)
+            files.append(ClusterFile(cluster_id, path, shown, parent))
+    return Tree(files, issues, layers)
 
 
 def _kind(value: Any) -> str:
@@ -303,4 +354,13 @@ def _kind(value: Any) -> str:
     )
 
 
-__all__ = ["Provenance", "RawCluster", "format_path", "load_model", "merge_into"]
+__all__ = [
+    "ClusterFile",
+    "Provenance",
+    "RawCluster",
+    "Tree",
+    "format_path",
+    "load_model",
+    "merge_into",
+    "scan_tree",
+]

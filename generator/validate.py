@@ -5,11 +5,13 @@ every cluster is collected before anything is reported.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -395,18 +397,27 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
     return cluster, issues
 
 
-def shared_state_issues(clusters: Iterable[Cluster]) -> Iterator[Issue]:
-    """Two clusters can never share a Terraform state: each one after the first that would
-    is an error at the backend setting that puts it there, naming both cluster files."""
-    first: dict[str, Cluster] = {}
-    for cluster in clusters:
-        address = state_address(cluster)
-        if address is None:
-            continue
-        other = first.setdefault(address, cluster)
-        if other is cluster:
-            continue
-        settings = cluster.backend.settings
+@dataclass(frozen=True)
+class StateClaim:
+    """Where one cluster puts its Terraform state, and what to say if another one does too
+    (small, so that worker processes can send it back)."""
+
+    address: str
+    id: str
+    file: str
+    remote: bool  # Terraform Cloud / remote: the workspace comes from the id
+    blame: Issue  # an issue at the backend setting that places the state; message to fill
+
+
+def state_claim(cluster: Cluster) -> StateClaim | None:
+    address = state_address(cluster)
+    if address is None:
+        return None
+    settings = cluster.backend.settings
+    remote = cluster.backend.type in ("cloud", "remote")
+    if remote:
+        blame = Issue(Location(cluster.file), "backend", "")  # the id is the cause
+    else:
         field = next(
             (
                 ("backend", key)
@@ -415,20 +426,32 @@ def shared_state_issues(clusters: Iterable[Cluster]) -> Iterator[Issue]:
             ),
             ("backend",),
         )
+        blame = cluster.issue(field, "")
+    return StateClaim(address, cluster.id, cluster.file, remote, blame)
+
+
+def shared_state_issues(clusters: Iterable[Cluster | StateClaim | None]) -> Iterator[Issue]:
+    """Two clusters can never share a Terraform state: each one after the first that would
+    is an error at the backend setting that puts it there, naming both cluster files."""
+    first: dict[str, StateClaim] = {}
+    for item in clusters:
+        claim = state_claim(item) if isinstance(item, Cluster) else item
+        if claim is None:
+            continue
+        other = first.setdefault(claim.address, claim)
+        if other is claim:
+            continue
         fix = (
             "rename one of them (the workspace is the id with '/' replaced by '-')"
-            if cluster.backend.type in ("cloud", "remote")
+            if claim.remote
             else "give one of them another backend.keyPrefix (or bucket)"
         )
         message = (
-            f"cluster {cluster.id} ({cluster.file}) would share its Terraform state "
-            f"{address} with cluster {other.id} ({other.file}); {fix}, so that each cluster "
-            "has a state of its own"
+            f"cluster {claim.id} ({claim.file}) would share its Terraform state "
+            f"{claim.address} with cluster {other.id} ({other.file}); {fix}, so that each "
+            "cluster has a state of its own"
         )
-        if cluster.backend.type in ("cloud", "remote"):
-            yield Issue(Location(cluster.file), "backend", message)  # the id is the cause
-        else:
-            yield cluster.issue(field, message)
+        yield dataclasses.replace(claim.blame, message=message)
 
 
 def validate_each(

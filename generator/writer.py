@@ -1,9 +1,13 @@
 """Write rendered files into an output directory, safely.
 
-Everything is rendered to memory first; the writer then compares with the disk, refuses to
-overwrite what a person edited or what treeform does not own, writes changed files
-atomically (temp file + os.replace), removes files it owns that left the model, and records
-what it owns in a manifest. `--check` and `diff` are the same plan, not carried out.
+A generate is one transaction. It begins by recovering from any interrupted run and opening a
+journal; each rendered file is then staged as soon as it is rendered (`Stager.stage`, also
+in worker processes): a new file is written where it belongs, a changed one beside its
+target, and the journal lists each before it is touched. Nothing has to be held in memory
+but one cluster's files. The commit refuses to overwrite what a person edited or what
+treeform does not own, swaps the changed files in, removes files it owns that left the
+model, and records what it owns in a manifest; any failure before the end is rolled back,
+at once or by the next run. `--check` and `diff` classify the same way without writing.
 """
 
 from __future__ import annotations
@@ -14,10 +18,10 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from generator import __version__
 from generator.errors import OutputError
@@ -39,11 +43,25 @@ class ClusterRecord:
     files: list[str]
 
 
+@dataclass(frozen=True)
+class Staged:
+    """What staging one rendered file found (and, when writing, did)."""
+
+    rel: str
+    sha: str
+    #: "create", "update" or "unchanged"
+    action: str
+    conflict: str | None = None
+    #: The bytes on disk before, kept only for a diff.
+    old: bytes | None = None
+
+
 @dataclass
 class Plan:
-    """What writing `files` into a directory would do."""
+    """What writing the rendered files into a directory does (or would do)."""
 
     root: Path
+    #: The rendered texts, kept only for a diff; `digests` has every file.
     files: dict[str, str]
     clusters: dict[str, ClusterRecord] = field(default_factory=dict)
     create: list[str] = field(default_factory=list)
@@ -54,6 +72,8 @@ class Plan:
     old: dict[str, bytes] = field(default_factory=dict)
     #: Files outside the scope of this run (`--only`): left alone, still owned (rel -> digest).
     kept: dict[str, str] = field(default_factory=dict)
+    #: Every file this run rendered (rel -> digest).
+    digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -64,6 +84,52 @@ class Plan:
             f"{len(self.create)} created, {len(self.update)} updated, "
             f"{len(self.remove)} removed, {len(self.unchanged)} unchanged"
         )
+
+    def add(self, staged: Iterable[Staged]) -> None:
+        for item in staged:
+            self.digests[item.rel] = item.sha
+            {"create": self.create, "update": self.update, "unchanged": self.unchanged}[
+                item.action
+            ].append(item.rel)
+            if item.conflict:
+                self.conflicts.append(item.conflict)
+            if item.old is not None:
+                self.old[item.rel] = item.old
+
+    def finish(
+        self,
+        owned: dict[str, str],
+        *,
+        scope: Callable[[str], bool] | None = None,
+        intact: dict[str, str] | None = None,
+        for_diff: bool = False,
+    ) -> Plan:
+        """Complete the plan once every rendered file is in: `intact` files ({path: sha256},
+        known to be as treeform wrote them) stay as they are; owned files that left the
+        model are removed, but those `scope` rejects (a run restricted to some clusters),
+        which are neither removed nor forgotten."""
+        for rel, sha in sorted((intact or {}).items()):
+            self.kept[rel] = sha
+            self.unchanged.append(rel)
+        for rel in sorted(set(owned) - set(self.digests) - set(self.kept)):
+            if scope is not None and not scope(rel):
+                self.kept[rel] = owned[rel]
+                continue
+            old = _read(self.root / rel)
+            if old is None:
+                continue
+            if for_diff:
+                self.old[rel] = old
+            if digest(old) != owned[rel]:
+                self.conflicts.append(
+                    f"{self.root / rel}: edited by hand since treeform wrote it, and its "
+                    "cluster left the model"
+                )
+            self.remove.append(rel)
+        for names in (self.create, self.update, self.unchanged, self.conflicts):
+            names.sort()
+        self.clusters = dict(sorted(self.clusters.items()))
+        return self
 
 
 def _load_manifest(root: Path) -> dict[str, Any]:
@@ -119,57 +185,6 @@ def _read(path: Path) -> bytes | None:
         raise OutputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def plan_output(
-    root: Path,
-    files: dict[str, str],
-    clusters: dict[str, ClusterRecord] | None = None,
-    *,
-    scope: Callable[[str], bool] | None = None,
-    intact: dict[str, str] | None = None,
-) -> Plan:
-    """What writing `files` into `root` would do. Owned files that `scope` rejects are
-    neither removed nor forgotten (a run restricted to some clusters); `intact` files
-    ({path: sha256}, known to be as treeform wrote them) stay as they are."""
-    if root.exists() and not root.is_dir():
-        raise OutputError(f"{root}: the output path exists and is not a directory")
-    owned = read_manifest(root) if root.is_dir() else {}
-    existing = _files_under(root)
-    plan = Plan(root, files, dict(sorted((clusters or {}).items())))
-    for rel in sorted(files):
-        new = files[rel].encode()
-        old = _read(root / rel) if rel in existing else None
-        if old is None:
-            plan.create.append(rel)
-            continue
-        plan.old[rel] = old
-        if old == new:
-            plan.unchanged.append(rel)
-            continue
-        if rel not in owned:
-            plan.conflicts.append(f"{root / rel}: exists and was not written by treeform")
-        elif digest(old) != owned[rel]:
-            plan.conflicts.append(f"{root / rel}: edited by hand since treeform wrote it")
-        plan.update.append(rel)
-    for rel, sha in sorted((intact or {}).items()):
-        plan.kept[rel] = sha
-        plan.unchanged.append(rel)
-    for rel in sorted(set(owned) - set(files) - set(plan.kept)):
-        if scope is not None and not scope(rel):
-            plan.kept[rel] = owned[rel]
-            continue
-        old = _read(root / rel)
-        if old is None:
-            continue
-        plan.old[rel] = old
-        if digest(old) != owned[rel]:
-            plan.conflicts.append(
-                f"{root / rel}: edited by hand since treeform wrote it, and its cluster left "
-                "the model"
-            )
-        plan.remove.append(rel)
-    return plan
-
-
 def _files_under(root: Path) -> set[str]:
     """Every file below `root` (relative paths): one directory listing each instead of one
     failed open per file that does not exist yet."""
@@ -185,6 +200,86 @@ def _files_under(root: Path) -> set[str]:
 
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.treeform-tmp")
+
+
+class Stager:
+    """Classifies each rendered file against the output directory and, when it writes, puts
+    the file in place at once: a new file where it belongs, a changed one beside its target
+    (the commit swaps it in). The journal lists a file before it is touched, so that a
+    roll-back knows what to remove. A stager holds the manifest and one listing of the
+    directory; worker processes forked from the one that made it use it as it is."""
+
+    def __init__(
+        self,
+        root: Path,
+        owned: dict[str, str],
+        existing: set[str],
+        *,
+        journal: Path | None = None,
+        for_diff: bool = False,
+    ) -> None:
+        self.root = root
+        self.owned = owned
+        self.existing = existing
+        self.journal = journal
+        self.for_diff = for_diff
+        self._made: set[Path] = set()
+        self._log: IO[str] | None = None
+        self._log_pid = 0
+
+    @classmethod
+    def dry(cls, root: Path, *, for_diff: bool = False) -> Stager:
+        """A stager that only compares (`--check`, `diff`)."""
+        if root.exists() and not root.is_dir():
+            raise OutputError(f"{root}: the output path exists and is not a directory")
+        owned = read_manifest(root) if root.is_dir() else {}
+        return cls(root, owned, _files_under(root), for_diff=for_diff)
+
+    def stage(self, rel: str, text: str) -> Staged:
+        data = text.encode()
+        sha = digest(data)
+        path = self.root / rel
+        old = _read(path) if rel in self.existing else None
+        if old is None:
+            if self.journal is not None:
+                self._note("create", rel)
+                self._parent_of(path).write_bytes(data)
+            return Staged(rel, sha, "create")
+        kept = old if self.for_diff else None
+        if old == data:
+            return Staged(rel, sha, "unchanged", old=kept)
+        conflict = None
+        if rel not in self.owned:
+            conflict = f"{path}: exists and was not written by treeform"
+        elif digest(old) != self.owned[rel]:
+            conflict = f"{path}: edited by hand since treeform wrote it"
+        if self.journal is not None:
+            self._note("update", rel)
+            _tmp_name(path).write_bytes(data)
+        return Staged(rel, sha, "update", conflict, kept)
+
+    def stage_all(self, files: dict[str, str]) -> list[Staged]:
+        return [self.stage(rel, text) for rel, text in files.items()]
+
+    def _parent_of(self, target: Path) -> Path:
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
+        return target
+
+    def _note(self, action: str, rel: str) -> None:
+        """One line of this process's journal log, on disk before the file is touched."""
+        assert self.journal is not None
+        if self._log is None or self._log_pid != os.getpid():
+            self._log_pid = os.getpid()
+            log = self.journal / f"{_STAGED}{self._log_pid}"
+            self._log = log.open("a", encoding="utf-8", buffering=1)
+        self._log.write(json.dumps([action, rel]) + "\n")
+
+    def close(self) -> None:
+        if self._log is not None and self._log_pid == os.getpid():
+            self._log.close()
+        self._log = None
 
 
 @contextlib.contextmanager
@@ -245,13 +340,25 @@ def _lock_holder(lock: Path) -> int | None:
     return pid
 
 
-# The journal makes a write all-or-nothing. It lists the plan, holds hard links to the files
-# being replaced or removed, and carries a `committing` mark while targets are being
-# replaced. An interrupted write (an error, Ctrl-C, a crash) is rolled back from it, at
-# once or by the next run: the directory is then as it was before.
+# The journal makes a write all-or-nothing. Its logs (one per process) list every file
+# written in place or staged beside its target, before it is touched; at commit it lists the
+# plan, holds hard links to the files being replaced or removed, and carries a `committing`
+# mark while targets are being replaced. An interrupted write (an error, Ctrl-C, a crash) is
+# rolled back from it, at once or by the next run: the directory is then as it was before.
+_STAGED = "staged."
 _PLAN = "plan.json"
 _COMMITTING = "committing"
 _BACKUP = "backup"
+
+
+def _logged(journal: Path) -> list[tuple[str, str]]:
+    entries = []
+    for log in sorted(journal.glob(f"{_STAGED}*")):
+        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError):  # a line cut short by a crash
+                action, rel = json.loads(line)
+                entries.append((str(action), str(rel)))
+    return entries
 
 
 def recover(root: Path) -> bool:
@@ -262,9 +369,9 @@ def recover(root: Path) -> bool:
     try:
         listed = json.loads((journal / _PLAN).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        listed = {"create": [], "update": [], "remove": []}
-    rels = [*listed["create"], *listed["update"], MANIFEST]
-    for rel in rels:
+        listed = {"update": [], "remove": []}
+    logged = _logged(journal)
+    for _, rel in [*logged, ("update", MANIFEST)]:
         _tmp_name(root / rel).unlink(missing_ok=True)
     if (journal / _COMMITTING).exists():
         for rel in [*listed["update"], *listed["remove"], MANIFEST]:
@@ -272,7 +379,8 @@ def recover(root: Path) -> bool:
             if backup.exists():
                 (root / rel).parent.mkdir(parents=True, exist_ok=True)
                 backup.replace(root / rel)
-        for rel in listed["create"]:
+    for action, rel in logged:
+        if action == "create":
             (root / rel).unlink(missing_ok=True)
             _prune_empty_dirs(root, (root / rel).parent)
     shutil.rmtree(journal)
@@ -287,78 +395,123 @@ def _backup(source: Path, backup: Path) -> None:
         shutil.copy2(source, backup)
 
 
-def write_output(plan: Plan, *, force: bool = False) -> None:
-    """Carry out a plan, all or nothing. Nothing is changed when the plan has conflicts
-    (unless `force`). Call it under `output_lock`."""
-    if plan.conflicts and not force:
-        raise OutputError(
-            "\n".join(plan.conflicts)
-            + "\nnothing was written; move those files away, or pass --force to overwrite them"
-        )
-    root = plan.root
-    manifest = {
-        "generator": "treeform",
-        "version": __version__,
-        "files": dict(
-            sorted(
-                {
-                    **plan.kept,
-                    **{rel: digest(text.encode()) for rel, text in plan.files.items()},
-                }.items()
-            )
-        ),
-        "clusters": {
-            cid: {"fingerprint": rec.fingerprint, "files": rec.files}
-            for cid, rec in plan.clusters.items()
-        },
-    }
-    staged = {rel: plan.files[rel].encode() for rel in plan.update}
-    staged[MANIFEST] = (json.dumps(manifest, indent=2) + "\n").encode()
-    journal = root / JOURNAL
-    made: set[Path] = set()
+class Transaction:
+    """One all-or-nothing write into an output directory (call it under `output_lock`):
+    `begin` gives the stager for the rendered files, then `commit` a plan, or `rollback`."""
 
-    def parent_of(target: Path) -> Path:
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        return target
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.journal = root / JOURNAL
+        self.stager: Stager | None = None
 
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        recover(root)
-        journal.mkdir()
-        listed = {"create": plan.create, "update": plan.update, "remove": plan.remove}
+    def begin(self) -> Stager:
+        root = self.root
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            recover(root)
+            owned = read_manifest(root)
+            existing = _files_under(root)
+            self.journal.mkdir()
+        except OSError as exc:
+            raise _write_error(exc, root) from None
+        self.stager = Stager(root, owned, existing, journal=self.journal)
+        return self.stager
+
+    def rollback(self) -> None:
+        if self.stager is not None:
+            self.stager.close()
+        with contextlib.suppress(OSError):
+            recover(self.root)
+
+    def commit(self, plan: Plan, *, force: bool = False) -> None:
+        """Make the staged files final, all or nothing. Nothing is changed when the plan has
+        conflicts (unless `force`)."""
+        if plan.conflicts and not force:
+            raise _refusal(plan.conflicts)
+        root, journal = self.root, self.journal
+        if self.stager is not None:
+            self.stager.close()
+        manifest = {
+            "generator": "treeform",
+            "version": __version__,
+            "files": dict(sorted({**plan.kept, **plan.digests}.items())),
+            "clusters": {
+                cid: {"fingerprint": rec.fingerprint, "files": rec.files}
+                for cid, rec in plan.clusters.items()
+            },
+        }
+        listed = {"update": plan.update, "remove": plan.remove}
         (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
-        # 1. Stage the new bytes of every file being replaced: a failure here changes nothing.
-        for rel, data in staged.items():
-            _tmp_name(parent_of(root / rel)).write_bytes(data)
-        # 2. Keep the files about to be replaced or removed.
+        _tmp_name(root / MANIFEST).write_bytes((json.dumps(manifest, indent=2) + "\n").encode())
+        # Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
             if (root / rel).exists():
                 _backup(root / rel, journal / _BACKUP / rel)
-        # 3. From here an interruption is rolled back from the journal: new files are
-        # written in place (rolling back removes them), the others replaced.
+        # From here an interruption is rolled back from the backups.
         (journal / _COMMITTING).touch()
-        for rel in plan.create:
-            parent_of(root / rel).write_bytes(plan.files[rel].encode())
         for rel in plan.update:
             _tmp_name(root / rel).replace(root / rel)
         for rel in plan.remove:
             (root / rel).unlink(missing_ok=True)
             _prune_empty_dirs(root, (root / rel).parent)
         _tmp_name(root / MANIFEST).replace(root / MANIFEST)
-        # 4. Done: dropping the mark makes the new state final.
+        # Done: dropping the mark makes the new state final.
         (journal / _COMMITTING).unlink()
         shutil.rmtree(journal)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            recover(root)
-        if isinstance(exc, OSError):
-            raise OutputError(
-                f"{exc.filename or root}: cannot write: {exc.strerror}; "
-                "the output directory was left as it was"
-            ) from None
-        raise
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Stager]:
+        """`begin`, and on any failure inside (or raised by `commit`) roll back; an OSError
+        becomes an OutputError saying the directory was left as it was."""
+        try:
+            yield self.begin()
+        except BaseException as exc:
+            self.rollback()
+            if isinstance(exc, OSError):
+                raise _write_error(exc, self.root) from None
+            raise
+
+
+def _refusal(conflicts: list[str]) -> OutputError:
+    return OutputError(
+        "\n".join(conflicts)
+        + "\nnothing was written; move those files away, or pass --force to overwrite them"
+    )
+
+
+def _write_error(exc: OSError, root: Path) -> OutputError:
+    return OutputError(
+        f"{exc.filename or root}: cannot write: {exc.strerror}; "
+        "the output directory was left as it was"
+    )
+
+
+def plan_output(
+    root: Path,
+    files: dict[str, str],
+    clusters: dict[str, ClusterRecord] | None = None,
+    *,
+    scope: Callable[[str], bool] | None = None,
+    intact: dict[str, str] | None = None,
+) -> Plan:
+    """What writing `files` into `root` would do, with the old bytes for a diff."""
+    stager = Stager.dry(root, for_diff=True)
+    plan = Plan(root, files, dict(clusters or {}))
+    plan.add(stager.stage(rel, files[rel]) for rel in sorted(files))
+    return plan.finish(stager.owned, scope=scope, intact=intact, for_diff=True)
+
+
+def write_output(plan: Plan, *, force: bool = False) -> None:
+    """Carry out a plan made in memory by `plan_output`, all or nothing. Nothing is changed
+    when the plan has conflicts (unless `force`). Call it under `output_lock`."""
+    if plan.conflicts and not force:
+        raise _refusal(plan.conflicts)
+    transaction = Transaction(plan.root)
+    with transaction.running() as stager:
+        staged = Plan(plan.root, {}, plan.clusters, kept=dict(plan.kept))
+        staged.add(stager.stage(rel, plan.files[rel]) for rel in sorted(plan.files))
+        staged.remove = list(plan.remove)
+        transaction.commit(staged, force=force)
 
 
 def _prune_empty_dirs(root: Path, directory: Path) -> None:

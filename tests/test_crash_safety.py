@@ -14,7 +14,8 @@ import pytest
 from helpers import render_tree, write_tree
 
 from generator import writer
-from generator.errors import OutputError
+from generator.errors import ModelError, OutputError
+from generator.pipeline import render_for_output, write_generated
 from generator.writer import output_lock, plan_output, recover, write_output
 
 BASE = {
@@ -176,3 +177,61 @@ def test_an_unwritable_output_directory_is_a_clear_error(
     with pytest.raises(OutputError, match="not writable"):
         with output_lock(out):
             pass
+
+
+def stream(model: Path, out: Path) -> None:
+    """generate's own path (no lock): every cluster's files staged as it is rendered."""
+    transaction = writer.Transaction(out)
+    with transaction.running() as stager:
+        rendered = render_for_output(model, out, jobs=1, stager=stager)
+        transaction.commit(rendered.plan)
+
+
+def test_a_crash_while_clusters_are_staged_is_rolled_back_by_the_next_run(
+    states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out, _, after = states
+    before = tree_bytes(out)
+    probe = tmp_path / "probe"
+    shutil.copytree(out, probe)
+    with monkeypatch.context() as m:
+        calls = fail_at(m, 0, lambda: OSError())
+        stream(after, probe)
+    total = calls[0]
+    assert total > 20
+    expected = visible(probe)
+    for k in range(1, total + 1):
+        target = tmp_path / f"stream-{k}"
+        shutil.copytree(out, target)
+        with monkeypatch.context() as m:
+            m.setattr(writer, "recover", lambda root: False)  # a dead process recovers nothing
+            fail_at(m, k, Crash)
+            with pytest.raises(Crash):
+                stream(after, target)
+        recover(target)
+        assert tree_bytes(target) == before, f"operation {k} of {total}"
+        stream(after, target)
+        assert visible(target) == expected
+
+
+def test_an_invalid_cluster_found_late_leaves_the_output_as_it_was(tmp_path: Path) -> None:
+    """Files of the valid clusters are written as they are rendered; a cluster found invalid
+    after them rolls every one of them back."""
+    model = write_tree(
+        tmp_path / "model",
+        {
+            **CHANGED,
+            **{f"n{i:02}.yaml": f"tags: {{v: n{i}}}\n" for i in range(30)},
+            "zz.yaml": "nodePools: {general: {minSize: 5, maxSize: 1}}\n",
+        },
+    )
+    out = tmp_path / "out"
+    generate(write_tree(tmp_path / "first", BASE), out)
+    before = tree_bytes(out)
+    with pytest.raises(ModelError, match="zz.yaml"):
+        write_generated(model, out, jobs=1)
+    assert tree_bytes(out) == before
+    fresh = tmp_path / "fresh"
+    with pytest.raises(ModelError):
+        write_generated(model, fresh, jobs=2)
+    assert not fresh.exists()

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, render_tree
 
-from generator.pipeline import generate_files, render_for_output
-from generator.writer import output_lock, write_output
+from generator.pipeline import generate_files, render_for_output, write_generated
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synth import write_tree as write_synthetic
@@ -18,10 +17,7 @@ from synth import write_tree as write_synthetic
 
 def generate(model: Path, out: Path, jobs: int | None = None) -> int:
     """Generate like the CLI does; returns how many clusters were reused."""
-    with output_lock(out):
-        rendered = render_for_output(model, out, jobs=jobs)
-        write_output(rendered.plan(out))
-    return rendered.reused
+    return write_generated(model, out, jobs=jobs).reused
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +30,10 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_parallel_rendering_gives_the_same_bytes(model: Path) -> None:
     serial = render_for_output(model, model / "nowhere", jobs=1)
     parallel = render_for_output(model, model / "nowhere", jobs=2)
-    assert parallel.files == serial.files == generate_files(model)
-    assert parallel.records == serial.records
-    assert {p for p in serial.files if not p.endswith(".json")} >= set(render_tree(model))
+    assert parallel.plan.files == serial.plan.files == generate_files(model)
+    assert parallel.plan.clusters == serial.plan.clusters
+    assert parallel.plan.digests == serial.plan.digests
+    assert {p for p in serial.plan.files if not p.endswith(".json")} >= set(render_tree(model))
 
 
 def test_unchanged_clusters_are_reused_and_changed_ones_rendered(
