@@ -10,7 +10,7 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -24,6 +24,7 @@ from generator.providers import PROVIDERS
 from generator.providers.base import Engine, Provider
 from generator.providers.common import backend_issues, state_address
 from generator.resources import schemas_dir
+from generator.schemacheck import UnsupportedSchema, compile_schema
 from generator.tree import RawCluster
 from generator.yamlload import FieldPath, format_path
 
@@ -62,6 +63,16 @@ def _validator() -> Any:
     return _Validator(cluster_schema())
 
 
+@cache
+def _is_valid() -> Callable[[Any], bool] | None:
+    """The schema compiled into a fast yes/no check (None if it uses a keyword the compiler
+    does not know): most clusters are valid, and only the others need jsonschema's errors."""
+    try:
+        return compile_schema(cluster_schema(), _ecma_regex)
+    except UnsupportedSchema:
+        return None
+
+
 def _describe(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -81,6 +92,9 @@ def _type_name(value: Any) -> str:
 
 
 def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
+    is_valid = _is_valid()
+    if is_valid is not None and is_valid(raw.data):
+        return
     prov = raw.provenance
     for error in _validator().iter_errors(raw.data):
         path: FieldPath = tuple(error.absolute_path)

@@ -228,7 +228,7 @@ def test_an_invalid_cluster_found_late_leaves_the_output_as_it_was(tmp_path: Pat
     out = tmp_path / "out"
     generate(write_tree(tmp_path / "first", BASE), out)
     before = tree_bytes(out)
-    with pytest.raises(ModelError, match="zz.yaml"):
+    with pytest.raises(ModelError, match=r"zz\.yaml"):
         write_generated(model, out, jobs=1)
     assert tree_bytes(out) == before
     fresh = tmp_path / "fresh"
