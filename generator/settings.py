@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import jsonschema
-
 from generator.errors import Issue, Location, ModelError
 from generator.yamlload import YamlProblem, format_path, load_yaml
 
@@ -72,6 +70,8 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
         doc = load_yaml(raw, shown)
     except YamlProblem as problem:
         raise ModelError([problem.issue]) from None
+    import jsonschema  # only for a tree with a settings file
+
     data = doc.data if doc.data is not None else {}
     issues = []
     for error in jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data):
