@@ -48,13 +48,18 @@ def owner_of(path: str, cluster_ids: AbstractSet[str]) -> str | None:
 
 
 def _when_modified(directory: str, files: list[str]) -> list[str]:
+    """Patterns matching the files of a module directory: `*.tf` for the files in it (by
+    suffix, as PurePosixPath names it), `sub/**` for those below it."""
     patterns = set(_EXTRA_PATTERNS)
+    cut = len(directory) + 1
     for path in files:
-        rel = PurePosixPath(path).relative_to(directory)
-        if len(rel.parts) == 1:
-            patterns.add(f"*{rel.suffix}" if rel.suffix else rel.name)
-        else:
-            patterns.add(f"{rel.parts[0]}/**")
+        rel = path[cut:]
+        sub, slash, _ = rel.partition("/")
+        if slash:
+            patterns.add(f"{sub}/**")
+            continue
+        dot = rel.rfind(".")
+        patterns.add(f"*{rel[dot:]}" if 0 < dot < len(rel) - 1 else rel)
     return sorted(patterns)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from generator.atlantis import ATLANTIS_FILE, owner_of, render_atlantis
 from generator.errors import Issue, ModelError, UsageError
-from generator.fingerprint import cluster_fingerprint
+from generator.fingerprint import cluster_fingerprint, code_fingerprint
 from generator.model import Cluster, build_cluster
 from generator.providers import PROVIDERS
 from generator.render import Renderer
@@ -337,6 +337,7 @@ def render_for_output(
     chosen = selected_ids(all_ids, only, directories_of(owned))
     previous = read_cluster_records(output) if owned else {}
     ctx = _Context(tree, stager, previous, chosen, reuse=not tree.issues)
+    code_fingerprint()  # once, before the workers are forked
     issues = list(tree.issues)
     plan = Plan(output, {})
     intact: dict[str, str] = {}  # files of reused clusters: {path: sha256}

@@ -8,6 +8,7 @@ are all escaped. Templates receive plain data and hold only loops and conditiona
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from functools import cached_property
@@ -121,6 +122,31 @@ def to_yaml(value: Any) -> str:
     return text
 
 
+def bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Templates compiled by an earlier run, kept as Python keeps `__pycache__` (compiling
+    treeform's templates costs each process more than rendering a hundred clusters). In
+    `$TREEFORM_CACHE_DIR` (set it empty to turn the cache off), else
+    `$XDG_CACHE_HOME/treeform` or `~/.cache/treeform`. A directory that another user could
+    write is not used: the cache holds code that is run."""
+    setting = os.environ.get("TREEFORM_CACHE_DIR")
+    if setting is not None and not setting.strip():
+        return None
+    if setting:
+        base = Path(setting)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+        base = (Path(xdg) if xdg else Path.home() / ".cache") / "treeform"
+    directory = base / "jinja"
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.stat()
+    except (OSError, RuntimeError):  # RuntimeError: no home directory
+        return None
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory))
+
+
 class Renderer:
     """Renders templates by name (`aws/eks/cluster.tf.j2`) with the shared filters."""
 
@@ -131,6 +157,7 @@ class Renderer:
     def env(self) -> jinja2.Environment:
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.root)),
+            bytecode_cache=bytecode_cache(),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             trim_blocks=True,

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -27,3 +29,12 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# Compiled templates go to a cache of this run, not the user's ~/.cache (tests that need
+# another cache set their own).
+_CACHE = tempfile.mkdtemp(prefix="treeform-test-cache-")
+os.environ["TREEFORM_CACHE_DIR"] = _CACHE
+
+
+def pytest_unconfigure() -> None:
+    shutil.rmtree(_CACHE, ignore_errors=True)

@@ -7,14 +7,16 @@ import unicodedata
 from pathlib import Path
 
 import hcl2
+import jinja2
 import pytest
 import yaml
-from helpers import hcl_unquote, python_hcl2_reads, terraform_problems, write_files
+from helpers import ROOT, hcl_unquote, python_hcl2_reads, terraform_problems, write_files
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from generator.hclfmt import format_hcl
-from generator.render import hcl, hcl_key, to_yaml
+from generator.pipeline import load_clusters, render_model
+from generator.render import Renderer, bytecode_cache, hcl, hcl_key, to_yaml
 
 # Any Unicode text but lone surrogates (which no file encoding can carry).
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -146,3 +148,33 @@ def test_a_next_line_character_survives_the_model_file(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "m", {"c.yaml": to_yaml(model)})
     providers = render_tree(root)["c/terraform/providers.tf"]
     assert '"x\\u0085\\u00b3" = "%%{"' in " ".join(providers.split())
+
+
+def test_compiled_templates_are_kept_between_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TREEFORM_CACHE_DIR", str(cache))
+    clusters = load_clusters(ROOT / "examples")
+    first = render_model(clusters, Renderer())
+    assert list((cache / "jinja").iterdir())
+
+    def compile_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a cached template was compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", compile_again)
+    assert render_model(clusters, Renderer()) == first
+
+
+def test_the_template_cache_can_be_turned_off_and_is_never_shared(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TREEFORM_CACHE_DIR", "")
+    assert bytecode_cache() is None
+    shared = tmp_path / "shared"
+    (shared / "jinja").mkdir(parents=True)
+    (shared / "jinja").chmod(0o777)
+    monkeypatch.setenv("TREEFORM_CACHE_DIR", str(shared))
+    assert bytecode_cache() is None
+    (shared / "jinja").chmod(0o700)
+    assert bytecode_cache() is not None
