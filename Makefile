@@ -13,7 +13,7 @@ KAPITAN_VENV := bench/.venv-kapitan
 KAPITAN_VERSION := 0.36.3
 
 .DEFAULT_GOAL := help
-.PHONY: help install generate test lint snapshots bench checkov fuzz clean
+.PHONY: help install pyc generate test lint snapshots bench checkov fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,7 +33,12 @@ $(CHECKOV_STAMP): Makefile
 
 checkov: $(CHECKOV_STAMP) ## Install checkov into a virtual environment of its own
 
-generate: $(STAMP) ## Render examples/ into output/
+# Byte-compile treeform's own modules: an editable install leaves that to the first import,
+# which skips it where PYTHONDONTWRITEBYTECODE is set (then every run compiles them again).
+pyc: $(STAMP)
+	$(BIN)/python -m compileall -q generator
+
+generate: $(STAMP) pyc ## Render examples/ into output/
 	$(BIN)/treeform generate examples -o output
 
 test: $(STAMP) $(CHECKOV_STAMP) lint ## Run the whole test suite
@@ -55,7 +60,7 @@ $(KAPITAN_VENV)/.installed: Makefile
 	$(KAPITAN_VENV)/bin/python -m pip install --quiet 'kapitan==$(KAPITAN_VERSION)'
 	touch $@
 
-bench: $(STAMP) $(KAPITAN_VENV)/.installed ## Run the benchmarks and write bench/RESULTS.md
+bench: $(STAMP) pyc $(KAPITAN_VENV)/.installed ## Run the benchmarks and write bench/RESULTS.md
 	$(BIN)/python bench/run.py
 
 clean: ## Remove the virtual environments and caches
