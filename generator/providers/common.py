@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from generator.errors import Issue
@@ -141,6 +142,16 @@ class ZoneSubnets:
     public: str
 
 
+@lru_cache(maxsize=1024)  # many clusters share a network range and zones
+def _carved(cidr: str, zones: tuple[str, ...]) -> tuple[ZoneSubnets, ...]:
+    net = ipaddress.IPv4Network(cidr)
+    eighths = list(net.subnets(prefixlen_diff=3))
+    public = list(eighths[7].subnets(prefixlen_diff=3))
+    return tuple(
+        ZoneSubnets(zone, str(eighths[i]), str(public[i])) for i, zone in enumerate(zones[:7])
+    )
+
+
 def carve_subnets(cidr: str, zones: tuple[str, ...]) -> list[ZoneSubnets]:
     """Subnets per zone, carved deterministically from the network range.
 
@@ -149,10 +160,7 @@ def carve_subnets(cidr: str, zones: tuple[str, ...]) -> list[ZoneSubnets]:
     so nodes get the large ranges and load balancers and NAT gateways the small ones. Up to
     seven zones fit without overlap.
     """
-    net = ipaddress.IPv4Network(cidr)
-    eighths = list(net.subnets(prefixlen_diff=3))
-    public = list(eighths[7].subnets(prefixlen_diff=3))
-    return [ZoneSubnets(zone, str(eighths[i]), str(public[i])) for i, zone in enumerate(zones[:7])]
+    return list(_carved(cidr, tuple(zones)))
 
 
 def versions_tf(

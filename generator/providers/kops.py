@@ -14,6 +14,7 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from generator.errors import Issue
@@ -136,6 +137,12 @@ def _split(net: ipaddress.IPv4Network, count: int) -> list[ipaddress.IPv4Network
 
 
 def carve_kops_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> list[Subnet]:
+    """Subnets per zone, carved as `kops create cluster` carves them (see `_carve_kops`)."""
+    return list(_carve_kops(cidr, tuple(zones), private))
+
+
+@lru_cache(maxsize=1024)  # many clusters share a network range and zones
+def _carve_kops(cidr: str, zones: tuple[str, ...], private: bool) -> tuple[Subnet, ...]:
     """Subnets per zone, carved as `kops create cluster` carves them (`assignCIDRsToSubnets`).
 
     One node subnet per zone (Public or Private, named after the zone), and for a private
@@ -164,7 +171,9 @@ def carve_kops_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> list
     by_zone = {s.zone: s for s in out}
     util_by_zone = {s.zone: s for s in utility}
     # The spec lists them in the model's zone order, node subnets first, as kOps does.
-    return [by_zone[z] for z in zones] + [util_by_zone[z] for z in zones if z in util_by_zone]
+    return tuple(
+        [by_zone[z] for z in zones] + [util_by_zone[z] for z in zones if z in util_by_zone]
+    )
 
 
 def sort_keys(value: Any) -> Any:
