@@ -26,6 +26,7 @@ _SCALAR_TAGS = {
     "tag:yaml.org,2002:null",
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 # libyaml's parser when PyYAML was built with it (the wheels are), else the pure-Python one;
@@ -106,6 +107,8 @@ class _Converter:
                 raise self.fail(node, path, f"unsupported YAML tag {node.tag}")
             return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
         assert isinstance(node, yaml.ScalarNode)
+        if node.tag == _STR_TAG:
+            return node.value  # what the constructor would return, without its dispatch
         if node.tag not in _SCALAR_TAGS:
             if node.tag == "tag:yaml.org,2002:timestamp":
                 return str(node.value)

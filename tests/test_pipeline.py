@@ -3,13 +3,21 @@ same bytes as a plain render."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pytest
 from helpers import ROOT, render_tree
+from hypothesis import given
+from hypothesis import strategies as st
 
-from generator.pipeline import generate_files, render_for_output, write_generated
+from generator.pipeline import (
+    generate_files,
+    indented_json,
+    render_for_output,
+    write_generated,
+)
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synth import write_tree as write_synthetic
@@ -52,3 +60,24 @@ def test_unchanged_clusters_are_reused_and_changed_ones_rendered(
     assert victim.exists()
     written = {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file()}
     assert {k: v for k, v in written.items() if not k.startswith(".")} == generate_files(model)
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(st.characters(exclude_categories=("Cs",))),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        | st.dictionaries(st.integers(), inner, max_size=2)
+    ),
+    max_leaves=20,
+)
+
+
+@given(JSON)
+def test_model_records_are_written_as_the_json_module_writes_them(value: object) -> None:
+    expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    assert indented_json(value) == expected
