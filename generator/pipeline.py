@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
-import json
-import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,6 +26,7 @@ from typing import Any
 from generator.atlantis import ATLANTIS_FILE, owner_of, render_atlantis
 from generator.errors import Issue, ModelError, UsageError
 from generator.fingerprint import cluster_fingerprint, code_fingerprint
+from generator.jsonout import indented_json
 from generator.model import Cluster, build_cluster
 from generator.providers import PROVIDERS
 from generator.render import Renderer
@@ -78,69 +77,6 @@ def render_model(clusters: Iterable[Cluster], renderer: Renderer | None = None) 
 def model_record(cluster: Cluster) -> str:
     """The effective model of a cluster as JSON (sorted keys, so the bytes are stable)."""
     return indented_json({"id": cluster.id, "model": cluster.data}) + "\n"
-
-
-class _Unusual(Exception):
-    """A value `indented_json` leaves to the json module."""
-
-
-def indented_json(value: Any) -> str:
-    """`json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)`, the
-    same bytes, about three times faster for plain data (the json module's C encoder does
-    not indent; its Python one is a chain of generators)."""
-    out: list[str] = []
-    try:
-        _indent_into(value, "\n", out)
-    except _Unusual:
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return "".join(out)
-
-
-_encode_str = json.encoder.encode_basestring  # the C version when there is one
-
-
-def _indent_into(value: Any, newline: str, out: list[str]) -> None:
-    kind = type(value)
-    if kind is str:
-        out.append(_encode_str(value))
-    elif kind is dict:
-        if not value:
-            out.append("{}")
-            return
-        inner = newline + "  "
-        if any(type(k) is not str for k in value):
-            raise _Unusual  # keys json converts (numbers, booleans, null)
-        sep = "{" + inner
-        for key in sorted(value):
-            out.append(sep)
-            out.append(_encode_str(key))
-            out.append(": ")
-            _indent_into(value[key], inner, out)
-            sep = "," + inner
-        out.append(newline + "}")
-    elif kind is list or kind is tuple:
-        if not value:
-            out.append("[]")
-            return
-        inner = newline + "  "
-        sep = "[" + inner
-        for item in value:
-            out.append(sep)
-            _indent_into(item, inner, out)
-            sep = "," + inner
-        out.append(newline + "]")
-    elif value is None:
-        out.append("null")
-    elif value is True:
-        out.append("true")
-    elif value is False:
-        out.append("false")
-    elif kind is int:
-        out.append(int.__repr__(value))
-    elif kind is float and math.isfinite(value):
-        out.append(float.__repr__(value))
-    else:
-        raise _Unusual
 
 
 def selected_ids(ids: Sequence[str], only: Sequence[str], gone: Iterable[str] = ()) -> set[str]:

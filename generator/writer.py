@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from generator import __version__
 from generator.errors import OutputError
+from generator.jsonout import indented_json
 
 MANIFEST = ".treeform-manifest.json"
 JOURNAL = ".treeform-journal"
@@ -442,7 +443,8 @@ class Transaction:
         }
         listed = {"update": plan.update, "remove": plan.remove}
         (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
-        _tmp_name(root / MANIFEST).write_bytes((json.dumps(manifest, indent=2) + "\n").encode())
+        text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
+        _tmp_name(root / MANIFEST).write_bytes(text.encode())
         # Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
             if (root / rel).exists():

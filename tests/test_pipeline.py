@@ -12,9 +12,9 @@ from helpers import ROOT, render_tree
 from hypothesis import given
 from hypothesis import strategies as st
 
+from generator.jsonout import indented_json
 from generator.pipeline import (
     generate_files,
-    indented_json,
     render_for_output,
     write_generated,
 )
@@ -77,7 +77,11 @@ JSON = st.recursive(
 )
 
 
-@given(JSON)
-def test_model_records_are_written_as_the_json_module_writes_them(value: object) -> None:
-    expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    assert indented_json(value) == expected
+@given(JSON, st.booleans(), st.booleans())
+def test_records_and_manifests_are_written_as_the_json_module_writes_them(
+    value: object, sort_keys: bool, ensure_ascii: bool
+) -> None:
+    expected = json.dumps(
+        value, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii, default=str
+    )
+    assert indented_json(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii) == expected
