@@ -20,6 +20,7 @@ import yaml
 
 from generator.hclfmt import format_hcl
 from generator.resources import templates_dir
+from generator.yamlload import CachedResolver
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -90,7 +91,7 @@ def hcl(value: Any, inline: bool = False) -> str:
 _BaseDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _YamlDumper(_BaseDumper):  # type: ignore[misc,valid-type]
+class _YamlDumper(CachedResolver, _BaseDumper):  # type: ignore[misc,valid-type]
     """Our own dumper: never changes PyYAML's global one."""
 
 

@@ -34,7 +34,30 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class TreeformYamlLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class CachedResolver:
+    """PyYAML's implicit tag resolution (a few regular expressions per scalar, in Python)
+    remembered per scalar text: model trees and manifests repeat the same keys and values.
+    For loader and dumper classes whose resolvers never change after they are made."""
+
+    _resolved: dict[tuple[Any, str, tuple[bool, bool]], str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._resolved = {}
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if type(value) is not str or type(implicit) is not tuple:
+            return super().resolve(kind, value, implicit)  # type: ignore[misc]
+        key = (kind, value, implicit)
+        tag = self._resolved.get(key)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[misc]
+            if len(self._resolved) < 1 << 16:
+                self._resolved[key] = tag
+        return tag
+
+
+class TreeformYamlLoader(CachedResolver, _BaseLoader):  # type: ignore[misc,valid-type]
     """Our own loader class: we never change PyYAML's global loaders."""
 
 
