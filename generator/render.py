@@ -153,6 +153,7 @@ class Renderer:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or templates_dir()
+        self._listings: dict[str, list[str]] = {}
 
     @cached_property
     def env(self) -> jinja2.Environment:
@@ -181,8 +182,16 @@ class Renderer:
         """Every `*.j2` template of a folder, named by the file it becomes; empty results
         (a template with nothing to say for this cluster) are left out."""
         out = {}
-        for path in sorted((self.root / folder).glob("*.j2")):
-            text = self.render(f"{folder}/{path.name}", context)
+        for name in self._listing(folder):
+            text = self.render(f"{folder}/{name}", context)
             if text.strip():
-                out[path.name.removesuffix(".j2")] = text
+                out[name.removesuffix(".j2")] = text
         return out
+
+    def _listing(self, folder: str) -> list[str]:
+        """The templates of a folder, listed once per renderer."""
+        names = self._listings.get(folder)
+        if names is None:
+            names = sorted(p.name for p in (self.root / folder).glob("*.j2"))
+            self._listings[folder] = names
+        return names
