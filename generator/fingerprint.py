@@ -1,21 +1,21 @@
 """Fingerprints that let a generate skip the clusters whose output cannot have changed.
 
 A cluster's output is a function of its effective model and of treeform itself (its code,
-templates and schema). The fingerprint hashes both; generate records it per cluster in the
-output manifest, and the next run reuses the files of a cluster whose fingerprint is the
-same and whose files are still as treeform wrote them.
+templates and schema), and its effective model a function of the bytes of its file and of
+the `_defaults.yaml` files above it. The fingerprint hashes those bytes and treeform's own,
+so that an unchanged cluster is known without even parsing its file; generate records it
+per cluster in the output manifest, and the next run reuses the files of a cluster whose
+fingerprint is the same and whose files are still as treeform wrote them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from functools import cache
 from pathlib import Path
 
 from generator import __version__
 from generator.resources import schemas_dir, templates_dir
-from generator.tree import RawCluster
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -31,9 +31,11 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def cluster_fingerprint(raw: RawCluster) -> str:
-    """A hash of one cluster's id and effective model, under the current code."""
+def cluster_fingerprint(cluster_id: str, defaults_chain: str, source: bytes) -> str:
+    """A hash of one cluster's id, the bytes of its file and of the defaults above it
+    (`defaults_chain`, see `tree.Tree.chains`), under the current code."""
     h = hashlib.sha256(code_fingerprint().encode())
-    h.update(raw.id.encode())
-    h.update(json.dumps(raw.data, sort_keys=True, ensure_ascii=False, default=str).encode())
+    for part in (cluster_id.encode(), defaults_chain.encode(), source):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
     return h.hexdigest()

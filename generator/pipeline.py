@@ -223,26 +223,30 @@ def _process(chunk: list[ClusterFile]) -> list[_Outcome]:
 
 
 def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
-    raw, issues = ctx.tree.load(cluster_file)
-    if raw is None:
-        return _Outcome(cluster_file.id, issues)
+    source = ctx.tree.read(cluster_file)
+    if isinstance(source, Issue):
+        return _Outcome(cluster_file.id, [source])
     stager = ctx.stager
-    chosen = raw.id in ctx.chosen
-    fingerprint = cluster_fingerprint(raw)
-    before = ctx.previous.get(raw.id)
-    if (
-        stager is not None
-        and before is not None
-        and before.fingerprint == fingerprint
-        and ctx.reuse
-    ):
+    cid = cluster_file.id
+    chosen = cid in ctx.chosen
+    chain = ctx.tree.chains.get(cluster_file.directory or "", "")
+    fingerprint = cluster_fingerprint(cid, chain, source)
+    before = ctx.previous.get(cid)
+    same = before is not None and before.fingerprint == fingerprint and ctx.reuse
+    if stager is not None and before is not None and same:
+        # The same bytes under the same code: valid before, valid now; not even parsed.
         kept = intact_digests(stager.root, before.files, stager.owned) if chosen else {}
-        if kept is not None:  # valid before, with the same model and code: valid now
-            claim = state_claim(_typed(raw))
-            return _Outcome(raw.id, [], True, before, intact=kept, claim=claim, reused=True)
+        if kept is not None:
+            claim = None
+            if before.state is not None:
+                claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
+            return _Outcome(cid, [], True, before, intact=kept, claim=claim, reused=True)
+    raw, issues = ctx.tree.load(cluster_file, source)
+    if raw is None:
+        return _Outcome(cid, issues)
     clusters, issues = validate_each([raw])
     # A cluster left out by --only keeps its files and record as they are.
-    outcome = _Outcome(raw.id, issues, record=None if chosen else before)
+    outcome = _Outcome(cid, issues, record=None if chosen else before)
     if not clusters:
         return outcome
     cluster = clusters[0]
@@ -252,9 +256,10 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
         return outcome
     assert ctx.renderer is not None
     files = render_cluster(cluster, ctx.renderer)
-    files[f"{cluster.id}/{MODEL_RECORD}"] = model_record(cluster)
+    files[f"{cid}/{MODEL_RECORD}"] = model_record(cluster)
     outcome.staged = [stager.stage(rel, files[rel]) for rel in sorted(files)]
-    outcome.record = ClusterRecord(fingerprint, [s.rel for s in outcome.staged])
+    state = outcome.claim.address if outcome.claim is not None else None
+    outcome.record = ClusterRecord(fingerprint, [s.rel for s in outcome.staged], state)
     if stager.for_diff:
         outcome.texts = files
         outcome.provenance = raw.provenance
@@ -357,7 +362,15 @@ def render_for_output(
             result.provenance[outcome.id] = outcome.provenance
         result.reused += outcome.reused
         result.rendered += bool(outcome.staged)
-    issues.extend(shared_state_issues(claims))
+    by_id = {f.id: f for f in tree.files}
+
+    def locate(claim: StateClaim) -> StateClaim:
+        """The full claim of a reused cluster, read again to point at its backend."""
+        raw, _ = tree.load(by_id[claim.id])
+        assert raw is not None
+        return state_claim(_typed(raw)) or claim
+
+    issues.extend(shared_state_issues(claims, locate))
     if issues:
         raise ModelError(issues)
     scope = (lambda rel: in_scope(rel, ids, only)) if only else None

@@ -8,6 +8,7 @@ Every effective value keeps the location of the file and line that set it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -222,14 +223,25 @@ class Tree:
     files: list[ClusterFile]
     issues: list[Issue]
     layers: dict[str, _Layer]
+    #: Per directory with clusters: a hash of the `_defaults.yaml` files that apply there
+    #: (their directories and bytes), for fingerprints.
+    chains: dict[str, str]
 
-    def load(self, cluster_file: ClusterFile) -> tuple[RawCluster | None, list[Issue]]:
-        """One cluster's effective model, or the problems of its file."""
-        shown = cluster_file.shown
+    def read(self, cluster_file: ClusterFile) -> bytes | Issue:
         try:
-            raw = cluster_file.path.read_bytes()
+            return cluster_file.path.read_bytes()
         except OSError as exc:
-            return None, [Issue(Location(shown), "", f"cannot read: {exc.strerror}")]
+            return Issue(Location(cluster_file.shown), "", f"cannot read: {exc.strerror}")
+
+    def load(
+        self, cluster_file: ClusterFile, source: bytes | None = None
+    ) -> tuple[RawCluster | None, list[Issue]]:
+        """One cluster's effective model, or the problems of its file (`source`: its bytes,
+        when they have been read already)."""
+        shown = cluster_file.shown
+        raw = self.read(cluster_file) if source is None else source
+        if isinstance(raw, Issue):
+            return None, [raw]
         try:
             doc = load_yaml(raw, shown)
         except YamlProblem as problem:
@@ -266,6 +278,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
         raise UsageError(f"{display}: the model root is not a directory")
     issues: list[Issue] = []
     defaults: dict[str, Document] = {}
+    sources: dict[str, bytes] = {}  # the bytes of each directory's _defaults.yaml
     found: dict[str, tuple[str, Path]] = {}  # cluster id -> (shown, path)
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
     max_clusters = limits.CLUSTERS.value()
@@ -275,7 +288,8 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
         if name == DEFAULTS_FILE:
             broken_dirs.add(directory)  # until it has been read
             try:
-                doc = load_yaml(path.read_bytes(), shown)
+                sources[directory] = path.read_bytes()
+                doc = load_yaml(sources[directory], shown)
             except OSError as exc:
                 issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))
                 continue
@@ -322,6 +336,15 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
             )
 
     layers: dict[str, _Layer] = {}
+    chains: dict[str, str] = {}
+
+    def chain_for(directory: str) -> str:
+        if directory not in chains:
+            h = hashlib.sha256(b"" if directory == "" else chain_for(_up(directory)).encode())
+            h.update(f"\0{directory}\0".encode())
+            h.update(sources.get(directory, b""))
+            chains[directory] = h.hexdigest()
+        return chains[directory]
 
     def layer_for(directory: str) -> _Layer:
         if directory in layers:
@@ -344,8 +367,13 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
             files.append(ClusterFile(cluster_id, path, shown, None))
         else:
             layer_for(parent)
+            chain_for(parent)
             files.append(ClusterFile(cluster_id, path, shown, parent))
-    return Tree(files, issues, layers)
+    return Tree(files, issues, layers, chains)
+
+
+def _up(directory: str) -> str:
+    return directory.rpartition("/")[0]
 
 
 def _kind(value: Any) -> str:

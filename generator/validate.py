@@ -420,7 +420,9 @@ class StateClaim:
     id: str
     file: str
     remote: bool  # Terraform Cloud / remote: the workspace comes from the id
-    blame: Issue  # an issue at the backend setting that places the state; message to fill
+    #: An issue at the backend setting that places the state, message to fill; None for a
+    #: cluster not read in this run (reused), located by `shared_state_issues`'s `locate`.
+    blame: Issue | None
 
 
 def state_claim(cluster: Cluster) -> StateClaim | None:
@@ -444,9 +446,13 @@ def state_claim(cluster: Cluster) -> StateClaim | None:
     return StateClaim(address, cluster.id, cluster.file, remote, blame)
 
 
-def shared_state_issues(clusters: Iterable[Cluster | StateClaim | None]) -> Iterator[Issue]:
+def shared_state_issues(
+    clusters: Iterable[Cluster | StateClaim | None],
+    locate: Callable[[StateClaim], StateClaim] | None = None,
+) -> Iterator[Issue]:
     """Two clusters can never share a Terraform state: each one after the first that would
-    is an error at the backend setting that puts it there, naming both cluster files."""
+    is an error at the backend setting that puts it there, naming both cluster files.
+    `locate` gives the full claim of a cluster that was not read (its blame is None)."""
     first: dict[str, StateClaim] = {}
     for item in clusters:
         claim = state_claim(item) if isinstance(item, Cluster) else item
@@ -455,6 +461,8 @@ def shared_state_issues(clusters: Iterable[Cluster | StateClaim | None]) -> Iter
         other = first.setdefault(claim.address, claim)
         if other is claim:
             continue
+        if claim.blame is None and locate is not None:
+            claim = locate(claim)
         fix = (
             "rename one of them (the workspace is the id with '/' replaced by '-')"
             if claim.remote
@@ -465,7 +473,8 @@ def shared_state_issues(clusters: Iterable[Cluster | StateClaim | None]) -> Iter
             f"{claim.address} with cluster {other.id} ({other.file}); {fix}, so that each "
             "cluster has a state of its own"
         )
-        yield dataclasses.replace(claim.blame, message=message)
+        blame = claim.blame or Issue(Location(claim.file), "backend", "")
+        yield dataclasses.replace(blame, message=message)
 
 
 def validate_each(

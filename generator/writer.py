@@ -42,6 +42,9 @@ class ClusterRecord:
 
     fingerprint: str
     files: list[str]
+    #: Where its Terraform state lives (None: a local state), so that a reused cluster
+    #: takes part in the one-state-per-cluster rule without being read again.
+    state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,11 @@ def read_cluster_records(root: Path) -> dict[str, ClusterRecord]:
     if not isinstance(records, dict):
         return {}
     return {
-        str(cid): ClusterRecord(str(rec.get("fingerprint", "")), list(rec.get("files", [])))
+        str(cid): ClusterRecord(
+            str(rec.get("fingerprint", "")),
+            list(rec.get("files", [])),
+            str(rec["state"]) if rec.get("state") is not None else None,
+        )
         for cid, rec in records.items()
         if isinstance(rec, dict)
     }
@@ -437,7 +444,7 @@ class Transaction:
             "version": __version__,
             "files": dict(sorted({**plan.kept, **plan.digests}.items())),
             "clusters": {
-                cid: {"fingerprint": rec.fingerprint, "files": rec.files}
+                cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
                 for cid, rec in plan.clusters.items()
             },
         }

@@ -62,6 +62,28 @@ def test_unchanged_clusters_are_reused_and_changed_ones_rendered(
     assert {k: v for k, v in written.items() if not k.startswith(".")} == generate_files(model)
 
 
+def test_a_cluster_is_reused_only_while_its_bytes_and_defaults_are_the_same(
+    model: Path, tmp_path: Path
+) -> None:
+    """Reuse is decided on the bytes of a cluster's file and of the _defaults.yaml files
+    above it, before parsing: any change to them renders the cluster again."""
+    out = tmp_path / "out"
+    generate(model, out)
+    # A comment changes no value, but the file's bytes: that cluster renders again.
+    first = sorted(model.rglob("c0001.yaml"))[0]
+    first.write_text(first.read_text() + "# reviewed\n")
+    assert generate(model, out) == 23
+    # A change to one environment's defaults renders every cluster below it, and only those.
+    env = first.parent
+    below = len(list(env.rglob("c*.yaml")))
+    assert 0 < below < 24
+    defaults = env / "_defaults.yaml"
+    defaults.write_text(defaults.read_text() + "# reviewed\n")
+    assert generate(model, out) == 24 - below
+    written = {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file()}
+    assert {k: v for k, v in written.items() if not k.startswith(".")} == generate_files(model)
+
+
 JSON = st.recursive(
     st.none()
     | st.booleans()

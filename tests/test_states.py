@@ -13,7 +13,7 @@ from helpers import terraform_problems, write_files, write_tree
 
 from generator.cli import cli
 from generator.errors import ModelError
-from generator.pipeline import generate_files, load_clusters
+from generator.pipeline import generate_files, load_clusters, write_generated
 from generator.providers.common import state_address
 
 BASE = """
@@ -178,3 +178,24 @@ def test_the_state_rule_is_reported_by_validate_with_exit_1(tmp_path: Path) -> N
     assert result.exit_code == 1
     assert result.stderr.endswith("1 error\n")
     assert "would share its Terraform state" in result.stderr
+
+
+def test_a_reused_cluster_is_still_named_at_its_backend_setting(tmp_path: Path) -> None:
+    """A generate does not read a cluster whose files are unchanged; when a new cluster then
+    shares its state, the error still points at the setting in the unchanged one's files."""
+    files = {
+        "_defaults.yaml": BASE + BACKENDS["s3"] + "\n",
+        "prod/_defaults.yaml": "backend: {keyPrefix: clusters/aws}\n",
+        "prod/web.yaml": "network: {cidr: 10.2.0.0/16}\n",
+    }
+    root = write_tree(tmp_path / "model", files)
+    out = tmp_path / "out"
+    assert write_generated(root, out, "model").rendered == 1
+    write_files(root, {"aws/prod/web.yaml": "network: {cidr: 10.1.0.0/16}\n"})
+    with pytest.raises(ModelError) as caught:
+        write_generated(root, out, "model")
+    assert [str(i) for i in caught.value.issues] == errors_of(root)
+    column = (root / "prod/_defaults.yaml").read_text().index("clusters/aws") + 1
+    assert str(caught.value.issues[0]).startswith(
+        f"model/prod/_defaults.yaml:1:{column}: backend.keyPrefix: "
+    )
