@@ -8,6 +8,7 @@ Reference: https://www.runatlantis.io/docs/repo-level-atlantis-yaml
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from pathlib import PurePosixPath
@@ -86,6 +87,21 @@ def atlantis_config(
     # side; applies stay one at a time (Atlantis' default).
     projects.sort(key=lambda p: (p["name"], p["dir"]))
     return {"version": 3, "parallel_plan": True, "projects": projects}
+
+
+def atlantis_fingerprint(
+    paths: Iterable[str], cluster_ids: Iterable[str], settings: AtlantisSettings
+) -> str:
+    """A hash of everything `render_atlantis` reads (and of treeform's own code): a generate
+    whose hash is the one recorded by the last keeps atlantis.yaml as it is."""
+    from generator.fingerprint import code_fingerprint
+
+    h = hashlib.sha256(code_fingerprint().encode())
+    h.update(repr((settings.enabled, settings.output_path)).encode())
+    for group in (sorted(set(cluster_ids)), sorted(set(paths))):
+        h.update(b"\0".join(p.encode() for p in group))
+        h.update(b"\1")
+    return h.hexdigest()
 
 
 def render_atlantis(

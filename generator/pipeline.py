@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.atlantis import ATLANTIS_FILE, owner_of, render_atlantis
+from generator.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
 from generator.errors import Issue, ModelError, UsageError
 from generator.fingerprint import cluster_fingerprint, code_fingerprint
 from generator.jsonout import indented_json
@@ -47,7 +47,6 @@ from generator.writer import (
     Transaction,
     intact_digests,
     output_lock,
-    read_cluster_records,
 )
 
 #: Beside each cluster's output: the effective model it was rendered from, so that `diff`
@@ -339,7 +338,7 @@ def render_for_output(
     # that a file is never taken for one of a cluster whose id is a prefix of its own.
     ids = set(all_ids) | set(recorded_ids(owned))
     chosen = selected_ids(all_ids, only, directories_of(owned))
-    previous = read_cluster_records(output) if owned else {}
+    previous = stager.manifest.clusters
     ctx = _Context(tree, stager, previous, chosen, reuse=not tree.issues)
     code_fingerprint()  # once, before the workers are forked
     issues = list(tree.issues)
@@ -376,14 +375,19 @@ def render_for_output(
     scope = (lambda rel: in_scope(rel, ids, only)) if only else None
     if settings.atlantis.enabled:
         other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
-        text = render_atlantis(
-            [*plan.digests, *intact, *other_paths],
-            all_ids + recorded_ids(other_paths),
-            settings.atlantis,
-        )
-        plan.add([stager.stage(ATLANTIS_FILE, text)])
-        if stager.for_diff:
-            plan.files[ATLANTIS_FILE] = text
+        paths = [*plan.digests, *intact, *other_paths]
+        cluster_ids = all_ids + recorded_ids(other_paths)
+        plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
+        kept = None
+        if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
+            kept = intact_digests(output, [ATLANTIS_FILE], owned)  # made from the same
+        if kept is not None:
+            intact.update(kept)
+        else:
+            text = render_atlantis(paths, cluster_ids, settings.atlantis)
+            plan.add([stager.stage(ATLANTIS_FILE, text)])
+            if stager.for_diff:
+                plan.files[ATLANTIS_FILE] = text
     plan.files = dict(sorted(plan.files.items()))
     plan.finish(owned, scope=scope, intact=intact, for_diff=stager.for_diff)
     return result

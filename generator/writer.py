@@ -78,6 +78,8 @@ class Plan:
     kept: dict[str, str] = field(default_factory=dict)
     #: Every file this run rendered (rel -> digest).
     digests: dict[str, str] = field(default_factory=dict)
+    #: What atlantis.yaml was made from (a hash), for the next run to reuse it.
+    atlantis: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -149,36 +151,60 @@ def _load_manifest(root: Path) -> dict[str, Any]:
     raise OutputError(f"{path}: the manifest is unreadable; remove it to let treeform start over")
 
 
-def read_manifest(root: Path) -> dict[str, str]:
-    """{path: sha256} of every file treeform wrote into `root`."""
-    return {str(k): str(v) for k, v in _load_manifest(root).get("files", {}).items()}
+@dataclass
+class Manifest:
+    """What the last generate recorded in an output directory."""
+
+    #: {path: sha256} of every file treeform wrote.
+    files: dict[str, str] = field(default_factory=dict)
+    #: Per cluster id: the fingerprint, files and state recorded by the last generate.
+    clusters: dict[str, ClusterRecord] = field(default_factory=dict)
+    #: A hash of what atlantis.yaml was made from (None: not made).
+    atlantis: str | None = None
 
 
-def read_cluster_records(root: Path) -> dict[str, ClusterRecord]:
-    """Per cluster id: the fingerprint and files recorded by the last generate."""
-    records = _load_manifest(root).get("clusters", {})
-    if not isinstance(records, dict):
-        return {}
-    return {
+def load_manifest(root: Path) -> Manifest:
+    if not root.is_dir():
+        return Manifest()
+    data = _load_manifest(root)
+    records = data.get("clusters", {})
+    clusters = {
         str(cid): ClusterRecord(
             str(rec.get("fingerprint", "")),
             list(rec.get("files", [])),
             str(rec["state"]) if rec.get("state") is not None else None,
         )
-        for cid, rec in records.items()
+        for cid, rec in (records.items() if isinstance(records, dict) else ())
         if isinstance(rec, dict)
     }
+    atlantis = data.get("atlantis")
+    return Manifest(
+        {str(k): str(v) for k, v in data.get("files", {}).items()},
+        clusters,
+        atlantis if isinstance(atlantis, str) else None,
+    )
+
+
+def read_manifest(root: Path) -> dict[str, str]:
+    """{path: sha256} of every file treeform wrote into `root`."""
+    return load_manifest(root).files
 
 
 def intact_digests(root: Path, rels: list[str], owned: dict[str, str]) -> dict[str, str] | None:
     """{path: sha256} of files that are still exactly as treeform wrote them, or None if
     any is missing or differs."""
     digests = {}
+    base = str(root)
     for rel in rels:
-        data = _read(root / rel)
-        if data is None or rel not in owned or digest(data) != owned[rel]:
+        sha = owned.get(rel)
+        try:  # plain os calls: this runs for every file of every unchanged cluster
+            with open(f"{base}/{rel}", "rb") as fh:  # noqa: PTH123
+                data = fh.read()
+        except OSError:
+            return None  # missing or unreadable: render the cluster again
+        if sha is None or digest(data) != sha:
             return None
-        digests[rel] = owned[rel]
+        digests[rel] = sha
     return digests
 
 
@@ -193,17 +219,17 @@ def _read(path: Path) -> bytes | None:
         raise OutputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _files_under(root: Path) -> set[str]:
-    """Every file below `root` (relative paths): one directory listing each instead of one
-    failed open per file that does not exist yet."""
-    found: set[str] = set()
-    if not root.is_dir():
-        return found
-    for directory, _, names in os.walk(root):
-        base = os.path.relpath(directory, root)
-        prefix = "" if base == "." else base.replace(os.sep, "/") + "/"
-        found.update(prefix + name for name in names)
-    return found
+def _known_files(root: Path) -> set[str] | None:
+    """The files below `root` when it is known without looking (none: it is missing or
+    empty but for the lock); None when each must be looked for as it is staged (reading a
+    file that is there is needed anyway, to compare it)."""
+    try:
+        with os.scandir(root) as entries:
+            if any(e.name not in (LOCK, JOURNAL) for e in entries):
+                return None
+    except FileNotFoundError:
+        pass
+    return set()
 
 
 def _tmp_name(path: Path) -> Path:
@@ -214,20 +240,21 @@ class Stager:
     """Classifies each rendered file against the output directory and, when it writes, puts
     the file in place at once: a new file where it belongs, a changed one beside its target
     (the commit swaps it in). The journal lists a file before it is touched, so that a
-    roll-back knows what to remove. A stager holds the manifest and one listing of the
-    directory; worker processes forked from the one that made it use it as it is."""
+    roll-back knows what to remove. A stager holds the manifest (and knows when the
+    directory is empty); worker processes forked from the one that made it use it as it is."""
 
     def __init__(
         self,
         root: Path,
-        owned: dict[str, str],
-        existing: set[str],
+        manifest: Manifest,
+        existing: set[str] | None,
         *,
         journal: Path | None = None,
         for_diff: bool = False,
     ) -> None:
         self.root = root
-        self.owned = owned
+        self.manifest = manifest
+        self.owned = manifest.files
         self.existing = existing
         self.journal = journal
         self.for_diff = for_diff
@@ -240,14 +267,13 @@ class Stager:
         """A stager that only compares (`--check`, `diff`)."""
         if root.exists() and not root.is_dir():
             raise OutputError(f"{root}: the output path exists and is not a directory")
-        owned = read_manifest(root) if root.is_dir() else {}
-        return cls(root, owned, _files_under(root), for_diff=for_diff)
+        return cls(root, load_manifest(root), _known_files(root), for_diff=for_diff)
 
     def stage(self, rel: str, text: str) -> Staged:
         data = text.encode()
         sha = digest(data)
         path = self.root / rel
-        old = _read(path) if rel in self.existing else None
+        old = _read(path) if self.existing is None or rel in self.existing else None
         if old is None:
             if self.journal is not None:
                 self._note("create", rel)
@@ -417,12 +443,12 @@ class Transaction:
         try:
             root.mkdir(parents=True, exist_ok=True)
             recover(root)
-            owned = read_manifest(root)
-            existing = _files_under(root)
+            manifest = load_manifest(root)
+            existing = _known_files(root)
             self.journal.mkdir()
         except OSError as exc:
             raise _write_error(exc, root) from None
-        self.stager = Stager(root, owned, existing, journal=self.journal)
+        self.stager = Stager(root, manifest, existing, journal=self.journal)
         return self.stager
 
     def rollback(self) -> None:
@@ -448,6 +474,8 @@ class Transaction:
                 for cid, rec in plan.clusters.items()
             },
         }
+        if plan.atlantis is not None:
+            manifest["atlantis"] = plan.atlantis
         listed = {"update": plan.update, "remove": plan.remove}
         (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
         text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"

@@ -196,3 +196,26 @@ def test_only_that_matches_nothing_is_a_usage_error(model: Path, tmp_path: Path)
         result = run(*args, "--only", "gcp/*")
         assert result.exit_code == 2, command
         assert "--only 'gcp/*' matches no cluster; clusters: aws/prod, " in result.stderr
+
+
+def test_an_unchanged_file_is_kept_and_a_changed_input_renders_it_again(
+    model: Path, tmp_path: Path
+) -> None:
+    """A generate keeps atlantis.yaml when what it is made from (modules, clusters,
+    settings) is as the last run recorded, and renders it again when any of that changes."""
+    out = tmp_path / "out"
+    assert run("generate", str(model), "-o", str(out)).exit_code == 0
+    first = (out / "atlantis.yaml").read_text()
+    assert "0 updated" in run("generate", str(model), "-o", str(out)).stdout
+    (model / ".treeform.yaml").write_text("atlantis:\n  outputPath: infra/generated\n")
+    assert run("generate", str(model), "-o", str(out)).exit_code == 0
+    assert (out / "atlantis.yaml").read_text() == generate_files(model)["atlantis.yaml"] != first
+    (model / "eu/dev/api.yaml").write_text("network: {cidr: 10.4.0.0/16}\n")
+    assert run("generate", str(model), "-o", str(out)).exit_code == 0
+    assert "infra/generated/eu/dev/api/terraform" in (out / "atlantis.yaml").read_text()
+    # Edited by hand: the inputs are the same, but the file is not as treeform wrote it.
+    edited = (out / "atlantis.yaml").read_text() + "# mine\n"
+    (out / "atlantis.yaml").write_text(edited)
+    result = run("generate", str(model), "-o", str(out))
+    assert result.exit_code == 1 and "atlantis.yaml: edited by hand" in result.stderr
+    assert (out / "atlantis.yaml").read_text() == edited
