@@ -463,12 +463,21 @@ class Transaction:
         if plan.conflicts and not force:
             raise _refusal(plan.conflicts)
         root, journal = self.root, self.journal
+        files = {**plan.kept, **plan.digests}
         if self.stager is not None:
             self.stager.close()
+            before = self.stager.manifest
+            if not plan.changed and (files, plan.clusters, plan.atlantis) == (
+                before.files,
+                before.clusters,
+                before.atlantis,
+            ):
+                shutil.rmtree(journal)  # nothing to change, the manifest included
+                return
         manifest = {
             "generator": "treeform",
             "version": __version__,
-            "files": dict(sorted({**plan.kept, **plan.digests}.items())),
+            "files": dict(sorted(files.items())),
             "clusters": {
                 cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
                 for cid, rec in plan.clusters.items()

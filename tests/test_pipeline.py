@@ -18,6 +18,7 @@ from generator.pipeline import (
     render_for_output,
     write_generated,
 )
+from generator.writer import MANIFEST
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synth import write_tree as write_synthetic
@@ -49,7 +50,11 @@ def test_unchanged_clusters_are_reused_and_changed_ones_rendered(
 ) -> None:
     out = tmp_path / "out"
     assert generate(model, out) == 0
+    manifest = (out / MANIFEST).stat()
     assert generate(model, out) == 24
+    # Nothing changed: not even the manifest is written again.
+    assert (out / MANIFEST).stat().st_ino == manifest.st_ino
+    assert (out / MANIFEST).stat().st_mtime_ns == manifest.st_mtime_ns
     first = next(iter(sorted(model.rglob("c0001.yaml"))))
     first.write_text(first.read_text().replace("maxSize: 6", "maxSize: 9"))
     assert generate(model, out) == 23
