@@ -200,7 +200,6 @@ class _Outcome:
     valid: bool = False
     record: ClusterRecord | None = None
     staged: list[Staged] = field(default_factory=list)
-    intact: dict[str, str] = field(default_factory=dict)
     claim: StateClaim | None = None
     reused: bool = False
     texts: dict[str, str] | None = None
@@ -234,12 +233,12 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     same = before is not None and before.fingerprint == fingerprint and ctx.reuse
     if stager is not None and before is not None and same:
         # The same bytes under the same code: valid before, valid now; not even parsed.
-        kept = intact_digests(stager.root, before.files, stager.owned) if chosen else {}
-        if kept is not None:
+        if not chosen or intact_digests(stager.root, before.files, stager.owned) is not None:
             claim = None
             if before.state is not None:
                 claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
-            return _Outcome(cid, [], True, before, intact=kept, claim=claim, reused=True)
+            # Its files' digests are the manifest's: the parent has them already.
+            return _Outcome(cid, [], True, claim=claim, reused=True)
     raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
         return _Outcome(cid, issues)
@@ -353,7 +352,11 @@ def render_for_output(
         if not outcome.valid:
             continue
         claims.append(outcome.claim)
-        intact.update(outcome.intact)
+        if outcome.reused:
+            before = previous[outcome.id]
+            plan.clusters[outcome.id] = before
+            if outcome.id in chosen:
+                intact.update((rel, owned[rel]) for rel in before.files)
         plan.add(outcome.staged)
         if outcome.texts is not None:
             plan.files.update(outcome.texts)
