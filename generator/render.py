@@ -13,14 +13,16 @@ import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 import yaml
 
 from generator.hclfmt import format_hcl
 from generator.resources import templates_dir
 from generator.yamlload import CachedResolver
+
+if TYPE_CHECKING:  # jinja2 is imported when the first template is rendered
+    import jinja2
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*\Z")
 _ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -129,6 +131,8 @@ def bytecode_cache() -> jinja2.BytecodeCache | None:
     `$TREEFORM_CACHE_DIR` (set it empty to turn the cache off), else
     `$XDG_CACHE_HOME/treeform` or `~/.cache/treeform`. A directory that another user could
     write is not used: the cache holds code that is run."""
+    import jinja2
+
     setting = os.environ.get("TREEFORM_CACHE_DIR")
     if setting is not None and not setting.strip():
         return None
@@ -157,6 +161,8 @@ class Renderer:
 
     @cached_property
     def env(self) -> jinja2.Environment:
+        import jinja2
+
         env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.root)),
             bytecode_cache=bytecode_cache(),
