@@ -255,7 +255,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     assert ctx.renderer is not None
     files = render_cluster(cluster, ctx.renderer)
     files[f"{cid}/{MODEL_RECORD}"] = model_record(cluster)
-    outcome.staged = [stager.stage(rel, files[rel]) for rel in sorted(files)]
+    outcome.staged = stager.stage_all(files)
     state = outcome.claim.address if outcome.claim is not None else None
     outcome.record = ClusterRecord(fingerprint, [s.rel for s in outcome.staged], state)
     if stager.for_diff:

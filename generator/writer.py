@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -270,14 +270,33 @@ class Stager:
         return cls(root, load_manifest(root), _known_files(root), for_diff=for_diff)
 
     def stage(self, rel: str, text: str) -> Staged:
-        data = text.encode()
+        return self.stage_all({rel: text})[0]
+
+    def stage_all(self, files: Mapping[str, str]) -> list[Staged]:
+        """Stage a batch of files (one cluster's), in path order: each is compared with the
+        disk, the journal lists those about to be written (one write for the batch), then
+        they are written."""
+        staged: list[Staged] = []
+        writes: list[tuple[Path, bytes]] = []
+        for rel in sorted(files):
+            data = files[rel].encode()
+            item = self._classify(rel, data)
+            staged.append(item)
+            if item.action == "create":
+                writes.append((self.root / rel, data))
+            elif item.action == "update":
+                writes.append((_tmp_name(self.root / rel), data))
+        if self.journal is not None and writes:
+            self._note([(s.action, s.rel) for s in staged if s.action != "unchanged"])
+            for target, data in writes:  # directories too only once they are listed
+                self._parent_of(target).write_bytes(data)
+        return staged
+
+    def _classify(self, rel: str, data: bytes) -> Staged:
         sha = digest(data)
         path = self.root / rel
         old = _read(path) if self.existing is None or rel in self.existing else None
         if old is None:
-            if self.journal is not None:
-                self._note("create", rel)
-                self._parent_of(path).write_bytes(data)
             return Staged(rel, sha, "create")
         kept = old if self.for_diff else None
         if old == data:
@@ -287,13 +306,7 @@ class Stager:
             conflict = f"{path}: exists and was not written by treeform"
         elif digest(old) != self.owned[rel]:
             conflict = f"{path}: edited by hand since treeform wrote it"
-        if self.journal is not None:
-            self._note("update", rel)
-            _tmp_name(path).write_bytes(data)
         return Staged(rel, sha, "update", conflict, kept)
-
-    def stage_all(self, files: dict[str, str]) -> list[Staged]:
-        return [self.stage(rel, text) for rel, text in files.items()]
 
     def _parent_of(self, target: Path) -> Path:
         if target.parent not in self._made:
@@ -301,14 +314,15 @@ class Stager:
             self._made.add(target.parent)
         return target
 
-    def _note(self, action: str, rel: str) -> None:
-        """One line of this process's journal log, on disk before the file is touched."""
+    def _note(self, entries: list[tuple[str, str]]) -> None:
+        """Lines of this process's journal log, on disk before the files are touched."""
         assert self.journal is not None
         if self._log is None or self._log_pid != os.getpid():
             self._log_pid = os.getpid()
             log = self.journal / f"{_STAGED}{self._log_pid}"
-            self._log = log.open("a", encoding="utf-8", buffering=1)
-        self._log.write(json.dumps([action, rel]) + "\n")
+            self._log = log.open("a", encoding="utf-8")
+        self._log.write("".join(json.dumps(entry) + "\n" for entry in entries))
+        self._log.flush()
 
     def close(self) -> None:
         if self._log is not None and self._log_pid == os.getpid():
@@ -555,15 +569,19 @@ def write_output(plan: Plan, *, force: bool = False) -> None:
     transaction = Transaction(plan.root)
     with transaction.running() as stager:
         staged = Plan(plan.root, {}, plan.clusters, kept=dict(plan.kept))
-        staged.add(stager.stage(rel, plan.files[rel]) for rel in sorted(plan.files))
+        staged.add(stager.stage_all(plan.files))
         staged.remove = list(plan.remove)
         transaction.commit(staged, force=force)
 
 
 def _prune_empty_dirs(root: Path, directory: Path) -> None:
+    """Remove `directory` and the directories above it (below `root`) that are empty; one
+    that is not there (its creation failed half-way) is passed over."""
     while directory != root and directory.is_relative_to(root):
         try:
             directory.rmdir()
+        except FileNotFoundError:
+            pass
         except OSError:
             return
         directory = directory.parent

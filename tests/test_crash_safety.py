@@ -33,15 +33,22 @@ BASE = {
 CHANGED = {**BASE, "a.yaml": "tags: {v: two}\n", "c.yaml": "tags: {v: new}\n"}
 
 
-def tree_bytes(root: Path) -> dict[str, bytes]:
+def tree_bytes(root: Path) -> dict[str, bytes | None]:
+    """Every file's bytes, and every directory (None): an empty directory left behind is a
+    difference too."""
     return {
-        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+        str(p.relative_to(root)): p.read_bytes() if p.is_file() else None
+        for p in sorted(root.rglob("*"))
     }
 
 
 def visible(root: Path) -> dict[str, str]:
     """The rendered files of an output directory (not treeform's own bookkeeping)."""
-    return {p: b.decode() for p, b in tree_bytes(root).items() if not p.startswith(".")}
+    return {
+        p: b.decode()
+        for p, b in tree_bytes(root).items()
+        if b is not None and not p.startswith(".")
+    }
 
 
 def generate(model: Path, out: Path) -> None:
