@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from generator.hclfmt import format_hcl
 from generator.pipeline import load_clusters, render_model
-from generator.render import Renderer, bytecode_cache, hcl, hcl_key, to_yaml
+from generator.render import Renderer, bytecode_cache, hcl, hcl_key, represented_yaml, to_yaml
 
 # Any Unicode text but lone surrogates (which no file encoding can carry).
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
@@ -178,3 +178,26 @@ def test_the_template_cache_can_be_turned_off_and_is_never_shared(
     assert bytecode_cache() is None
     (shared / "jinja").chmod(0o700)
     assert bytecode_cache() is not None
+
+
+PLAIN_YAML = st.recursive(
+    st.none() | st.booleans() | st.integers() | TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),
+    max_leaves=24,
+)
+
+
+@given(PLAIN_YAML)
+def test_yaml_is_written_as_pyyaml_represents_it(value: object) -> None:
+    """to_yaml builds PyYAML's nodes itself for plain data: the text must be the one PyYAML's
+    representer leads to."""
+    expected = represented_yaml(value)
+    if not isinstance(value, dict | list):
+        expected = expected.removesuffix("\n").removesuffix("\n...")
+    assert to_yaml(value) == expected
+
+
+def test_yaml_of_one_object_twice_keeps_pyyaml_anchors() -> None:
+    shared = {"k": "v"}
+    assert to_yaml({"a": shared, "b": shared}) == represented_yaml({"a": shared, "b": shared})
+    assert "&id001" in to_yaml({"a": shared, "b": shared})
