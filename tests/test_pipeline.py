@@ -12,6 +12,7 @@ from helpers import ROOT, render_tree
 from hypothesis import given
 from hypothesis import strategies as st
 
+from generator.errors import OutputError
 from generator.jsonout import indented_json
 from generator.pipeline import (
     generate_files,
@@ -112,3 +113,14 @@ def test_records_and_manifests_are_written_as_the_json_module_writes_them(
         value, indent=2, sort_keys=sort_keys, ensure_ascii=ensure_ascii, default=str
     )
     assert indented_json(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii) == expected
+
+
+def test_a_directory_where_a_file_goes_is_a_clear_error(model: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    generate(model, out)
+    victim = sorted(out.rglob("main.tf"))[0]
+    victim.unlink()
+    victim.mkdir()
+    with pytest.raises(OutputError, match="a directory stands where treeform writes a file"):
+        generate(model, out)
+    assert victim.is_dir()
