@@ -392,7 +392,7 @@ def main() -> None:
         figures = []
         for n in sizes:
             print(f"N = {n}")
-            figures += bench_size(n, args.reps if n < 1000 else max(3, args.reps - 2), work)
+            figures += bench_size(n, args.reps, work)
         prof = profile(work) if 1000 in sizes else "(run with 1000 in --sizes)"
         disk: list[Figure] = []
         if not args.no_disk and 1000 in sizes and filesystem(work) == "tmpfs":

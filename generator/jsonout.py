@@ -43,8 +43,15 @@ def _indent_into(
         inner = newline + "  "
         if any(type(k) is not str for k in value):
             raise _Unusual  # keys json converts (numbers, booleans, null)
+        keys = sorted(value) if sort_keys else list(value)
+        if all(type(v) is str for v in value.values()):  # a flat table, like the manifest's
+            comma = "," + inner
+            out.append("{" + inner)
+            out.append(comma.join(f"{encode(k)}: {encode(value[k])}" for k in keys))
+            out.append(newline + "}")
+            return
         sep = "{" + inner
-        for key in sorted(value) if sort_keys else value:
+        for key in keys:
             out.append(sep)
             out.append(encode(key))
             out.append(": ")
@@ -56,6 +63,9 @@ def _indent_into(
             out.append("[]")
             return
         inner = newline + "  "
+        if all(type(v) is str for v in value):
+            out.append("[" + inner + ("," + inner).join(map(encode, value)) + newline + "]")
+            return
         sep = "[" + inner
         for item in value:
             out.append(sep)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers import ROOT, render_tree
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from generator.errors import OutputError
@@ -105,7 +105,17 @@ JSON = st.recursive(
 )
 
 
+MANIFEST_LIKE = {
+    "generator": "treeform",
+    "files": {"b/c.tf": "2" * 64, "a/é.tf": "1" * 64},
+    "clusters": {"b": {"fingerprint": "f", "files": ["b/c.tf", "b/\u2028"], "state": None}},
+}
+
+
 @given(JSON, st.booleans(), st.booleans())
+@example(MANIFEST_LIKE, False, True)
+@example(MANIFEST_LIKE, True, False)
+@example({"k": "v", "a": ["x", "y"]}, True, True)
 def test_records_and_manifests_are_written_as_the_json_module_writes_them(
     value: object, sort_keys: bool, ensure_ascii: bool
 ) -> None:
