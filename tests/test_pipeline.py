@@ -125,12 +125,20 @@ def test_records_and_manifests_are_written_as_the_json_module_writes_them(
     assert indented_json(value, sort_keys=sort_keys, ensure_ascii=ensure_ascii) == expected
 
 
-def test_a_directory_where_a_file_goes_is_a_clear_error(model: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_directory_where_a_file_goes_is_a_clear_error(
+    model: Path, tmp_path: Path, jobs: int
+) -> None:
+    """Also when a worker process finds it: the error comes back, every file staged by
+    either process is rolled back."""
     out = tmp_path / "out"
     generate(model, out)
-    victim = sorted(out.rglob("main.tf"))[0]
+    victim = sorted(out.rglob("main.tf"))[-1]
     victim.unlink()
     victim.mkdir()
+    for cluster in sorted(model.rglob("c*.yaml")):  # every cluster renders again
+        cluster.write_text(cluster.read_text() + "# again\n")
+    before = {p: p.read_bytes() if p.is_file() else None for p in sorted(out.rglob("*"))}
     with pytest.raises(OutputError, match="a directory stands where treeform writes a file"):
-        generate(model, out)
-    assert victim.is_dir()
+        generate(model, out, jobs=jobs)
+    assert {p: p.read_bytes() if p.is_file() else None for p in sorted(out.rglob("*"))} == before
