@@ -55,9 +55,17 @@ class Figure:
         return f"{self.median:.3f} ({min(self.walls):.3f}-{max(self.walls):.3f})"
 
 
-def run_once(cmd: list[str], cwd: Path | None = None) -> tuple[float, int, int]:
+def run_once(
+    cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[float, int, int]:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env} if env else None,
+    )
     assert proc.stderr is not None
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -75,12 +83,13 @@ def measure(
     reps: int,
     setup: Callable[[], None] | None = None,
     cwd: Path | None = None,
+    env: dict[str, str] | None = None,
 ) -> Figure:
     walls, rss = [], 0
     for i in range(reps + 1):
         if setup:
             setup()
-        wall, maxrss, _ = run_once(cmd, cwd)
+        wall, maxrss, _ = run_once(cmd, cwd, env)
         if i:  # the first run warms the caches and is not counted
             walls.append(wall)
             rss = max(rss, maxrss)
@@ -112,7 +121,14 @@ def bench_size(n: int, reps: int, work: Path) -> list[Figure]:
     model, out, floor_out = work / f"model{n}", work / f"out{n}", work / f"floor{n}"
     write_tree(n, model)
     figures = [
-        measure("validate", n, [*TREEFORM, "validate", str(model)], reps),
+        measure(
+            "validate (no cache)",
+            n,
+            [*TREEFORM, "validate", str(model)],
+            reps,
+            env={"TREEFORM_CACHE_DIR": ""},
+        ),
+        measure("validate (nothing changed)", n, [*TREEFORM, "validate", str(model)], reps),
         measure(
             "generate (empty output)",
             n,

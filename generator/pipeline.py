@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
+from generator.cache import ValidClusters
 from generator.errors import Issue, ModelError, UsageError
 from generator.fingerprint import cluster_fingerprint, code_fingerprint
 from generator.jsonout import indented_json
@@ -188,6 +189,8 @@ class _Context:
     previous: dict[str, ClusterRecord]
     chosen: AbstractSet[str]
     reuse: bool
+    #: validate: the fingerprints of clusters the last run found valid (their states).
+    known: dict[str, str | None] = field(default_factory=dict)
     renderer: Renderer | None = None
 
 
@@ -204,6 +207,7 @@ class _Outcome:
     reused: bool = False
     texts: dict[str, str] | None = None
     provenance: Provenance | None = None
+    fingerprint: str = ""
 
 
 _CONTEXT: _Context | None = None
@@ -229,6 +233,11 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     chosen = cid in ctx.chosen
     chain = ctx.tree.chains.get(cluster_file.directory or "", "")
     fingerprint = cluster_fingerprint(cid, chain, source)
+    if fingerprint in ctx.known and cluster_file.directory is not None:
+        # validate: the same bytes under the same code were valid in the last run.
+        state = ctx.known[fingerprint]
+        claim = None if state is None else StateClaim(state, cid, cluster_file.shown, False, None)
+        return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
     before = ctx.previous.get(cid)
     same = before is not None and before.fingerprint == fingerprint and ctx.reuse
     if stager is not None and before is not None and same:
@@ -238,7 +247,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
             if before.state is not None:
                 claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
             # Its files' digests are the manifest's: the parent has them already.
-            return _Outcome(cid, [], True, claim=claim, reused=True)
+            return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
     raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
         return _Outcome(cid, issues)
@@ -249,6 +258,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
         return outcome
     cluster = clusters[0]
     outcome.valid = True
+    outcome.fingerprint = fingerprint
     outcome.claim = state_claim(cluster)
     if stager is None or not chosen:
         return outcome
@@ -344,6 +354,7 @@ def render_for_output(
     plan = Plan(output, {})
     intact: dict[str, str] = {}  # files of reused clusters: {path: sha256}
     claims: list[StateClaim | None] = []
+    valid: dict[str, str | None] = {}  # fingerprint -> state, for `validate` to reuse
     result = Rendered(plan, [i for i in all_ids if i in chosen])
     for outcome in _run_all(ctx, tree.files, jobs, progress):
         issues.extend(outcome.issues)
@@ -352,6 +363,7 @@ def render_for_output(
         if not outcome.valid:
             continue
         claims.append(outcome.claim)
+        valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
         if outcome.reused:
             before = previous[outcome.id]
             plan.clusters[outcome.id] = before
@@ -364,17 +376,10 @@ def render_for_output(
             result.provenance[outcome.id] = outcome.provenance
         result.reused += outcome.reused
         result.rendered += bool(outcome.staged)
-    by_id = {f.id: f for f in tree.files}
-
-    def locate(claim: StateClaim) -> StateClaim:
-        """The full claim of a reused cluster, read again to point at its backend."""
-        raw, _ = tree.load(by_id[claim.id])
-        assert raw is not None
-        return state_claim(_typed(raw)) or claim
-
-    issues.extend(shared_state_issues(claims, locate))
+    issues.extend(shared_state_issues(claims, _locator(tree)))
     if issues:
         raise ModelError(issues)
+    ValidClusters.of(root).save(valid)
     scope = (lambda rel: in_scope(rel, ids, only)) if only else None
     if settings.atlantis.enabled:
         other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
@@ -405,19 +410,38 @@ def check_model(
     tree = scan_tree(root, display)
     chosen = selected_ids([f.id for f in tree.files], only)
     files = [f for f in tree.files if f.id in chosen]
-    ctx = _Context(tree, None, {}, chosen, reuse=False)
+    cache = ValidClusters.of(root)
+    ctx = _Context(tree, None, {}, chosen, reuse=False, known=cache.known)
+    code_fingerprint()  # once, before the workers are forked
     issues = list(tree.issues)
     claims: list[StateClaim | None] = []
-    valid: list[str] = []
+    valid: dict[str, str | None] = {}  # fingerprint -> state
+    ids: list[str] = []
     for outcome in _run_all(ctx, files, jobs, None):
         issues.extend(outcome.issues)
         if outcome.valid:
             claims.append(outcome.claim)
-            valid.append(outcome.id)
-    issues.extend(shared_state_issues(claims))
+            valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+            ids.append(outcome.id)
+    issues.extend(shared_state_issues(claims, _locator(tree)))
     if issues:
         raise ModelError(issues)
-    return valid
+    if not only:  # a whole tree: the next run can rely on it
+        cache.save(valid)
+    return ids
+
+
+def _locator(tree: Tree) -> Callable[[StateClaim], StateClaim]:
+    """For the one-state rule: the full claim of a cluster that was not read in this run
+    (reused), read again to point at its backend setting."""
+    by_id = {f.id: f for f in tree.files}
+
+    def locate(claim: StateClaim) -> StateClaim:
+        raw, _ = tree.load(by_id[claim.id])
+        assert raw is not None
+        return state_claim(_typed(raw)) or claim
+
+    return locate
 
 
 def write_generated(

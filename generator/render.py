@@ -8,7 +8,6 @@ are all escaped. Templates receive plain data and hold only loops and conditiona
 from __future__ import annotations
 
 import math
-import os
 import re
 from collections.abc import Mapping
 from functools import cached_property
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from generator.cache import cache_dir
 from generator.hclfmt import format_hcl
 from generator.resources import templates_dir
 from generator.yamlload import CachedResolver
@@ -169,30 +169,12 @@ def _node(value: Any, seen: set[int]) -> yaml.Node:
 
 
 def bytecode_cache() -> jinja2.BytecodeCache | None:
-    """Templates compiled by an earlier run, kept as Python keeps `__pycache__` (compiling
-    treeform's templates costs each process more than rendering a hundred clusters). In
-    `$TREEFORM_CACHE_DIR` (set it empty to turn the cache off), else
-    `$XDG_CACHE_HOME/treeform` or `~/.cache/treeform`. A directory that another user could
-    write is not used: the cache holds code that is run."""
+    """Templates compiled by an earlier run (compiling treeform's templates costs each
+    process more than rendering a hundred clusters), in the cache's `jinja/` folder."""
     import jinja2
 
-    setting = os.environ.get("TREEFORM_CACHE_DIR")
-    if setting is not None and not setting.strip():
-        return None
-    if setting:
-        base = Path(setting)
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-        base = (Path(xdg) if xdg else Path.home() / ".cache") / "treeform"
-    directory = base / "jinja"
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = directory.stat()
-    except (OSError, RuntimeError):  # RuntimeError: no home directory
-        return None
-    if info.st_uid != os.getuid() or info.st_mode & 0o022:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(directory))
+    directory = cache_dir("jinja")
+    return None if directory is None else jinja2.FileSystemBytecodeCache(str(directory))
 
 
 class Renderer:
