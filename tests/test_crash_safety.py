@@ -33,6 +33,13 @@ BASE = {
 CHANGED = {**BASE, "a.yaml": "tags: {v: two}\n", "c.yaml": "tags: {v: new}\n"}
 
 
+@pytest.fixture(autouse=True)
+def no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operations counted here are the output directory's: treeform's cache (which a
+    run writes only when what it notes changed) is off."""
+    monkeypatch.setenv("TREEFORM_CACHE_DIR", "")
+
+
 def tree_bytes(root: Path) -> dict[str, bytes | None]:
     """Every file's bytes, and every directory (None): an empty directory left behind is a
     difference too."""
