@@ -154,13 +154,16 @@ def test_deleting_any_field_agrees() -> None:
     assert answers == {True, False}
 
 
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
 def test_an_unknown_key_in_any_mapping_agrees() -> None:
     answers = set()
     for data, path in TARGETS:
-        parent = data
-        for part in path:
-            parent = parent[part]
-        if isinstance(parent, dict):
+        if isinstance(_at(data, path), dict):
             for key in ("unknownField", "", 7, None, "UPPER CASE", "a" * 200):
                 answers.add(_agree(_replaced(data, (*path, key), "x")))
     for key in ("unknownField", 7):
@@ -171,9 +174,7 @@ def test_an_unknown_key_in_any_mapping_agrees() -> None:
 def test_a_repeated_item_in_any_list_agrees() -> None:
     answers = set()
     for data, path in TARGETS:
-        parent = data
-        for part in path:
-            parent = parent[part]
+        parent = _at(data, path)
         if isinstance(parent, list) and parent:
             answers.add(_agree(_replaced(data, path, [*parent, parent[0]])))
             answers.add(_agree(_replaced(data, path, [])))
