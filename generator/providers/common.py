@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -161,6 +162,16 @@ def carve_subnets(cidr: str, zones: tuple[str, ...]) -> list[ZoneSubnets]:
     seven zones fit without overlap.
     """
     return list(_carved(cidr, tuple(zones)))
+
+
+def machine_type_issues(cluster: Cluster, pattern: re.Pattern[str], not_a: str) -> Iterator[Issue]:
+    """Each node pool whose machine type is not of the cloud's form: `'x' is not <not_a>`
+    (the engine says what the form is, with an example)."""
+    for name, pool in cluster.node_pools.items():
+        if not pattern.match(pool.machine_type):
+            yield cluster.issue(
+                ("nodePools", name, "machineType"), f"{pool.machine_type!r} is not {not_a}"
+            )
 
 
 def versions_tf(

@@ -14,7 +14,7 @@ from typing import Any
 
 from generator.errors import Issue
 from generator.model import Cluster
-from generator.providers.common import carve_subnets, tf_id, versions_tf
+from generator.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-11-27 from "Support for
@@ -118,14 +118,11 @@ class AckEngine:
                 "CIDRs (it is a CLB access-control list managed outside the cluster); remove "
                 "allowedCidrs, or keep the endpoint private (apiServer.public: false)",
             )
+        yield from machine_type_issues(
+            cluster, _INSTANCE_TYPE, "an ECS instance type (ecs.<family>.<size>, like ecs.g7.large)"
+        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
-            if not _INSTANCE_TYPE.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not an ECS instance type "
-                    "(ecs.<family>.<size>, like ecs.g7.large)",
-                )
             if not _SYSTEM_DISK_MIN <= pool.disk_size_gb <= _SYSTEM_DISK_MAX:
                 yield cluster.issue(
                     (*base, "diskSizeGb"),

@@ -9,7 +9,7 @@ from typing import Any
 
 from generator.errors import Issue
 from generator.model import Cluster, NodePool
-from generator.providers.common import tf_id, versions_tf
+from generator.providers.common import machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer
 
 #: Kubernetes minor versions AKS offers in standard support, taken 2026-11-27 from the AKS
@@ -205,6 +205,9 @@ class AksEngine:
                 f"{system!r} is not one of the cluster's node pools "
                 f"({', '.join(cluster.node_pools)})",
             )
+        yield from machine_type_issues(
+            cluster, _VM_SIZE, "an Azure VM size; AKS takes names like Standard_D4s_v5"
+        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if not _POOL_NAME.match(name):
@@ -214,12 +217,6 @@ class AksEngine:
                     f"a letter (Linux pools); {name!r} is not "
                     f"(try {re.sub(r'[^a-z0-9]', '', name)[:12]!r})",
                     key=True,
-                )
-            if not _VM_SIZE.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not an Azure VM size; AKS takes names like "
-                    "Standard_D4s_v5",
                 )
             if name == system:
                 yield from self._system_pool_issues(cluster, pool)

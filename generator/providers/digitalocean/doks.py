@@ -9,7 +9,7 @@ from typing import Any
 
 from generator.errors import Issue
 from generator.model import Cluster
-from generator.providers.common import tf_id, versions_tf
+from generator.providers.common import machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer
 
 #: The version slug DOKS offers for each Kubernetes minor, taken 2026-11-27 from
@@ -73,15 +73,12 @@ class DoksEngine:
                 "nodePools",
                 "DOKS needs at least one node pool (the first is made with the cluster)",
             )
+        yield from machine_type_issues(
+            cluster, _SIZE, "a DigitalOcean Droplet size; DOKS takes slugs like s-2vcpu-4gb"
+        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
-            if not _SIZE.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not a DigitalOcean Droplet size; DOKS takes "
-                    "slugs like s-2vcpu-4gb",
-                )
-            elif _TOO_SMALL.search(pool.machine_type):
+            if _SIZE.match(pool.machine_type) and _TOO_SMALL.search(pool.machine_type):
                 yield cluster.issue(
                     (*base, "machineType"),
                     f"{pool.machine_type!r} is too small for DOKS nodes (2 GB of memory at "

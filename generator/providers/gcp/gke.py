@@ -16,7 +16,7 @@ from generator.model import Cluster
 
 # The package itself, read at call time: it imports this module to register the engine.
 from generator.providers import gcp
-from generator.providers.common import tf_id, versions_tf
+from generator.providers.common import machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
@@ -179,17 +179,17 @@ class GkeEngine:
             if cluster.node_pools:
                 return  # the node pools error says all there is to say about the pools
         yield from self._network_issues(cluster)
-        for name, pool in cluster.node_pools.items():
-            base = ("nodePools", name)
+        yield from machine_type_issues(
+            cluster,
+            _MACHINE_TYPE,
+            "a Compute Engine machine type (FAMILY-TYPE-N, like e2-standard-4 or n2-highmem-8)",
+        )
+        for name in cluster.node_pools:
             if not _STARTS_WITH_LETTER.match(name):
                 yield cluster.issue(
-                    base, "GKE node pool names start with a lowercase letter", key=True
-                )
-            if not _MACHINE_TYPE.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not a Compute Engine machine type "
-                    "(FAMILY-TYPE-N, like e2-standard-4 or n2-highmem-8)",
+                    ("nodePools", name),
+                    "GKE node pool names start with a lowercase letter",
+                    key=True,
                 )
 
     def _autopilot_issues(self, cluster: Cluster) -> Iterator[Issue]:

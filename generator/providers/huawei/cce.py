@@ -10,7 +10,7 @@ from typing import Any
 from generator.errors import Issue
 from generator.model import Cluster, NodePool
 from generator.names import MAX_NODE_POOL_NAME
-from generator.providers.common import tf_id, versions_tf
+from generator.providers.common import machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-11-27 from the CCE
@@ -112,14 +112,11 @@ class CceEngine:
                 f"{size!r} needs highAvailability: true",
             )
         limit = MAX_NODE_POOL_NAME["cce"]
+        yield from machine_type_issues(
+            cluster, _FLAVOR, "a Huawei Cloud ECS flavor (like c7.large.2 or s6.2xlarge.4)"
+        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
-            if not _FLAVOR.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not a Huawei Cloud ECS flavor "
-                    "(like c7.large.2 or s6.2xlarge.4)",
-                )
             if not ROOT_MIN_GB <= pool.disk_size_gb <= ROOT_MAX_GB:
                 yield cluster.issue(
                     (*base, "diskSizeGb"),

@@ -12,7 +12,7 @@ from typing import Any
 from generator.errors import Issue
 from generator.model import Cluster, NodePool
 from generator.names import MAX_NODE_POOL_NAME
-from generator.providers.common import carve_subnets, tf_id, versions_tf
+from generator.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS offers for new clusters, taken 2026-11-27 from the IBM Cloud
@@ -94,14 +94,11 @@ class IksEngine:
             )
         limit = MAX_NODE_POOL_NAME["iks"]
         first = default_pool(cluster)
+        yield from machine_type_issues(
+            cluster, _FLAVOR, "an IBM Cloud VPC worker flavor (like bx2.4x16 or cx2.8x16)"
+        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
-            if not _FLAVOR.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not an IBM Cloud VPC worker flavor "
-                    "(like bx2.4x16 or cx2.8x16)",
-                )
             if pool is not first and len(name) > limit:
                 yield cluster.issue(
                     base, f"IKS worker pool names are at most {limit} characters", key=True

@@ -9,7 +9,7 @@ from typing import Any
 
 from generator.errors import Issue
 from generator.model import Cluster, NodePool
-from generator.providers.common import tf_id, versions_tf
+from generator.providers.common import machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
@@ -129,14 +129,11 @@ class OkeEngine:
                     "for Flex shapes",
                     key=True,
                 )
+        yield from machine_type_issues(
+            cluster, _SHAPE, "an OCI shape (like VM.Standard.E4.Flex or VM.Standard2.4)"
+        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
-            if not _SHAPE.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not an OCI shape (like VM.Standard.E4.Flex "
-                    "or VM.Standard2.4)",
-                )
             if pool.disk_size_gb < BOOT_MIN_GB:
                 yield cluster.issue(
                     (*base, "diskSizeGb"),

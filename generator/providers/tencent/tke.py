@@ -14,7 +14,7 @@ from typing import Any
 
 from generator.errors import Issue
 from generator.model import Cluster
-from generator.providers.common import carve_subnets, tf_id, versions_tf
+from generator.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
 from generator.render import Renderer
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
@@ -92,17 +92,16 @@ class TkeEngine:
                 ("network", "existing", "subnetIds"),
                 "highAvailability needs subnets in at least two zones",
             )
+        yield from machine_type_issues(
+            cluster,
+            _INSTANCE_TYPE,
+            "a CVM instance type (FAMILY.SIZE, like S5.MEDIUM4 or SA2.2XLARGE16)",
+        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if len(name) > _POOL_NAME_MAX:
                 yield cluster.issue(
                     base, f"TKE node pool names are at most {_POOL_NAME_MAX} characters", key=True
-                )
-            if not _INSTANCE_TYPE.match(pool.machine_type):
-                yield cluster.issue(
-                    (*base, "machineType"),
-                    f"{pool.machine_type!r} is not a CVM instance type "
-                    "(FAMILY.SIZE, like S5.MEDIUM4 or SA2.2XLARGE16)",
                 )
             if not _SYSTEM_DISK_MIN <= pool.disk_size_gb <= _SYSTEM_DISK_MAX:
                 yield cluster.issue(
