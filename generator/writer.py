@@ -185,11 +185,6 @@ def load_manifest(root: Path) -> Manifest:
     )
 
 
-def read_manifest(root: Path) -> dict[str, str]:
-    """{path: sha256} of every file treeform wrote into `root`."""
-    return load_manifest(root).files
-
-
 def intact_digests(root: Path, rels: list[str], owned: dict[str, str]) -> dict[str, str] | None:
     """{path: sha256} of files that are still exactly as treeform wrote them, or None if
     any is missing or differs."""
