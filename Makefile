@@ -44,9 +44,10 @@ generate: $(STAMP) pyc ## Render examples/ into output/
 test: $(STAMP) $(CHECKOV_STAMP) lint ## Run the whole test suite
 	$(BIN)/python -m pytest -q
 
-lint: $(STAMP) ## ruff and mypy (strict on generator/)
+lint: $(STAMP) ## ruff and mypy (strict on generator/, the package treeform)
 	$(BIN)/ruff check generator tests bench
 	$(BIN)/ruff format --check generator tests bench
+	mkdir -p build/mypy && ln -sfn ../../generator build/mypy/treeform
 	$(BIN)/mypy
 
 snapshots: $(STAMP) ## Rewrite the snapshots (read the diff before you commit it)

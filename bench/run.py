@@ -36,7 +36,7 @@ from synth import write_tree  # noqa: E402
 
 # The console script users run, from the same environment as this interpreter.
 _SCRIPT = Path(sys.executable).parent / "treeform"
-TREEFORM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "generator"]
+TREEFORM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "treeform"]
 KAPITAN = HERE / ".venv-kapitan" / "bin" / "kapitan"
 
 
@@ -207,7 +207,7 @@ def side_by_side(n: int, model: Path, out: Path, kap: Path, pairs: int) -> list[
 
 def profile(work: Path) -> str:
     """cProfile of a 1,000-cluster generate into an empty directory, top functions."""
-    from generator.pipeline import write_generated
+    from treeform.pipeline import write_generated
 
     model, out = work / "model1000", work / "profile-out"
     shutil.rmtree(out, ignore_errors=True)

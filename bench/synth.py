@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import yaml
-
-from generator.providers import PROVIDERS
+from treeform.providers import PROVIDERS
 
 # One valid cluster per engine: cloud, region, zones, machine type and the engine block.
 SAMPLES: dict[str, dict[str, object]] = {

@@ -1,3 +1,3 @@
-from generator.cli import main
+from treeform.cli import main
 
 main()

@@ -14,8 +14,8 @@ from collections.abc import Set as AbstractSet
 from pathlib import PurePosixPath
 from typing import Any
 
-from generator.render import to_yaml
-from generator.settings import AtlantisSettings
+from treeform.render import to_yaml
+from treeform.settings import AtlantisSettings
 
 ATLANTIS_FILE = "atlantis.yaml"
 #: Files in a module directory that Atlantis should plan for beside the generated ones:
@@ -94,7 +94,7 @@ def atlantis_fingerprint(
 ) -> str:
     """A hash of everything `render_atlantis` reads (and of treeform's own code): a generate
     whose hash is the one recorded by the last keeps atlantis.yaml as it is."""
-    from generator.fingerprint import code_fingerprint
+    from treeform.fingerprint import code_fingerprint
 
     h = hashlib.sha256(code_fingerprint().encode())
     h.update(repr((settings.enabled, settings.output_path)).encode())

@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-
-from generator import __version__
+from treeform import __version__
 
 EPILOG = """\b
 Examples:
@@ -43,8 +42,7 @@ OUT_OPT = click.option(
 def _complete_cluster_ids(ctx: click.Context, _param: Any, incomplete: str) -> list[Any]:
     """Shell completion of cluster ids from the MODEL given on the command line."""
     from click.shell_completion import CompletionItem
-
-    from generator.tree import load_tree
+    from treeform.tree import load_tree
 
     model = ctx.params.get("model")
     if model is None:
@@ -77,7 +75,7 @@ def _stderr_is_tty() -> bool:
 
 
 def _fail(exc: Exception) -> None:
-    from generator.errors import TreeformError
+    from treeform.errors import TreeformError
 
     assert isinstance(exc, TreeformError)
     click.echo(str(exc), err=True)
@@ -85,7 +83,7 @@ def _fail(exc: Exception) -> None:
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from generator.errors import ModelError, TreeformError
+    from treeform.errors import ModelError, TreeformError
 
     try:
         return fn(*args, **kwargs)
@@ -113,7 +111,7 @@ def cli() -> None:
 @ONLY_OPT
 def validate(model: Path, only: tuple[str, ...]) -> None:
     """Check MODEL; exit 1 listing every error."""
-    from generator.pipeline import check_model
+    from treeform.pipeline import check_model
 
     clusters = _run(check_model, model, str(model), only=only)
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
@@ -124,7 +122,7 @@ def _options(model: Path, atlantis: bool | None = None, progress: bool = False) 
     import contextlib
     import dataclasses
 
-    from generator.settings import load_settings
+    from treeform.settings import load_settings
 
     settings = load_settings(model, str(model))
     if atlantis is not None:
@@ -149,8 +147,8 @@ def _make_plan(
 ) -> Any:
     """What generate would do to OUTPUT (compared, nothing written): a `Rendered` whose plan
     has the texts and old bytes of every file `for_diff`."""
-    from generator.pipeline import render_for_output
-    from generator.writer import Stager
+    from treeform.pipeline import render_for_output
+    from treeform.writer import Stager
 
     stager = Stager.dry(output, for_diff=for_diff)
     return render_for_output(
@@ -180,7 +178,7 @@ def generate(
     """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model).
 
     With --only, the other clusters' files are left as they are."""
-    from generator.pipeline import write_generated
+    from treeform.pipeline import write_generated
 
     if not check:
         rendered = _run(
@@ -248,8 +246,8 @@ def diff(
     """Show what generate would change in OUTPUT (or what MODEL changes since --base REV)."""
     import tempfile
 
-    from generator.review import output_at_revision, review_plan, to_json, to_markdown
-    from generator.writer import unified_diff
+    from treeform.review import output_at_revision, review_plan, to_json, to_markdown
+    from treeform.writer import unified_diff
 
     with tempfile.TemporaryDirectory(prefix="treeform-base-") as tmp:
         old = output if base is None else _run(output_at_revision, output, base, Path(tmp))
@@ -269,9 +267,9 @@ def diff(
 @click.argument("field", required=False)
 def explain(model: Path, cluster_id: str, field: str | None) -> None:
     """Show the effective values of cluster ID, each with the FILE:LINE that set it."""
-    from generator.errors import UsageError
-    from generator.explain import explain_cluster
-    from generator.tree import load_model
+    from treeform.errors import UsageError
+    from treeform.explain import explain_cluster
+    from treeform.tree import load_model
 
     def run() -> str:
         raws = {raw.id: raw for raw in load_model(model, str(model))}
@@ -305,9 +303,9 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
 def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str | None) -> None:
     """Create MODEL/ID.yaml: a commented cluster file for CLOUD and ENGINE, with the
     `# yaml-language-server: $schema=` line that gives editors completion and checks."""
-    from generator.scaffold import create_cluster_file
-    from generator.tree import load_tree
-    from generator.validate import validate_model
+    from treeform.scaffold import create_cluster_file
+    from treeform.tree import load_tree
+    from treeform.validate import validate_model
 
     target, extra = _run(create_cluster_file, model, cluster_id, cloud, engine, schema_ref)
     for path in extra:
@@ -326,7 +324,7 @@ def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str |
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of a cluster (for editors)."""
-    from generator.validate import cluster_schema
+    from treeform.validate import cluster_schema
 
     click.echo(json.dumps(cluster_schema(), indent=2))
 

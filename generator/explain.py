@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from generator.errors import UsageError
-from generator.tree import RawCluster
-from generator.yamlload import FieldPath, format_path
+from treeform.errors import UsageError
+from treeform.tree import RawCluster
+from treeform.yamlload import FieldPath, format_path
 
 
 def _leaves(value: Any, path: FieldPath) -> list[tuple[FieldPath, Any]]:

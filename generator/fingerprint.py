@@ -14,8 +14,8 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-from generator import __version__
-from generator.resources import schemas_dir, templates_dir
+from treeform import __version__
+from treeform.resources import schemas_dir, templates_dir
 
 _PACKAGE = Path(__file__).resolve().parent
 

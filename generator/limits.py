@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from generator.errors import UsageError
+from treeform.errors import UsageError
 
 
 @dataclass(frozen=True)

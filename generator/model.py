@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from generator.errors import Issue, Location
-from generator.tree import Provenance, RawCluster
-from generator.yamlload import FieldPath
+from treeform.errors import Issue, Location
+from treeform.tree import Provenance, RawCluster
+from treeform.yamlload import FieldPath
 
 DEFAULT_NETWORK_CIDR = "10.0.0.0/16"
 DEFAULT_DISK_GB = 50

@@ -23,24 +23,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
-from generator.cache import ValidClusters
-from generator.errors import Issue, ModelError, UsageError
-from generator.fingerprint import cluster_fingerprint, code_fingerprint
-from generator.jsonout import indented_json
-from generator.model import Cluster, build_cluster
-from generator.providers import PROVIDERS
-from generator.render import Renderer
-from generator.settings import Settings, load_settings
-from generator.tree import ClusterFile, Provenance, RawCluster, Tree, load_tree, scan_tree
-from generator.validate import (
+from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
+from treeform.cache import ValidClusters
+from treeform.errors import Issue, ModelError, UsageError
+from treeform.fingerprint import cluster_fingerprint, code_fingerprint
+from treeform.jsonout import indented_json
+from treeform.model import Cluster, build_cluster
+from treeform.providers import PROVIDERS
+from treeform.render import Renderer
+from treeform.settings import Settings, load_settings
+from treeform.tree import ClusterFile, Provenance, RawCluster, Tree, load_tree, scan_tree
+from treeform.validate import (
     StateClaim,
     shared_state_issues,
     state_claim,
     validate_each,
     validate_model,
 )
-from generator.writer import (
+from treeform.writer import (
     ClusterRecord,
     Plan,
     Staged,

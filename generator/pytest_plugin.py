@@ -23,9 +23,9 @@ def treeform_render(request: pytest.FixtureRequest) -> Callable[..., dict[str, s
     """`treeform_render(model, only=())`: {path: text} of what generate writes for it."""
 
     def render(model: str | Path, only: Sequence[str] = ()) -> dict[str, str]:
-        from generator.errors import ModelError, TreeformError
-        from generator.pipeline import MODEL_RECORD, load_clusters, render_output
-        from generator.settings import load_settings
+        from treeform.errors import ModelError, TreeformError
+        from treeform.pipeline import MODEL_RECORD, load_clusters, render_output
+        from treeform.settings import load_settings
 
         root = Path(model)
         if not root.is_absolute():

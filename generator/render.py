@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-
-from generator.cache import cache_dir
-from generator.hclfmt import format_hcl
-from generator.resources import templates_dir
-from generator.yamlload import CachedResolver
+from treeform.cache import cache_dir
+from treeform.hclfmt import format_hcl
+from treeform.resources import templates_dir
+from treeform.yamlload import CachedResolver
 
 if TYPE_CHECKING:  # jinja2 is imported when the first template is rendered
     import jinja2

@@ -1,6 +1,6 @@
 """Where templates and schemas live: beside the package in a checkout, inside it in a wheel.
 
-The wheel carries them as `generator/_data/{templates,schemas}` (see pyproject.toml); a
+The wheel carries them as `treeform/_data/{templates,schemas}` (see pyproject.toml); a
 checkout or an editable install reads the top-level folders. One resolver serves both.
 """
 

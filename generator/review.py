@@ -21,12 +21,12 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-from generator.atlantis import owner_of
-from generator.errors import UsageError
-from generator.pipeline import MODEL_RECORD
-from generator.tree import Provenance
-from generator.writer import Plan
-from generator.yamlload import FieldPath, format_path
+from treeform.atlantis import owner_of
+from treeform.errors import UsageError
+from treeform.pipeline import MODEL_RECORD
+from treeform.tree import Provenance
+from treeform.writer import Plan
+from treeform.yamlload import FieldPath, format_path
 
 #: GitHub refuses comments over 65536 characters; leave room for what CI adds around ours.
 DEFAULT_MAX_CHARS = 60_000

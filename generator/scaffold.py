@@ -15,12 +15,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-from generator.errors import OutputError, UsageError
-from generator.providers import PROVIDERS
-from generator.render import to_yaml
-from generator.tree import DEFAULTS_FILE
-from generator.validate import cluster_schema
-from generator.yamlload import YamlProblem, load_yaml
+from treeform.errors import OutputError, UsageError
+from treeform.providers import PROVIDERS
+from treeform.render import to_yaml
+from treeform.tree import DEFAULTS_FILE
+from treeform.validate import cluster_schema
+from treeform.yamlload import YamlProblem, load_yaml
 
 SCHEMA_PATH = ".treeform/cluster.schema.json"
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from generator.errors import Issue, Location, ModelError
-from generator.yamlload import YamlProblem, format_path, load_yaml
+from treeform.errors import Issue, Location, ModelError
+from treeform.yamlload import YamlProblem, format_path, load_yaml
 
 SETTINGS_FILE = ".treeform.yaml"
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator import limits
-from generator.errors import Issue, Location, ModelError, UsageError
-from generator.yamlload import Document, FieldPath, YamlProblem, format_path, load_yaml
+from treeform import limits
+from treeform.errors import Issue, Location, ModelError, UsageError
+from treeform.yamlload import Document, FieldPath, YamlProblem, format_path, load_yaml
 
 DEFAULTS_FILE = "_defaults.yaml"
 CLUSTER_SUFFIXES = (".yaml", ".yml")

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from generator.errors import Issue, Location, ModelError, shown
-from generator.model import Cluster, build_cluster
-from generator.names import MAX_CLUSTER_NAME
-from generator.providers import PROVIDERS
-from generator.providers.base import Engine, Provider
-from generator.providers.common import backend_issues, state_address
-from generator.resources import schemas_dir
-from generator.schemacheck import UnsupportedSchema, compile_schema
-from generator.tree import RawCluster
-from generator.yamlload import FieldPath, format_path
+from treeform.errors import Issue, Location, ModelError, shown
+from treeform.model import Cluster, build_cluster
+from treeform.names import MAX_CLUSTER_NAME
+from treeform.providers import PROVIDERS
+from treeform.providers.base import Engine, Provider
+from treeform.providers.common import backend_issues, state_address
+from treeform.resources import schemas_dir
+from treeform.schemacheck import UnsupportedSchema, compile_schema
+from treeform.tree import RawCluster
+from treeform.yamlload import FieldPath, format_path
 
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")

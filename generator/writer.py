@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from generator import __version__
-from generator.errors import OutputError
-from generator.jsonout import indented_json
+from treeform import __version__
+from treeform.errors import OutputError
+from treeform.jsonout import indented_json
 
 MANIFEST = ".treeform-manifest.json"
 JOURNAL = ".treeform-journal"

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-
-from generator import limits
-from generator.errors import Issue, Location
+from treeform import limits
+from treeform.errors import Issue, Location
 
 FieldPath = tuple[str | int, ...]
 
@@ -98,7 +97,7 @@ class _Converter:
         self.file = file
         self.loader = loader
         self.nodes = 0
-        # The limits in force for this file (see generator.limits), read once per file.
+        # The limits in force for this file (see treeform.limits), read once per file.
         self.max_nodes = limits.YAML_NODES.value()
         self.max_depth = limits.DEPTH.value()
         self.values: dict[FieldPath, Location] = {}

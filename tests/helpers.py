@@ -13,8 +13,8 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
-from generator.errors import ModelError
-from generator.pipeline import load_clusters, render_model
+from treeform.errors import ModelError
+from treeform.pipeline import load_clusters, render_model
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

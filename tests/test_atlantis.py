@@ -13,10 +13,9 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 from helpers import TESTS, write_tree
-
-from generator.cli import cli
-from generator.pipeline import generate_files, load_clusters
-from generator.writer import MANIFEST
+from treeform.cli import cli
+from treeform.pipeline import generate_files, load_clusters
+from treeform.writer import MANIFEST
 
 SCHEMA = json.loads((TESTS / "schemas" / "atlantis-v3.schema.json").read_text())
 

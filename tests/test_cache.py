@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from helpers import write_files, write_tree
-
-from generator.errors import ModelError
-from generator.pipeline import check_model, write_generated
-from generator.tree import Tree
+from treeform.errors import ModelError
+from treeform.pipeline import check_model, write_generated
+from treeform.tree import Tree
 
 BASE = """
     cloud: aws

@@ -11,8 +11,7 @@ import yaml
 from click.testing import CliRunner
 from helpers import ROOT
 from test_pytest_plugin import USER_TEST
-
-from generator.cli import cli
+from treeform.cli import cli
 
 
 def test_pre_commit_hooks_run_generate_check_and_pass_on_the_examples() -> None:

@@ -10,9 +10,8 @@ import hcl2
 import pytest
 from click.testing import CliRunner, Result
 from helpers import hcl_unquote, write_tree
-
-from generator.cli import cli
-from generator.writer import MANIFEST
+from treeform.cli import cli
+from treeform.writer import MANIFEST
 
 MODEL = {
     "_defaults.yaml": """

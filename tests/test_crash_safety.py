@@ -12,11 +12,10 @@ from typing import Any
 
 import pytest
 from helpers import render_tree, write_tree
-
-from generator import writer
-from generator.errors import ModelError, OutputError
-from generator.pipeline import render_for_output, write_generated
-from generator.writer import output_lock, plan_output, recover, write_output
+from treeform import writer
+from treeform.errors import ModelError, OutputError
+from treeform.pipeline import render_for_output, write_generated
+from treeform.writer import output_lock, plan_output, recover, write_output
 
 BASE = {
     "_defaults.yaml": """

@@ -16,8 +16,7 @@ from helpers import (
     write_files,
     write_tree,
 )
-
-from generator.providers.digitalocean.doks import VERSION_SLUGS
+from treeform.providers.digitalocean.doks import VERSION_SLUGS
 
 DEFAULTS = """
 cloud: digitalocean

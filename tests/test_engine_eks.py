@@ -26,8 +26,7 @@ from helpers import (
     write_files,
     write_tree,
 )
-
-from generator.pipeline import load_clusters
+from treeform.pipeline import load_clusters
 
 #: The checks the issue names: logging, private endpoint, secrets encryption, supported
 #: version, IMDSv2 with hop limit 1, no public node IPs.

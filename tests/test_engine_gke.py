@@ -18,8 +18,7 @@ from helpers import (
     write_files,
     write_tree,
 )
-
-from generator.pipeline import load_clusters
+from treeform.pipeline import load_clusters
 
 GKE_CHECKS = [
     *(f"CKV_GCP_{n}" for n in (1, 7, 8, 9, 10, 12, 13, 23, 25, 61, 64, 68, 69, 70, 71, 72)),

@@ -26,9 +26,8 @@ from helpers import (
     write_files,
     write_tree,
 )
-
-from generator.cli import cli
-from generator.providers.kops import KUBERNETES_PATCHES, carve_kops_subnets
+from treeform.cli import cli
+from treeform.providers.kops import KUBERNETES_PATCHES, carve_kops_subnets
 
 EXAMPLES = ORACLES / "kops" / "examples"
 

@@ -19,8 +19,7 @@ from helpers import (
     write_files,
     write_tree,
 )
-
-from generator.pipeline import load_clusters
+from treeform.pipeline import load_clusters
 
 DEFAULTS = """
     kubernetesVersion: "1.34"

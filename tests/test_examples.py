@@ -15,9 +15,8 @@ from helpers import (
     terraform_problems,
     write_files,
 )
-
-from generator.cli import cli
-from generator.pipeline import load_clusters
+from treeform.cli import cli
+from treeform.pipeline import load_clusters
 
 EXAMPLES = ROOT / "examples"
 OUTPUT = ROOT / "output"

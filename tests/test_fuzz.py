@@ -22,11 +22,10 @@ from click.testing import CliRunner
 from helpers import hcl_unquote, python_hcl2_reads, terraform_problems, write_tree
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-
-from generator.cli import cli
-from generator.pipeline import load_clusters, render_model
-from generator.providers import PROVIDERS
-from generator.render import Renderer, to_yaml
+from treeform.cli import cli
+from treeform.pipeline import load_clusters, render_model
+from treeform.providers import PROVIDERS
+from treeform.render import Renderer, to_yaml
 
 #: Examples per test: a fraction of the profile's max_examples (100 by default, 2000 fuzz).
 BUDGET = settings().max_examples

@@ -19,10 +19,9 @@ import pytest
 from helpers import ROOT, write_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generator import hclfmt
-from generator.hclfmt import format_hcl
-from generator.render import hcl, hcl_key
+from treeform import hclfmt
+from treeform.hclfmt import format_hcl
+from treeform.render import hcl, hcl_key
 
 # --- random HCL -----------------------------------------------------------------------
 

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import TESTS
-
-from generator.cli import cli
+from treeform.cli import cli
 
 CASES = TESTS / "cases" / "invalid"
 LINE = re.compile(r"^model/[^:]+:\d+:\d+: (\S+: )?\S.*$")

@@ -7,11 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+import treeform.cli as cli_module
 from click.testing import CliRunner, Result
 from helpers import write_tree
-
-import generator.cli as cli_module
-from generator.cli import cli
+from treeform.cli import cli
 
 DEFAULTS = """
     cloud: aws

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from helpers import write_tree
-
-from generator import limits
-from generator.cli import cli
+from treeform import limits
+from treeform.cli import cli
 
 CLUSTER = """\
 cloud: aws

@@ -11,15 +11,14 @@ import pytest
 from helpers import ROOT, render_tree
 from hypothesis import example, given
 from hypothesis import strategies as st
-
-from generator.errors import OutputError
-from generator.jsonout import indented_json
-from generator.pipeline import (
+from treeform.errors import OutputError
+from treeform.jsonout import indented_json
+from treeform.pipeline import (
     generate_files,
     render_for_output,
     write_generated,
 )
-from generator.writer import MANIFEST
+from treeform.writer import MANIFEST
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synth import write_tree as write_synthetic

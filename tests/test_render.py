@@ -13,10 +13,9 @@ import yaml
 from helpers import ROOT, hcl_unquote, python_hcl2_reads, terraform_problems, write_files
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-
-from generator.hclfmt import format_hcl
-from generator.pipeline import load_clusters, render_model
-from generator.render import Renderer, bytecode_cache, hcl, hcl_key, represented_yaml, to_yaml
+from treeform.hclfmt import format_hcl
+from treeform.pipeline import load_clusters, render_model
+from treeform.render import Renderer, bytecode_cache, hcl, hcl_key, represented_yaml, to_yaml
 
 # Any Unicode text but lone surrogates (which no file encoding can carry).
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)

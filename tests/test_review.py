@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from helpers import write_tree
-
-from generator.cli import cli
-from generator.review import code
+from treeform.cli import cli
+from treeform.review import code
 
 MODEL = {
     "_defaults.yaml": """

@@ -10,11 +10,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 from helpers import ROOT, write_tree
-
-from generator.cli import cli
-from generator.pipeline import load_clusters
-from generator.providers.aws.eks import EKS
-from generator.yamlload import load_yaml
+from treeform.cli import cli
+from treeform.pipeline import load_clusters
+from treeform.providers.aws.eks import EKS
+from treeform.yamlload import load_yaml
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> Result:

@@ -14,10 +14,9 @@ import pytest
 from helpers import ROOT
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from generator import validate
-from generator.schemacheck import UnsupportedSchema, compile_schema, json_equal, json_unique
-from generator.tree import RawCluster, load_model, load_tree
+from treeform import validate
+from treeform.schemacheck import UnsupportedSchema, compile_schema, json_equal, json_unique
+from treeform.tree import RawCluster, load_model, load_tree
 
 BUDGET = settings().max_examples
 INVALID = ROOT / "tests" / "cases" / "invalid"

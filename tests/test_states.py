@@ -10,11 +10,10 @@ import hcl2
 import pytest
 from click.testing import CliRunner
 from helpers import terraform_problems, write_files, write_tree
-
-from generator.cli import cli
-from generator.errors import ModelError
-from generator.pipeline import generate_files, load_clusters, write_generated
-from generator.providers.common import state_address
+from treeform.cli import cli
+from treeform.errors import ModelError
+from treeform.pipeline import generate_files, load_clusters, write_generated
+from treeform.providers.common import state_address
 
 BASE = """
     cloud: aws

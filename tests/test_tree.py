@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 from helpers import write_tree
-
-from generator.errors import ModelError
-from generator.tree import load_model
+from treeform.errors import ModelError
+from treeform.tree import load_model
 
 BASE = {
     "_defaults.yaml": """

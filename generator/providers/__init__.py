@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator.providers import (
+from treeform.providers import (
     alibaba,
     aws,
     azure,
@@ -13,7 +13,7 @@ from generator.providers import (
     oracle,
     tencent,
 )
-from generator.providers.base import Provider
+from treeform.providers.base import Provider
 
 PROVIDERS: dict[str, Provider] = {
     p.name: p

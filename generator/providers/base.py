@@ -3,7 +3,7 @@
 Like Kubernetes' cloud-provider interface, a cloud answers a few questions (its name, its
 regions and zones, its naming rules) and each of its engines validates a typed cluster and
 renders it to `{relative path: text}`. Everything shared between engines lives in
-`generator.providers.common`; a provider module holds only what differs.
+`treeform.providers.common`; a provider module holds only what differs.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Protocol
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.render import Renderer
 
 
 class Engine(Protocol):

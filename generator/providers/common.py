@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.render import Renderer
 
 #: Terraform versions every root module accepts (S3 native locking needs 1.10).
 TERRAFORM_VERSION = ">= 1.10"

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster, NodePool
-from generator.render import Renderer, to_yaml
-from generator.yamlload import FieldPath
+from treeform.errors import Issue
+from treeform.model import Cluster, NodePool
+from treeform.render import Renderer, to_yaml
+from treeform.yamlload import FieldPath
 
 API_VERSION = "kops.k8s.io/v1alpha2"
 

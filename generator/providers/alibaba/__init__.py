@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.alibaba.ack import ACK
-from generator.providers.base import Engine
-from generator.providers.common import TagLimits
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.alibaba.ack import ACK
+from treeform.providers.base import Engine
+from treeform.providers.common import TagLimits
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:

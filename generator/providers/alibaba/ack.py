@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-11-27 from "Support for
 #: Kubernetes versions" in the ACK documentation (since 1.31 every minor, one year each).

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.aws.eks import EKS
-from generator.providers.aws.kops import KOPS
-from generator.providers.base import Engine
-from generator.providers.common import TagLimits
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.aws.eks import EKS
+from treeform.providers.aws.kops import KOPS
+from treeform.providers.base import Engine
+from treeform.providers.common import TagLimits
 
 #: Regions and their zone names, taken 2026-11-27 from the AWS documentation (zones
 #: available to every account; a few regions map more to some accounts).

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.model import Cluster
-from generator.providers.aws.eks import (
+from treeform.model import Cluster
+from treeform.providers.aws.eks import (
     AUTOSCALER_READ,
     AUTOSCALER_READ_NODEGROUPS,
     AUTOSCALER_SCALE,

@@ -1,15 +1,15 @@
 """kOps on EC2: what differs from kOps on other clouds (templates/aws/kops/ for the
-Terraform around it). The documents and kOps's rules live in `generator.providers.kops`."""
+Terraform around it). The documents and kOps's rules live in `treeform.providers.kops`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.common import tf_id, versions_tf
-from generator.providers.kops import (
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.common import tf_id, versions_tf
+from treeform.providers.kops import (
     ADDONS_COMMON,
     CNI_COMMON,
     Group,
@@ -17,7 +17,7 @@ from generator.providers.kops import (
     Subnet,
     carve_kops_subnets,
 )
-from generator.render import Renderer
+from treeform.render import Renderer
 
 PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.azure.aks import AKS
-from generator.providers.base import Engine
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.azure.aks import AKS
+from treeform.providers.base import Engine
 
 _ZONAL = ("1", "2", "3")
 

@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster, NodePool
-from generator.providers.common import machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster, NodePool
+from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer
 
 #: Kubernetes minor versions AKS offers in standard support, taken 2026-11-27 from the AKS
 #: Kubernetes release calendar (older minors only under LTS, which needs the Premium tier).
@@ -315,7 +315,7 @@ class AksEngine:
                 )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        from generator.providers.azure import tags_of  # the provider imports this module
+        from treeform.providers.azure import tags_of  # the provider imports this module
 
         settings = cluster.settings
         virtual_nodes = bool(settings.get("virtualNodes"))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.base import Engine
-from generator.providers.digitalocean.doks import DOKS
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.base import Engine
+from treeform.providers.digitalocean.doks import DOKS
 
 #: Regions (datacenter slugs) where DOKS runs, taken 2026-11-27 from the DigitalOcean
 #: regional availability matrix. Each is its own single zone (see above).

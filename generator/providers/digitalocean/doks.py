@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.common import machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer
 
 #: The version slug DOKS offers for each Kubernetes minor, taken 2026-11-27 from
 #: `doctl kubernetes options versions` and the DOKS release notes. DOKS offers one patch of
@@ -141,7 +141,7 @@ class DoksEngine:
                     )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        from generator.providers.digitalocean import tags_of  # the provider imports us
+        from treeform.providers.digitalocean import tags_of  # the provider imports us
 
         version = cluster.kubernetes_version
         pinned = version.count(".") == 2

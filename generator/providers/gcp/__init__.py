@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.base import Engine
-from generator.providers.gcp.gke import GKE
-from generator.providers.gcp.kops import KOPS
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.base import Engine
+from treeform.providers.gcp.gke import GKE
+from treeform.providers.gcp.kops import KOPS
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:

@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster
+from treeform.errors import Issue
+from treeform.model import Cluster
 
 # The package itself, read at call time: it imports this module to register the engine.
-from generator.providers import gcp
-from generator.providers.common import machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer
+from treeform.providers import gcp
+from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
 #: extended support), taken 2026-11-27 from the GKE release schedule.

@@ -1,5 +1,5 @@
 """kOps on GCE: what differs from kOps on other clouds (templates/gcp/kops/ for the
-Terraform around it). The documents and kOps's rules live in `generator.providers.kops`.
+Terraform around it). The documents and kOps's rules live in `treeform.providers.kops`.
 
 GCE subnets are regional: one kOps subnet named after the region, no zones on it (kOps
 validation `gceValidateCluster`), and every instance group names its zones itself. GCE has
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers import gcp
-from generator.providers.common import versions_tf
-from generator.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, KopsEngine, Subnet
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers import gcp
+from treeform.providers.common import versions_tf
+from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, KopsEngine, Subnet
+from treeform.render import Renderer
 
 PROVIDERS = {"google": {"source": "hashicorp/google", "version": "~> 7.0"}}
 

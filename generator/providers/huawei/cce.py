@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster, NodePool
-from generator.names import MAX_NODE_POOL_NAME
-from generator.providers.common import machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster, NodePool
+from treeform.names import MAX_NODE_POOL_NAME
+from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-11-27 from the CCE
 #: release notes (cluster versions `v1.30` ... `v1.33`).

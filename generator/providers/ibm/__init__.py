@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.base import Engine
-from generator.providers.ibm.iks import IKS
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.base import Engine
+from treeform.providers.ibm.iks import IKS
 
 
 def _zones(region: str) -> tuple[str, ...]:

@@ -9,11 +9,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster, NodePool
-from generator.names import MAX_NODE_POOL_NAME
-from generator.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer, to_yaml
+from treeform.errors import Issue
+from treeform.model import Cluster, NodePool
+from treeform.names import MAX_NODE_POOL_NAME
+from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS offers for new clusters, taken 2026-11-27 from the IBM Cloud
 #: Kubernetes Service version information page.

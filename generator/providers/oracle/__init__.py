@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.base import Engine
-from generator.providers.oracle.oke import OKE
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.base import Engine
+from treeform.providers.oracle.oke import OKE
 
 #: Each region's key (the airport code in its availability domain names) and how many
 #: availability domains it has, taken 2026-11-27 from the OCI "Regions and Availability

@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster, NodePool
-from generator.providers.common import machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster, NodePool
+from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
 #: form, taken 2026-11-27 from the OKE "Supported Versions of Kubernetes" page. A model

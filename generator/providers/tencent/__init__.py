@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.base import Engine
-from generator.providers.common import TagLimits
-from generator.providers.tencent.tke import TKE
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.base import Engine
+from treeform.providers.common import TagLimits
+from treeform.providers.tencent.tke import TKE
 
 
 def _zones(region: str, numbers: str) -> tuple[str, ...]:

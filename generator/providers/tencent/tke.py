@@ -12,10 +12,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from generator.errors import Issue
-from generator.model import Cluster
-from generator.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
-from generator.render import Renderer
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
+from treeform.render import Renderer
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
 #: for, taken 2026-11-27 from "TKE Kubernetes Version Maintenance Mechanism" (even minors
