@@ -3,6 +3,7 @@ eksctl ClusterConfig of the same cluster (generator/providers/aws/eksctl.py)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -110,6 +111,68 @@ LOG_RETENTION_DAYS = 365
 
 PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
 
+#: EKS access policies of the model's access roles (EKS access policy permissions, taken
+#: 2026-12-01 from the EKS user guide): they mirror the Kubernetes user-facing roles.
+ACCESS_POLICIES = {
+    "cluster-admin": "AmazonEKSClusterAdminPolicy",
+    "admin": "AmazonEKSAdminPolicy",
+    "edit": "AmazonEKSEditPolicy",
+    "view": "AmazonEKSViewPolicy",
+}
+
+#: What eks.prefixDelegation sets in the vpc-cni add-on's configuration (the VPC CNI's
+#: README): each ENI slot takes a /28 prefix, and one prefix is kept warm.
+PREFIX_DELEGATION_ENV = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+#: Pods per node of a pool under prefix delegation without maxPods: the EKS user guide's
+#: recommendation for instances with fewer than 30 vCPUs (taken 2026-12-01), which is also
+#: Kubernetes' tested limit.
+PREFIX_DELEGATION_MAX_PODS = 110
+
+
+def vpc_cni_configuration(cluster: Cluster) -> dict[str, Any] | None:
+    """The vpc-cni add-on's configuration: the model's, with prefix delegation's settings."""
+    spec = cluster.addon_specs.get("vpc-cni")
+    own = dict(spec.configuration or {}) if spec else {}
+    if cluster.settings.get("prefixDelegation"):
+        env = own.get("env") if isinstance(own.get("env"), dict) else {}
+        own["env"] = {**PREFIX_DELEGATION_ENV, **env}
+    return own or None
+
+
+def addon_configuration(cluster: Cluster, name: str) -> dict[str, Any] | None:
+    if name == "vpc-cni":
+        return vpc_cni_configuration(cluster)
+    spec = cluster.addon_specs.get(name)
+    return spec.configuration if spec else None
+
+
+def pool_max_pods(cluster: Cluster, name: str) -> int | None:
+    pool = cluster.node_pools[name]
+    if pool.max_pods is None and cluster.settings.get("prefixDelegation"):
+        return PREFIX_DELEGATION_MAX_PODS
+    return pool.max_pods
+
+
+def node_config_user_data(max_pods: int) -> str:
+    """Launch-template user data for AL2023 nodes (nodeadm): a MIME part with a NodeConfig
+    that sets the kubelet's maxPods; EKS merges it with the NodeConfig of its own."""
+    return (
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="//"\n'
+        "\n"
+        "--//\n"
+        "Content-Type: application/node.eks.aws\n"
+        "\n"
+        "apiVersion: node.eks.aws/v1alpha1\n"
+        "kind: NodeConfig\n"
+        "spec:\n"
+        "  kubelet:\n"
+        "    config:\n"
+        f"      maxPods: {max_pods}\n"
+        "\n"
+        "--//--\n"
+    )
+
 
 def partition(region: str) -> str:
     if region.startswith("cn-"):
@@ -151,6 +214,29 @@ def _addon_waits(addon: str, pools: list[dict[str, Any]]) -> list[str]:
     if addon in POD_IDENTITIES:
         waits.append(f"aws_eks_pod_identity_association.{tf_id(addon)}")
     return waits
+
+
+def _json_problem(value: Any, at: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
+    """Where and why `value` is not plain JSON (non-string keys, YAML-only values), or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return at, f"key {k!r} is not a string"
+            found = _json_problem(v, (*at, k))
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _json_problem(v, (*at, i))
+            if found:
+                return found
+        return None
+    if value is None or isinstance(value, str | bool | int):
+        return None
+    if isinstance(value, float) and math.isfinite(value):
+        return None
+    return at, f"{value!r} has no JSON form"
 
 
 class EksEngine:
@@ -217,11 +303,62 @@ class EksEngine:
                     f"Fargate profile {profile['name']!r} is named twice",
                 )
             seen.add(profile["name"])
+        yield from self._day2_issues(cluster)
         if cluster.settings.get("eksctl") and not cluster.account.get("accountId"):
             yield cluster.issue(
                 ("eks", "eksctl"),
                 "the eksctl ClusterConfig names its KMS key by ARN, which needs the account; "
                 "set aws.accountId",
+            )
+
+    def _day2_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        raw = cluster.data.get("addons") or []
+        for i, item in enumerate(raw):
+            if isinstance(item, dict) and item.get("name") in NOT_EKS_ADDONS:
+                for key in ("version", "configuration"):
+                    if key in item:
+                        yield cluster.issue(
+                            ("addons", i, key),
+                            f"{item['name']} is not an EKS add-on (treeform writes only its IAM; "
+                            f"you install its chart), so it takes no {key}",
+                        )
+            if isinstance(item, dict) and "configuration" in item:
+                problem = _json_problem(item["configuration"])
+                if problem:
+                    yield cluster.issue(
+                        ("addons", i, "configuration", *problem[0]),
+                        f"{problem[1]}: configuration_values is a JSON object",
+                    )
+        if cluster.settings.get("prefixDelegation"):
+            if "vpc-cni" not in cluster.addons:
+                yield cluster.issue(
+                    ("eks", "prefixDelegation"),
+                    "prefix delegation is a setting of the vpc-cni add-on; list vpc-cni in addons",
+                )
+            spec = cluster.addon_specs.get("vpc-cni")
+            env = (spec.configuration or {}).get("env") if spec else None
+            if isinstance(env, dict) and env.get("ENABLE_PREFIX_DELEGATION", "true") != "true":
+                index = next(
+                    i for i, a in enumerate(raw) if isinstance(a, dict) and a["name"] == "vpc-cni"
+                )
+                yield cluster.issue(
+                    ("addons", index, "configuration", "env", "ENABLE_PREFIX_DELEGATION"),
+                    "contradicts eks.prefixDelegation: true; remove one of them",
+                )
+        existing = cluster.network.existing
+        if existing is not None and existing.control_plane_subnet_ids:
+            shared = sorted(set(existing.control_plane_subnet_ids) & set(existing.subnet_ids))
+            if shared:
+                yield cluster.issue(
+                    ("network", "existing", "controlPlaneSubnetIds"),
+                    f"{', '.join(shared)} also in subnetIds; the control plane's subnets are "
+                    "apart from the nodes' (leave controlPlaneSubnetIds out to share them)",
+                )
+        if cluster.settings.get("eksctl") and "deletionProtection" in cluster.settings:
+            yield cluster.issue(
+                ("eks", "deletionProtection"),
+                "eksctl's ClusterConfig has no deletion protection; leave it out with "
+                "eks.eksctl: true (or turn it on in the Terraform only, without eksctl)",
             )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
@@ -247,6 +384,7 @@ class EksEngine:
         ]
         pools = []
         for pool in cluster.node_pools.values():
+            max_pods = pool_max_pods(cluster, pool.name)
             pools.append(
                 {
                     "name": pool.name,
@@ -264,6 +402,8 @@ class EksEngine:
                         {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
                         for t in pool.taints
                     ],
+                    "max_pods": max_pods,
+                    "user_data": node_config_user_data(max_pods) if max_pods else None,
                 }
             )
         admin_roles = list(cluster.settings.get("adminRoleArns") or [])
@@ -276,6 +416,9 @@ class EksEngine:
                 "service_cidr": cluster.network.service_cidr,
                 "log_types": list(LOG_TYPES),
                 "log_retention_days": LOG_RETENTION_DAYS,
+                "support_type": cluster.settings.get("supportType", "STANDARD"),
+                "deletion_protection": cluster.settings.get("deletionProtection"),
+                "security_group_ids": list(cluster.settings.get("securityGroupIds") or []),
             },
             "account_id": cluster.account.get("accountId"),
             "tags": {**cluster.tags, "treeform/cluster": cluster.id},
@@ -297,6 +440,9 @@ class EksEngine:
                     {
                         "vpc_id": cluster.network.existing.network_id,
                         "subnet_ids": list(cluster.network.existing.subnet_ids),
+                        "control_plane_subnet_ids": list(
+                            cluster.network.existing.control_plane_subnet_ids
+                        ),
                     }
                     if cluster.network.existing
                     else None
@@ -309,7 +455,14 @@ class EksEngine:
             },
             "pools": pools,
             "addons": [
-                {"name": a, "tf_id": tf_id(a), "depends_on": _addon_waits(a, pools)} for a in addons
+                {
+                    "name": a,
+                    "tf_id": tf_id(a),
+                    "depends_on": _addon_waits(a, pools),
+                    "version": spec.version if (spec := cluster.addon_specs.get(a)) else None,
+                    "configuration": addon_configuration(cluster, a),
+                }
+                for a in addons
             ],
             "before_nodes": before_nodes,
             # AmazonEKS_CNI_Policy stays on the node role unless the vpc-cni add-on gets it

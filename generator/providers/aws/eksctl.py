@@ -7,6 +7,7 @@ JSON schema (tests/oracles/eksctl/clusterconfig.schema.json).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from treeform.model import Cluster
@@ -18,9 +19,11 @@ from treeform.providers.aws.eks import (
     LOG_TYPES,
     NOT_EKS_ADDONS,
     POD_IDENTITIES,
+    addon_configuration,
     eks_addons,
     fargate_profiles,
     partition,
+    pool_max_pods,
 )
 
 API_VERSION = "eksctl.io/v1alpha5"
@@ -47,6 +50,10 @@ def _vpc(cluster: Cluster) -> dict[str, Any]:
             vpc["controlPlaneOnPrivateSubnets"] = True
         else:
             vpc["nat"] = {"gateway": "Disable"}
+    if net.existing is not None and net.existing.control_plane_subnet_ids:
+        vpc["controlPlaneSubnetIDs"] = list(net.existing.control_plane_subnet_ids)
+    if cluster.settings.get("securityGroupIds"):
+        vpc["controlPlaneSecurityGroupIDs"] = list(cluster.settings["securityGroupIds"])
     vpc["clusterEndpoints"] = {"privateAccess": True, "publicAccess": cluster.api_server.public}
     if cluster.api_server.public:
         vpc["publicAccessCIDRs"] = list(cluster.api_server.allowed_cidrs or ("0.0.0.0/0",))
@@ -72,6 +79,9 @@ def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
         "privateNetworking": cluster.network.private,
         "updateConfig": {"maxUnavailable": 1},
     }
+    max_pods = pool_max_pods(cluster, name)
+    if max_pods:
+        ng["maxPodsPerNode"] = max_pods
     if cluster.network.existing is None:
         ng["availabilityZones"] = list(pool.zones)
     if pool.labels:
@@ -131,6 +141,14 @@ def _autoscaler_policy(cluster: Cluster) -> dict[str, Any]:
 
 def _addon(cluster: Cluster, name: str) -> dict[str, Any]:
     addon: dict[str, Any] = {"name": name, "resolveConflicts": "overwrite"}
+    spec = cluster.addon_specs.get(name)
+    if spec is not None and spec.version:
+        addon["version"] = spec.version
+    else:  # as the Terraform's most_recent: the newest for the cluster's version
+        addon["version"] = "latest"
+    configuration = addon_configuration(cluster, name)
+    if configuration:
+        addon["configurationValues"] = json.dumps(configuration, separators=(",", ":"))
     if name in POD_IDENTITIES:
         addon["podIdentityAssociations"] = [_association(cluster, name)]
     return addon
@@ -173,6 +191,7 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
     doc["vpc"] = _vpc(cluster)
     if cluster.network.service_cidr:
         doc["kubernetesNetworkConfig"] = {"serviceIPv4CIDR": cluster.network.service_cidr}
+    doc["upgradePolicy"] = {"supportType": cluster.settings.get("supportType", "STANDARD")}
     doc["accessConfig"] = _access_config(cluster)
     iam: dict[str, Any] = {"withOIDC": True}
     standalone = [
