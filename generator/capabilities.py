@@ -20,11 +20,12 @@ HONOURED_BY: dict[str, frozenset[str]] = {
     "addons[].version": frozenset({"eks"}),
     "addons[].configuration": frozenset({"eks"}),
     "nodePools.*.maxPods": frozenset({"eks", "aks", "gke"}),
+    "network.existing.controlPlaneSubnetIds": frozenset({"eks"}),
     "maintenance": frozenset(),
     "maintenance.exclusions": frozenset(),
     "access": frozenset(),
     "access[].namespaces": frozenset(),
-    "encryption": frozenset(),
+    "encryption": frozenset({"eks", "gke", "aks"}),
     "autoprovisioning": frozenset(),
 }
 
@@ -72,5 +73,6 @@ def unhonoured_issues(cluster: Cluster) -> Iterator[Issue]:
             message = WHY_NOT.get((field, engine))
             if message is None:
                 takers = ", ".join(sorted(engines)) or "no engine yet"
-                message = f"engine {engine} does not take {field} (it is honoured by: {takers})"
+                shown = field.replace(".*.", ".<pool>.")
+                message = f"engine {engine} does not take {shown} (honoured by: {takers})"
             yield cluster.issue(path, message)

@@ -4,6 +4,7 @@ eksctl ClusterConfig of the same cluster (generator/providers/aws/eksctl.py)."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -216,6 +217,9 @@ def _addon_waits(addon: str, pools: list[dict[str, Any]]) -> list[str]:
     return waits
 
 
+_KMS_KEY_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:kms:([a-z0-9-]+):[0-9]{12}:key/[A-Za-z0-9-]+\Z")
+
+
 def _json_problem(value: Any, at: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
     """Where and why `value` is not plain JSON (non-string keys, YAML-only values), or None."""
     if isinstance(value, dict):
@@ -304,7 +308,11 @@ class EksEngine:
                 )
             seen.add(profile["name"])
         yield from self._day2_issues(cluster)
-        if cluster.settings.get("eksctl") and not cluster.account.get("accountId"):
+        if (
+            cluster.settings.get("eksctl")
+            and not cluster.account.get("accountId")
+            and not cluster.secrets_key
+        ):
             yield cluster.issue(
                 ("eks", "eksctl"),
                 "the eksctl ClusterConfig names its KMS key by ARN, which needs the account; "
@@ -344,6 +352,20 @@ class EksEngine:
                 yield cluster.issue(
                     ("addons", index, "configuration", "env", "ENABLE_PREFIX_DELEGATION"),
                     "contradicts eks.prefixDelegation: true; remove one of them",
+                )
+        key = cluster.secrets_key
+        if key is not None:
+            match = _KMS_KEY_ARN.match(key)
+            if match is None:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; EKS takes no alias)",
+                )
+            elif match.group(1) != cluster.region:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    f"the key is in {match.group(1)}; EKS needs a key in the cluster's region "
+                    f"{cluster.region}",
                 )
         existing = cluster.network.existing
         if existing is not None and existing.control_plane_subnet_ids:
@@ -475,6 +497,7 @@ class EksEngine:
             "cni_on_node_role": "vpc-cni" not in cluster.addons,
             "pod_identities": pod_identities,
             "admin_roles": admin_roles,
+            "secrets_key": cluster.secrets_key,
             "fargate_profiles": [
                 {**p, "tf_id": tf_id(p["name"])} for p in fargate_profiles(cluster)
             ],

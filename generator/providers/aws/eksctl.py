@@ -223,8 +223,10 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
             for p in profiles
         ]
     doc["secretsEncryption"] = {
-        # The key the Terraform creates (alias/eks/NAME); with eksctl alone, create it first.
-        "keyARN": f"arn:{partition(cluster.region)}:kms:{cluster.region}:"
+        # encryption.secretsKey, or the key the Terraform creates (alias/eks/NAME); with
+        # eksctl alone, create it first.
+        "keyARN": cluster.secrets_key
+        or f"arn:{partition(cluster.region)}:kms:{cluster.region}:"
         f"{cluster.account['accountId']}:alias/eks/{cluster.name}"
     }
     doc["cloudWatch"] = {

@@ -60,6 +60,11 @@ FLAT_MAX_PODS = 50
 #: Pods per node with Azure CNI overlay: AKS's own default, written so it is stated.
 OVERLAY_MAX_PODS = 250
 
+#: A versioned Key Vault key id, as key_management_service takes it.
+_KEY_VAULT_KEY = re.compile(
+    r"https://[a-zA-Z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)"
+    r"/keys/[a-zA-Z0-9-]{1,127}/[a-f0-9]{32}\Z"
+)
 #: Linux node pool names: lowercase letters and digits, starting with a letter, 1-12.
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
 #: Azure VM sizes: Standard_D4s_v5, Standard_E8-4ds_v5, Standard_NC24ads_A100_v4, ...
@@ -145,6 +150,34 @@ class AksEngine:
         settings = cluster.settings
         virtual_nodes = bool(settings.get("virtualNodes"))
         yield from self._pool_issues(cluster)
+        if cluster.secrets_key is not None:
+            if not _KEY_VAULT_KEY.match(cluster.secrets_key):
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "is not a Key Vault key id with its version "
+                    "(https://VAULT.vault.azure.net/keys/NAME/VERSION)",
+                )
+            if "keyVaultId" not in settings:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "AKS's identity needs Key Vault Crypto User on the key's vault; set "
+                    "aks.keyVaultId to the vault's resource id",
+                )
+        elif "keyVaultId" in settings:
+            yield cluster.issue(
+                ("aks", "keyVaultId"), "is the vault of encryption.secretsKey; set that too"
+            )
+        system = system_pool_name(cluster) if cluster.node_pools else None
+        for name, pool in cluster.node_pools.items():
+            # AKS takes 10 to 250 pods a node, and 30 at least on the system pool (AKS's
+            # networking overview, taken 2026-12-01).
+            least = 30 if name == system else 10
+            if pool.max_pods is not None and pool.max_pods < least:
+                yield cluster.issue(
+                    ("nodePools", name, "maxPods"),
+                    f"AKS takes at least {least} pods a node"
+                    + (" on the system pool" if name == system else ""),
+                )
         if cluster.network.cni not in CNI:
             yield cluster.issue(
                 ("network", "cni"),
@@ -305,12 +338,17 @@ class AksEngine:
             # Flat Azure CNI: every node and each of its pods takes an address of the node
             # subnet (Azure keeps five of every subnet), and an upgrade adds a surge node.
             node_subnet = ipaddress.ip_network(_subnets(str(vnet))["nodes"])
-            need = sum((p.max_size + 1) * (FLAT_MAX_PODS + 1) for p in cluster.node_pools.values())
+            need = sum(
+                (p.max_size + 1) * ((p.max_pods or FLAT_MAX_PODS) + 1)
+                for p in cluster.node_pools.values()
+            )
+            given = any(p.max_pods for p in cluster.node_pools.values())
+            per_node = "maxPods" if given else str(FLAT_MAX_PODS)
             if need > node_subnet.num_addresses - 5:
                 yield cluster.issue(
                     ("network", "cidr"),
                     f"with virtual nodes every pod takes a VNet address: the pools' maxSize "
-                    f"need {need} addresses ({FLAT_MAX_PODS} pods a node), more than the node "
+                    f"need {need} addresses ({per_node} pods a node), more than the node "
                     f"subnet {node_subnet} holds; use a larger network.cidr or smaller pools",
                 )
 
@@ -354,6 +392,8 @@ class AksEngine:
                     "taints": taints,
                     "spot": pool.spot,
                     "temporary_name": f"tmp{pool.name}"[:12],
+                    "max_pods": pool.max_pods
+                    or (FLAT_MAX_PODS if virtual_nodes else OVERLAY_MAX_PODS),
                 }
             )
         pools.sort(key=lambda p: not p["system"])  # the system pool first, then by name
@@ -419,6 +459,8 @@ class AksEngine:
                 "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
             },
             "admin_group_ids": list(settings.get("adminGroupObjectIds") or []),
+            "secrets_key": cluster.secrets_key,
+            "key_vault_id": settings.get("keyVaultId"),
             "spot": {
                 "eviction_policy": settings.get("spotEvictionPolicy", "Delete"),
                 # -1 (pay up to the on-demand price) is the provider's default for

@@ -82,8 +82,21 @@ POD_RANGE_PER_NODE = 24
 _RBAC_SECURITY_GROUP = re.compile(
     r"^gke-security-groups@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+#: A Cloud KMS key: its location must be the cluster's region.
+_KMS_KEY = re.compile(
+    r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/([a-z0-9-]+)/keyRings/[A-Za-z0-9_-]{1,63}"
+    r"/cryptoKeys/[A-Za-z0-9_-]{1,63}\Z"
+)
 #: Compute Engine keeps four addresses of every subnet range for itself.
 SUBNET_RESERVED = 4
+
+
+def pod_range_size(max_pods: int | None) -> int:
+    """Pod addresses GKE gives a node: twice its max pods, rounded up to a power of two
+    (a /24 for the default 110)."""
+    if max_pods is None:
+        return 2 ** (32 - POD_RANGE_PER_NODE)
+    return 2 ** math.ceil(math.log2(2 * max_pods))
 
 
 @dataclass(frozen=True)
@@ -174,6 +187,21 @@ class GkeEngine:
                 f"{group!r} is not a Google Groups for RBAC group: GKE takes the group named "
                 "gke-security-groups@YOUR-DOMAIN (e.g. gke-security-groups@example.com)",
             )
+        key = cluster.secrets_key
+        if key is not None:
+            match = _KMS_KEY.match(key)
+            if match is None:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "is not a Cloud KMS key id "
+                    "(projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)",
+                )
+            elif match.group(1) != cluster.region:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    f"the key ring is in {match.group(1)}; GKE needs a key in the cluster's "
+                    f"region {cluster.region}",
+                )
         if _autopilot(cluster):
             yield from self._autopilot_issues(cluster)
             if cluster.node_pools:
@@ -220,7 +248,23 @@ class GkeEngine:
         nodes = ipaddress.IPv4Network(ranges.nodes)
         total_max = sum(p.max_size for p in cluster.node_pools.values())
         pod_field = "podCidr" if cluster.network.pod_cidr else "cidr"
-        if not _autopilot(cluster):
+        if not _autopilot(cluster) and any(
+            p.max_pods is not None for p in cluster.node_pools.values()
+        ):
+            # nodePools.<p>.maxPods: each node takes a range of twice its pods, a power of two.
+            need = sum(p.max_size * pod_range_size(p.max_pods) for p in cluster.node_pools.values())
+            if need > pods.num_addresses:
+                yield cluster.issue(
+                    ("network", pod_field),
+                    f"the pods range {pods} has {pods.num_addresses} addresses, the node pools "
+                    f"at their maxSize and maxPods need {need}; "
+                    + (
+                        "use a larger podCidr"
+                        if pod_field == "podCidr"
+                        else "set network.podCidr or use a larger network.cidr"
+                    ),
+                )
+        elif not _autopilot(cluster):
             room = (
                 2 ** (POD_RANGE_PER_NODE - pods.prefixlen)
                 if pods.prefixlen <= POD_RANGE_PER_NODE
@@ -272,6 +316,7 @@ class GkeEngine:
                     ),
                     "disk_size_gb": pool.disk_size_gb,
                     "spot": pool.spot,
+                    "max_pods": pool.max_pods,
                     "labels": pool.labels,
                     "taints": [
                         {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
@@ -332,6 +377,7 @@ class GkeEngine:
                 "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
             },
             "pools": pools,
+            "secrets_key": cluster.secrets_key,
         }
 
     def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
