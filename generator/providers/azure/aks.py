@@ -10,6 +10,7 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.providers import windows
 from treeform.render import Renderer
 
 #: Kubernetes minor versions AKS offers in standard support, taken 2026-11-27 from the AKS
@@ -59,6 +60,32 @@ DEFAULT_SERVICE_CIDR = "172.16.0.0/16"
 FLAT_MAX_PODS = 50
 #: Pods per node with Azure CNI overlay: AKS's own default, written so it is stated.
 OVERLAY_MAX_PODS = 250
+
+def _maintenance_window(cluster: Cluster) -> dict[str, Any]:
+    """maintenance_window_auto_upgrade and _node_os: the model's window, or Sunday nights
+    UTC, four hours."""
+    m = cluster.maintenance
+    if m is None:
+        return {
+            "frequency": "Weekly",
+            "day_of_week": "Sunday",
+            "start_time": "00:00",
+            "utc_offset": "+00:00",
+            "duration": 4,
+            "not_allowed": [],
+        }
+    return {
+        "frequency": "Daily" if m.day == "daily" else "Weekly",
+        "day_of_week": None if m.day == "daily" else m.day.capitalize(),
+        "start_time": m.start,
+        "utc_offset": m.utc_offset,
+        "duration": m.hours,
+        "not_allowed": [
+            {"start": windows.rfc3339_utc(e.start), "end": windows.rfc3339_utc(e.end)}
+            for e in m.exclusions
+        ],
+    }
+
 
 #: A versioned Key Vault key id, as key_management_service takes it.
 _KEY_VAULT_KEY = re.compile(
@@ -461,6 +488,8 @@ class AksEngine:
             "admin_group_ids": list(settings.get("adminGroupObjectIds") or []),
             "secrets_key": cluster.secrets_key,
             "key_vault_id": settings.get("keyVaultId"),
+            "maintenance": _maintenance_window(cluster),
+            "cluster_maintenance_given": cluster.maintenance is not None,
             "spot": {
                 "eviction_policy": settings.get("spotEvictionPolicy", "Delete"),
                 # -1 (pay up to the on-demand price) is the provider's default for

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import ipaddress
 import math
@@ -15,7 +16,7 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 
 # The package itself, read at call time: it imports this module to register the engine.
-from treeform.providers import gcp
+from treeform.providers import gcp, windows
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
@@ -157,6 +158,56 @@ def _initial_per_zone(desired: int, maximum: int, zones: int) -> int:
     return up if up * zones <= maximum else desired // zones
 
 
+#: GKE wants 48 hours of maintenance in any 32 days, so a weekly window lasts 12 at least;
+#: a "no upgrades" exclusion lasts 30 days at most (GKE maintenance windows and exclusions,
+#: taken 2026-12-01).
+GKE_WEEKLY_MIN_HOURS = 12
+GKE_EXCLUSION_MAX = datetime.timedelta(days=30)
+
+
+def _maintenance_issues(cluster: Cluster) -> Iterator[Issue]:
+    m = cluster.maintenance
+    if m is None:
+        return
+    if m.day != "daily" and m.hours < GKE_WEEKLY_MIN_HOURS:
+        yield cluster.issue(
+            ("maintenance", "hours" if "hours" in cluster.data["maintenance"] else "day"),
+            f"GKE needs 48 hours of maintenance in 32 days: a weekly window of "
+            f"{GKE_WEEKLY_MIN_HOURS} hours or more, or a daily one (this one: {m.hours})",
+        )
+    for i, e in enumerate(m.exclusions):
+        try:
+            length = windows.duration(e.start, e.end)
+        except ValueError:
+            continue  # not a date: the shared rules say so
+        if length > GKE_EXCLUSION_MAX:
+            yield cluster.issue(
+                ("maintenance", "exclusions", i, "end"),
+                "a GKE maintenance exclusion lasts 30 days at most",
+            )
+
+
+def _maintenance_policy(cluster: Cluster) -> dict[str, Any] | None:
+    m = cluster.maintenance
+    if m is None:
+        return None
+    w = windows.utc_window(m)
+    day = "FREQ=DAILY" if w.weekday is None else f"FREQ=WEEKLY;BYDAY={w.weekday[:2].upper()}"
+    return {
+        "start": w.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end": w.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "recurrence": day,
+        "exclusions": [
+            {
+                "name": e.name,
+                "start": windows.rfc3339_utc(e.start),
+                "end": windows.rfc3339_utc(e.end),
+            }
+            for e in m.exclusions
+        ],
+    }
+
+
 class GkeEngine:
     name = "gke"
     versions: tuple[str, ...] = VERSIONS
@@ -187,6 +238,7 @@ class GkeEngine:
                 f"{group!r} is not a Google Groups for RBAC group: GKE takes the group named "
                 "gke-security-groups@YOUR-DOMAIN (e.g. gke-security-groups@example.com)",
             )
+        yield from _maintenance_issues(cluster)
         key = cluster.secrets_key
         if key is not None:
             match = _KMS_KEY.match(key)
@@ -378,6 +430,7 @@ class GkeEngine:
             },
             "pools": pools,
             "secrets_key": cluster.secrets_key,
+            "maintenance": _maintenance_policy(cluster),
         }
 
     def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
