@@ -23,8 +23,8 @@ HONOURED_BY: dict[str, frozenset[str]] = {
     "network.existing.controlPlaneSubnetIds": frozenset({"eks"}),
     "maintenance": frozenset({"gke", "aks", "doks"}),
     "maintenance.exclusions": frozenset({"gke", "aks"}),
-    "access": frozenset(),
-    "access[].namespaces": frozenset(),
+    "access": frozenset({"eks", "aks", "gke"}),
+    "access[].namespaces": frozenset({"eks", "aks"}),
     "encryption": frozenset({"eks", "gke", "aks"}),
     "autoprovisioning": frozenset(),
 }
@@ -34,6 +34,10 @@ WHY_NOT: dict[tuple[str, str], str] = {
     ("maintenance", "eks"): (
         "EKS has no maintenance windows: AWS patches the control plane when it chooses, and "
         "node groups change only when their version does; remove maintenance"
+    ),
+    ("access[].namespaces", "gke"): (
+        "GKE IAM roles hold in every namespace (and every cluster of the project); "
+        "namespaces are Kubernetes RBAC, which treeform does not write; remove namespaces"
     ),
 }
 

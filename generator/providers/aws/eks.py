@@ -130,6 +130,19 @@ PREFIX_DELEGATION_ENV = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET
 PREFIX_DELEGATION_MAX_PODS = 110
 
 
+def access_grants(cluster: Cluster) -> dict[str, dict[str, Any]]:
+    """The model's access, keyed `PRINCIPAL ROLE` (stable when the list is reordered)."""
+    return {
+        f"{g.principal} {g.role}": {
+            "principal": g.principal,
+            "policy": ACCESS_POLICIES[g.role],
+            "scope": "namespace" if g.namespaces else "cluster",
+            "namespaces": list(g.namespaces) or None,
+        }
+        for g in cluster.access
+    }
+
+
 def vpc_cni_configuration(cluster: Cluster) -> dict[str, Any] | None:
     """The vpc-cni add-on's configuration: the model's, with prefix delegation's settings."""
     spec = cluster.addon_specs.get("vpc-cni")
@@ -218,6 +231,9 @@ def _addon_waits(addon: str, pools: list[dict[str, Any]]) -> list[str]:
 
 
 _KMS_KEY_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:kms:([a-z0-9-]+):[0-9]{12}:key/[A-Za-z0-9-]+\Z")
+
+
+_PRINCIPAL_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:(?:role|user)/\S+\Z")
 
 
 def _json_problem(value: Any, at: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
@@ -353,6 +369,27 @@ class EksEngine:
                     ("addons", index, "configuration", "env", "ENABLE_PREFIX_DELEGATION"),
                     "contradicts eks.prefixDelegation: true; remove one of them",
                 )
+        admins = set(cluster.settings.get("adminRoleArns") or ())
+        seen_grants: set[tuple[str, str]] = set()
+        for i, grant in enumerate(cluster.access):
+            if not _PRINCIPAL_ARN.match(grant.principal):
+                yield cluster.issue(
+                    ("access", i, "principal"),
+                    "is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                )
+            if grant.principal in admins:
+                yield cluster.issue(
+                    ("access", i, "principal"),
+                    "is in eks.adminRoleArns, which makes it cluster-admin already; an IAM "
+                    "principal has one access entry",
+                )
+            if (grant.principal, grant.role) in seen_grants:
+                yield cluster.issue(
+                    ("access", i, "role"),
+                    f"{grant.principal} has role {grant.role} twice; give it the namespaces of "
+                    "both in one entry",
+                )
+            seen_grants.add((grant.principal, grant.role))
         key = cluster.secrets_key
         if key is not None:
             match = _KMS_KEY_ARN.match(key)
@@ -498,6 +535,7 @@ class EksEngine:
             "pod_identities": pod_identities,
             "admin_roles": admin_roles,
             "secrets_key": cluster.secrets_key,
+            "access": access_grants(cluster),
             "fargate_profiles": [
                 {**p, "tf_id": tf_id(p["name"])} for p in fargate_profiles(cluster)
             ],

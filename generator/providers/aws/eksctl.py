@@ -18,6 +18,7 @@ from treeform.providers.aws.eks import (
     LOG_RETENTION_DAYS,
     LOG_TYPES,
     NOT_EKS_ADDONS,
+    ACCESS_POLICIES,
     POD_IDENTITIES,
     addon_configuration,
     eks_addons,
@@ -156,20 +157,29 @@ def _addon(cluster: Cluster, name: str) -> dict[str, Any]:
 
 def _access_config(cluster: Cluster) -> dict[str, Any]:
     admins = list(cluster.settings.get("adminRoleArns") or [])
-    policy = f"arn:{partition(cluster.region)}:eks::aws:cluster-access-policy/{ADMIN_POLICY}"
+    arn = f"arn:{partition(cluster.region)}:eks::aws:cluster-access-policy/"
     config: dict[str, Any] = {
         "authenticationMode": "API",
         # As in the Terraform: the named admins, or else whoever creates the cluster.
         "bootstrapClusterCreatorAdminPermissions": not admins,
     }
-    if admins:
+    entries: dict[str, list[dict[str, Any]]] = {
+        admin: [{"policyARN": arn + ADMIN_POLICY, "accessScope": {"type": "cluster"}}]
+        for admin in admins
+    }
+    for grant in cluster.access:  # the model's access: one entry per principal
+        scope: dict[str, Any] = (
+            {"type": "namespace", "namespaces": list(grant.namespaces)}
+            if grant.namespaces
+            else {"type": "cluster"}
+        )
+        entries.setdefault(grant.principal, []).append(
+            {"policyARN": arn + ACCESS_POLICIES[grant.role], "accessScope": scope}
+        )
+    if entries:
         config["accessEntries"] = [
-            {
-                "principalARN": arn,
-                "type": "STANDARD",
-                "accessPolicies": [{"policyARN": policy, "accessScope": {"type": "cluster"}}],
-            }
-            for arn in admins
+            {"principalARN": principal, "type": "STANDARD", "accessPolicies": policies}
+            for principal, policies in entries.items()
         ]
     return config
 

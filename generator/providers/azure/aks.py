@@ -61,6 +61,47 @@ FLAT_MAX_PODS = 50
 #: Pods per node with Azure CNI overlay: AKS's own default, written so it is stated.
 OVERLAY_MAX_PODS = 250
 
+#: The AKS built-in roles of the model's access roles (Azure RBAC for Kubernetes
+#: authorization, taken 2026-12-01): the Kubernetes user-facing roles, as Azure names them.
+ACCESS_ROLES = {
+    "cluster-admin": "Azure Kubernetes Service RBAC Cluster Admin",
+    "admin": "Azure Kubernetes Service RBAC Admin",
+    "edit": "Azure Kubernetes Service RBAC Writer",
+    "view": "Azure Kubernetes Service RBAC Reader",
+}
+_OBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+def _access(cluster: Cluster) -> dict[str, dict[str, str]]:
+    """A role assignment per grant and namespace, keyed `PRINCIPAL ROLE [NAMESPACE]`."""
+    out: dict[str, dict[str, str]] = {}
+    for g in cluster.access:
+        for ns in g.namespaces or (None,):
+            key = f"{g.principal} {g.role}" + (f" {ns}" if ns else "")
+            out[key] = {
+                "principal": g.principal,
+                "role": ACCESS_ROLES[g.role],
+                "scope": f"/namespaces/{ns}" if ns else "",  # below the cluster's id
+            }
+    return out
+
+
+def _access_issues(cluster: Cluster) -> Iterator[Issue]:
+    seen: set[tuple[str, str]] = set()
+    for i, g in enumerate(cluster.access):
+        if not _OBJECT_ID.match(g.principal):
+            yield cluster.issue(
+                ("access", i, "principal"),
+                "is not an Entra object id (a lowercase GUID of a user, group or service principal)",
+            )
+        if (g.principal, g.role) in seen:
+            yield cluster.issue(
+                ("access", i, "role"),
+                f"{g.principal} has role {g.role} twice; give it the namespaces of both in one entry",
+            )
+        seen.add((g.principal, g.role))
+
+
 def _maintenance_window(cluster: Cluster) -> dict[str, Any]:
     """maintenance_window_auto_upgrade and _node_os: the model's window, or Sunday nights
     UTC, four hours."""
@@ -194,6 +235,7 @@ class AksEngine:
             yield cluster.issue(
                 ("aks", "keyVaultId"), "is the vault of encryption.secretsKey; set that too"
             )
+        yield from _access_issues(cluster)
         system = system_pool_name(cluster) if cluster.node_pools else None
         for name, pool in cluster.node_pools.items():
             # AKS takes 10 to 250 pods a node, and 30 at least on the system pool (AKS's
@@ -489,6 +531,8 @@ class AksEngine:
             "secrets_key": cluster.secrets_key,
             "key_vault_id": settings.get("keyVaultId"),
             "maintenance": _maintenance_window(cluster),
+            "access": _access(cluster),
+            "access_principals": sorted({g.principal for g in cluster.access}),
             "cluster_maintenance_given": cluster.maintenance is not None,
             "spot": {
                 "eviction_policy": settings.get("spotEvictionPolicy", "Delete"),

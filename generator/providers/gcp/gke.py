@@ -83,6 +83,15 @@ POD_RANGE_PER_NODE = 24
 _RBAC_SECURITY_GROUP = re.compile(
     r"^gke-security-groups@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+#: GKE IAM roles of the model's access roles (GKE IAM roles, taken 2026-12-01). They hold
+#: in every cluster of the project; GKE has no IAM role of namespace admin, so admin is
+#: an error rather than a wider or narrower role.
+ACCESS_ROLES = {
+    "cluster-admin": "roles/container.admin",
+    "edit": "roles/container.developer",
+    "view": "roles/container.viewer",
+}
+_MEMBER = re.compile(r"(group|user|serviceAccount):[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\Z")
 #: A Cloud KMS key: its location must be the cluster's region.
 _KMS_KEY = re.compile(
     r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/([a-z0-9-]+)/keyRings/[A-Za-z0-9_-]{1,63}"
@@ -239,6 +248,19 @@ class GkeEngine:
                 "gke-security-groups@YOUR-DOMAIN (e.g. gke-security-groups@example.com)",
             )
         yield from _maintenance_issues(cluster)
+        for i, g in enumerate(cluster.access):
+            if not _MEMBER.match(g.principal):
+                yield cluster.issue(
+                    ("access", i, "principal"),
+                    "is not an IAM member: group:, user: or serviceAccount: and an email "
+                    "(group:platform@example.com)",
+                )
+            if g.role not in ACCESS_ROLES:
+                yield cluster.issue(
+                    ("access", i, "role"),
+                    "GKE IAM has no namespace-admin role; use edit (roles/container.developer) "
+                    "or cluster-admin (roles/container.admin)",
+                )
         key = cluster.secrets_key
         if key is not None:
             match = _KMS_KEY.match(key)
@@ -431,6 +453,11 @@ class GkeEngine:
             "pools": pools,
             "secrets_key": cluster.secrets_key,
             "maintenance": _maintenance_policy(cluster),
+            "access": {
+                f"{g.principal} {g.role}": {"member": g.principal, "role": ACCESS_ROLES[g.role]}
+                for g in cluster.access
+                if g.role in ACCESS_ROLES
+            },
         }
 
     def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
