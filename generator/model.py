@@ -216,7 +216,9 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
         )
     backend = dict(d.get("backend") or {"type": "local"})
     addon_specs = [
-        Addon(a) if isinstance(a, str) else Addon(a["name"], a.get("version"), a.get("configuration"))
+        Addon(a)
+        if isinstance(a, str)
+        else Addon(a["name"], a.get("version"), a.get("configuration"))
         for a in d.get("addons") or ()
     ]
     cloud = d["cloud"]

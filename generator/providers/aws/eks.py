@@ -148,8 +148,8 @@ def vpc_cni_configuration(cluster: Cluster) -> dict[str, Any] | None:
     spec = cluster.addon_specs.get("vpc-cni")
     own = dict(spec.configuration or {}) if spec else {}
     if cluster.settings.get("prefixDelegation"):
-        env = own.get("env") if isinstance(own.get("env"), dict) else {}
-        own["env"] = {**PREFIX_DELEGATION_ENV, **env}
+        env = own.get("env")
+        own["env"] = {**PREFIX_DELEGATION_ENV, **(env if isinstance(env, dict) else {})}
     return own or None
 
 
@@ -236,7 +236,9 @@ _KMS_KEY_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:kms:([a-z0-9-]+):[0-9]{12}:k
 _PRINCIPAL_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:(?:role|user)/\S+\Z")
 
 
-def _json_problem(value: Any, at: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
+def _json_problem(
+    value: Any, at: tuple[str | int, ...] = ()
+) -> tuple[tuple[str | int, ...], str] | None:
     """Where and why `value` is not plain JSON (non-string keys, YAML-only values), or None."""
     if isinstance(value, dict):
         for k, v in value.items():
@@ -390,9 +392,9 @@ class EksEngine:
                     "both in one entry",
                 )
             seen_grants.add((grant.principal, grant.role))
-        key = cluster.secrets_key
-        if key is not None:
-            match = _KMS_KEY_ARN.match(key)
+        secrets_key = cluster.secrets_key
+        if secrets_key is not None:
+            match = _KMS_KEY_ARN.match(secrets_key)
             if match is None:
                 yield cluster.issue(
                     ("encryption", "secretsKey"),

@@ -12,13 +12,13 @@ from typing import Any
 
 from treeform.model import Cluster
 from treeform.providers.aws.eks import (
+    ACCESS_POLICIES,
     AUTOSCALER_READ,
     AUTOSCALER_READ_NODEGROUPS,
     AUTOSCALER_SCALE,
     LOG_RETENTION_DAYS,
     LOG_TYPES,
     NOT_EKS_ADDONS,
-    ACCESS_POLICIES,
     POD_IDENTITIES,
     addon_configuration,
     eks_addons,

@@ -9,8 +9,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
-from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.providers import windows
+from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
 #: Kubernetes minor versions AKS offers in standard support, taken 2026-11-27 from the AKS
@@ -92,12 +92,14 @@ def _access_issues(cluster: Cluster) -> Iterator[Issue]:
         if not _OBJECT_ID.match(g.principal):
             yield cluster.issue(
                 ("access", i, "principal"),
-                "is not an Entra object id (a lowercase GUID of a user, group or service principal)",
+                "is not an Entra object id (the lowercase GUID of a user, group or "
+                "service principal)",
             )
         if (g.principal, g.role) in seen:
             yield cluster.issue(
                 ("access", i, "role"),
-                f"{g.principal} has role {g.role} twice; give it the namespaces of both in one entry",
+                f"{g.principal} has role {g.role} twice; give it the namespaces of both in "
+                "one entry",
             )
         seen.add((g.principal, g.role))
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.providers import windows
+from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
 #: The version slug DOKS offers for each Kubernetes minor, taken 2026-11-27 from

@@ -105,8 +105,8 @@ def pod_range_size(max_pods: int | None) -> int:
     """Pod addresses GKE gives a node: twice its max pods, rounded up to a power of two
     (a /24 for the default 110)."""
     if max_pods is None:
-        return 2 ** (32 - POD_RANGE_PER_NODE)
-    return 2 ** math.ceil(math.log2(2 * max_pods))
+        return 1 << (32 - POD_RANGE_PER_NODE)
+    return 1 << (2 * max_pods - 1).bit_length()
 
 
 @dataclass(frozen=True)
