@@ -472,3 +472,19 @@ def test_gke_aks_doks_rules(tmp_path: Path) -> None:
     assert "maintenance.hours: DOKS maintenance windows last 4 hours" in joined
     assert "maintenance.exclusions: engine doks does not take maintenance.exclusions" in joined
     assert "maintenance.exclusions[0].start: 2026-02-31T00:00:00Z is not a calendar date" in joined
+
+
+def test_eks_support_type_defaults_to_standard_where_eks_takes_it(tmp_path: Path) -> None:
+    base = BASE["eks"]
+    current = render_tree(write_tree(tmp_path / "a", {"c.yaml": base}))
+    assert 'support_type = "STANDARD"' in current["c/terraform/cluster.tf"]
+    old = base.replace("'1.34'", "'1.33'")
+    past = render_tree(write_tree(tmp_path / "b", {"c.yaml": old}))
+    assert 'support_type = "EXTENDED"' in past["c/terraform/cluster.tf"]
+    refused = _refusals(
+        write_tree(tmp_path / "c", {"c.yaml": old + "eks: {supportType: STANDARD}\n"})
+    )
+    assert refused == [
+        "eks.supportType: Kubernetes 1.33 is past EKS standard support (as of 2026-11-27); EKS "
+        "takes only EXTENDED for it: upgrade the cluster, or set EXTENDED"
+    ]

@@ -20,6 +20,9 @@ from treeform.render import Renderer, to_yaml
 #: CKV_AWS_339 knows 1.29 to 1.35 only, so a 1.36 cluster fails that check (docs/engines/eks.md).
 VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
 VERSIONS_TAKEN = "2026-11-27"
+#: The versions of VERSIONS past their standard support (same calendar, same date): EKS
+#: takes only upgrade_policy EXTENDED for them, so that is their default.
+EXTENDED_ONLY = ("1.32", "1.33")
 
 #: Add-ons the model may list: the EKS add-ons by their EKS name, and cluster-autoscaler,
 #: which is not an EKS add-on: it yields only its IAM role and Pod Identity association (the
@@ -128,6 +131,13 @@ PREFIX_DELEGATION_ENV = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET
 #: recommendation for instances with fewer than 30 vCPUs (taken 2026-12-01), which is also
 #: Kubernetes' tested limit.
 PREFIX_DELEGATION_MAX_PODS = 110
+
+
+def support_type(cluster: Cluster) -> str:
+    """eks.supportType, or STANDARD (the cheaper one) unless the version is past standard
+    support, where EKS takes EXTENDED only."""
+    default = "EXTENDED" if cluster.minor_version in EXTENDED_ONLY else "STANDARD"
+    return str(cluster.settings.get("supportType", default))
 
 
 def access_grants(cluster: Cluster) -> dict[str, dict[str, Any]]:
@@ -371,6 +381,16 @@ class EksEngine:
                     ("addons", index, "configuration", "env", "ENABLE_PREFIX_DELEGATION"),
                     "contradicts eks.prefixDelegation: true; remove one of them",
                 )
+        if (
+            cluster.settings.get("supportType") == "STANDARD"
+            and cluster.minor_version in EXTENDED_ONLY
+        ):
+            yield cluster.issue(
+                ("eks", "supportType"),
+                f"Kubernetes {cluster.minor_version} is past EKS standard support (as of "
+                f"{VERSIONS_TAKEN}); EKS takes only EXTENDED for it: upgrade the cluster, or "
+                "set EXTENDED",
+            )
         admins = set(cluster.settings.get("adminRoleArns") or ())
         seen_grants: set[tuple[str, str]] = set()
         for i, grant in enumerate(cluster.access):
@@ -477,7 +497,8 @@ class EksEngine:
                 "service_cidr": cluster.network.service_cidr,
                 "log_types": list(LOG_TYPES),
                 "log_retention_days": LOG_RETENTION_DAYS,
-                "support_type": cluster.settings.get("supportType", "STANDARD"),
+                "support_type": support_type(cluster),
+                "extended_only": cluster.minor_version in EXTENDED_ONLY,
                 "deletion_protection": cluster.settings.get("deletionProtection"),
                 "security_group_ids": list(cluster.settings.get("securityGroupIds") or []),
             },

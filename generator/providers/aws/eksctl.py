@@ -25,6 +25,7 @@ from treeform.providers.aws.eks import (
     fargate_profiles,
     partition,
     pool_max_pods,
+    support_type,
 )
 
 API_VERSION = "eksctl.io/v1alpha5"
@@ -201,7 +202,7 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
     doc["vpc"] = _vpc(cluster)
     if cluster.network.service_cidr:
         doc["kubernetesNetworkConfig"] = {"serviceIPv4CIDR": cluster.network.service_cidr}
-    doc["upgradePolicy"] = {"supportType": cluster.settings.get("supportType", "STANDARD")}
+    doc["upgradePolicy"] = {"supportType": support_type(cluster)}
     doc["accessConfig"] = _access_config(cluster)
     iam: dict[str, Any] = {"withOIDC": True}
     standalone = [

@@ -101,6 +101,27 @@ resource "google_container_cluster" "this" {
     }
   }
 
+  # The maintenance window and exclusions of the model, in UTC.
+  maintenance_policy {
+    recurring_window {
+      start_time = "2025-01-11T21:00:00Z"
+      end_time   = "2025-01-12T09:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=SA"
+    }
+
+    maintenance_exclusion {
+      exclusion_name = "year-end"
+      start_time     = "2026-12-19T23:00:00Z"
+      end_time       = "2027-01-03T23:00:00Z"
+    }
+  }
+
+  # Application-layer secrets encryption with encryption.secretsKey.
+  database_encryption {
+    state    = "ENCRYPTED"
+    key_name = "projects/acme-kms/locations/europe-west1/keyRings/gke/cryptoKeys/payments"
+  }
+
   binary_authorization {
     evaluation_mode = "PROJECT_SINGLETON_POLICY_ENFORCE"
   }
@@ -124,6 +145,7 @@ resource "google_container_cluster" "this" {
   }
 
   depends_on = [
+    google_kms_crypto_key_iam_member.secrets,
     google_project_iam_member.nodes,
     google_project_service.this,
   ]
