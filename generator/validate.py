@@ -151,6 +151,8 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             message = f"must be {article} {wanted}, not {'an' if got[0] in 'aeiou' else 'a'} {got}"
             if path and path[-1] == "kubernetesVersion" and isinstance(error.instance, float):
                 message += " (quote the version: YAML reads 1.30 as the number 1.3)"
+            if path[:1] == ("maintenance",) and isinstance(error.instance, int):
+                message += " (quote the time: YAML reads 22:00 as the number 1320)"
             yield Issue(where, format_path(path), message)
             continue
         if validator == "uniqueItems" and isinstance(error.instance, list):
