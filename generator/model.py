@@ -149,6 +149,8 @@ class Cluster:
     access: tuple[AccessGrant, ...] = ()
     secrets_key: str | None = None  # encryption.secretsKey
     autoprovisioning: Autoprovisioning | None = None
+    #: Extra Terraform files of the cluster's module: `<name>.tf` -> (its model file, text).
+    terraform: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def minor_version(self) -> str:
@@ -247,6 +249,7 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
         provenance=raw.provenance,
         data=d,
         addon_specs={a.name: a for a in addon_specs},
+        terraform=dict(raw.terraform),
         maintenance=_maintenance(d.get("maintenance")),
         access=tuple(
             AccessGrant(a["principal"], a["role"], tuple(a.get("namespaces") or ()))

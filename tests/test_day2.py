@@ -488,3 +488,108 @@ def test_eks_support_type_defaults_to_standard_where_eks_takes_it(tmp_path: Path
         "eks.supportType: Kubernetes 1.33 is past EKS standard support (as of 2026-11-27); EKS "
         "takes only EXTENDED for it: upgrade the cluster, or set EXTENDED"
     ]
+
+
+# --- the Terraform escape hatch -------------------------------------------------------------
+
+EXTRA_OUTPUT = 'output "org" {\n  value = "acme"\n}\n'
+EXTRA_FILTER = (
+    'resource "aws_cloudwatch_log_metric_filter" "errors" {\n'
+    '  name           = "errors"\n'
+    '  pattern        = "ERROR"\n'
+    "  log_group_name = aws_cloudwatch_log_group.eks.name\n"
+    "\n"
+    "  metric_transformation {\n"
+    '    name      = "errors"\n'
+    '    namespace = "acme"\n'
+    '    value     = "1"\n'
+    "  }\n"
+    "}\n"
+)
+
+
+def _escape_tree(root: Path, extra: dict[str, str]) -> Path:
+    files: dict[str, str | bytes] = {
+        "aws/prod/pay.yaml": BASE["eks"],
+        "aws/prod/ledger.yaml": BASE["eks"],
+        "aws/dev/box.yaml": BASE["eks"],
+    }
+    files.update({k: v.encode() for k, v in extra.items()})  # bytes: written as they are
+    return write_tree(root, files)
+
+
+def test_extra_terraform_lands_in_its_modules_unchanged(tmp_path: Path) -> None:
+    crlf = EXTRA_OUTPUT.replace("\n", "\r\n")  # unchanged means unchanged: no fmt, no newlines
+    root = _escape_tree(
+        tmp_path / "model",
+        {
+            "aws/prod/_defaults.org.tf": crlf,
+            "aws/prod/pay.alarms.tf": EXTRA_FILTER,
+            "_defaults.org.tf": "# replaced below aws/prod by aws/prod/_defaults.org.tf\n",
+        },
+    )
+    files = render_tree(root)
+    assert files["aws/prod/pay/terraform/alarms.tf"] == EXTRA_FILTER
+    assert files["aws/prod/pay/terraform/org.tf"] == crlf
+    assert files["aws/prod/ledger/terraform/org.tf"] == crlf
+    assert "aws/prod/ledger/terraform/alarms.tf" not in files
+    assert files["aws/dev/box/terraform/org.tf"].startswith("# replaced below")
+    # The module still loads in Terraform, with the extra resource in it.
+    out = write_files(tmp_path / "out", {k: v for k, v in files.items() if "/pay/" in k})
+    module = out / "aws/prod/pay/terraform"
+    (module / "org.tf").write_text(EXTRA_OUTPUT)  # terraform fmt wants LF; loading does not
+    assert terraform_problems(module) == []
+    assert oracle_findings([module]) == ""
+
+
+def test_extra_terraform_names_are_checked(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from treeform.cli import cli
+
+    root = _escape_tree(
+        tmp_path,
+        {
+            "aws/prod/pay.main.tf": EXTRA_OUTPUT,
+            "aws/prod/_defaults.versions.tf": EXTRA_OUTPUT,
+            "aws/prod/nobody.x.tf": EXTRA_OUTPUT,
+            "aws/prod/main.tf": EXTRA_OUTPUT,
+        },
+    )
+    (root / "aws/dev/box.bin.tf").write_bytes(b"\xff\xfe")
+    result = CliRunner().invoke(cli, ["validate", str(root)], catch_exceptions=False)
+    assert result.exit_code == 1
+    text = result.stderr
+    # Every problem at once: the names of the tree, and collisions found by rendering.
+    assert (
+        f"{root}/aws/prod/pay.main.tf:1:1: would replace the generated terraform/main.tf of "
+        f"cluster aws/prod/pay ({root}/aws/prod/pay.main.tf goes into its module as main.tf)"
+    ) in text
+    # A defaults file collides in every module below it, each named.
+    assert text.count("would replace the generated terraform/versions.tf") == 2
+    assert "nobody.x.tf:1:1: no cluster 'aws/prod/nobody' beside this Terraform file" in text
+    assert "aws/prod/main.tf:1:1: a Terraform file in the model is named CLUSTER.NAME.tf" in text
+    assert "aws/dev/box.bin.tf:1:1: the file is not UTF-8" in text
+
+
+def test_extra_terraform_is_part_of_the_fingerprint_and_the_review(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from treeform.cli import cli
+
+    root = _escape_tree(tmp_path / "model", {"aws/prod/pay.alarms.tf": EXTRA_FILTER})
+    out = tmp_path / "out"
+    runner = CliRunner()
+    first = runner.invoke(cli, ["generate", str(root), "-o", str(out)], catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(cli, ["generate", str(root), "-o", str(out)], catch_exceptions=False)
+    assert "0 updated" in again.output
+    (root / "aws/prod/pay.alarms.tf").write_text(EXTRA_FILTER.replace("ERROR", "FATAL"))
+    review = runner.invoke(
+        cli,
+        ["diff", str(root), "-o", str(out), "--format", "markdown"],
+        catch_exceptions=False,
+    )
+    assert "`terraform/alarms.tf` | changed | +1 -1" in review.output
+    assert '+  pattern        = "FATAL"' in review.output
+    changed = runner.invoke(cli, ["generate", str(root), "-o", str(out)], catch_exceptions=False)
+    assert "1 updated" in changed.output
+    assert 'pattern        = "FATAL"' in (out / "aws/prod/pay/terraform/alarms.tf").read_text()
