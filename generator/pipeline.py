@@ -255,7 +255,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     cid = cluster_file.id
     chosen = cid in ctx.chosen
     chain = ctx.tree.chains.get(cluster_file.directory or "", "")
-    terraform, terraform_digest, unreadable = ctx.tree.read_terraform(cluster_file)
+    _, terraform_digest, unreadable = ctx.tree.read_terraform(cluster_file)
     if unreadable:
         return _Outcome(cid, unreadable)
     fingerprint = cluster_fingerprint(cid, chain, source, terraform_digest)
@@ -274,7 +274,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
                 claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
             # Its files' digests are the manifest's: the parent has them already.
             return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
-    raw, issues = ctx.tree.load(cluster_file, source, terraform)
+    raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
         return _Outcome(cid, issues)
     clusters, issues = validate_each([raw])

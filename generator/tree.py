@@ -296,13 +296,10 @@ class Tree:
             return Issue(Location(cluster_file.shown), "", f"cannot read: {exc.strerror}")
 
     def load(
-        self,
-        cluster_file: ClusterFile,
-        source: bytes | None = None,
-        terraform: dict[str, tuple[str, str]] | None = None,
+        self, cluster_file: ClusterFile, source: bytes | None = None
     ) -> tuple[RawCluster | None, list[Issue]]:
-        """One cluster's effective model, or the problems of its file (`source`: its bytes,
-        `terraform`: its extra Terraform files, when they have been read already)."""
+        """One cluster's effective model (with its extra Terraform files), or the problems
+        of its files (`source`: the cluster file's bytes, when they have been read already)."""
         shown = cluster_file.shown
         raw = self.read(cluster_file) if source is None else source
         if isinstance(raw, Issue):
@@ -324,10 +321,9 @@ class Tree:
         if "name" not in data:
             data = {**data, "name": cluster_file.id.rsplit("/", 1)[-1]}
             prov.values[("name",)] = Location(shown)
-        if terraform is None:
-            terraform, _, problems = self.read_terraform(cluster_file)
-            if problems:
-                return None, problems
+        terraform, _, problems = self.read_terraform(cluster_file)
+        if problems:
+            return None, problems
         return RawCluster(cluster_file.id, shown, data, prov, terraform), []
 
 
