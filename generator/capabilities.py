@@ -26,7 +26,7 @@ HONOURED_BY: dict[str, frozenset[str]] = {
     "access": frozenset({"eks", "aks", "gke"}),
     "access[].namespaces": frozenset({"eks", "aks"}),
     "encryption": frozenset({"eks", "gke", "aks"}),
-    "autoprovisioning": frozenset(),
+    "autoprovisioning": frozenset({"eks", "gke"}),
 }
 
 #: What to say instead of "does not take it", where there is more to say.
@@ -34,6 +34,10 @@ WHY_NOT: dict[tuple[str, str], str] = {
     ("maintenance", "eks"): (
         "EKS has no maintenance windows: AWS patches the control plane when it chooses, and "
         "node groups change only when their version does; remove maintenance"
+    ),
+    ("autoprovisioning", "aks"): (
+        "AKS node auto-provisioning (node_provisioning_profile) is not in the azurerm "
+        "provider treeform targets (4.55); use node pools with the cluster autoscaler"
     ),
     ("access[].namespaces", "gke"): (
         "GKE IAM roles hold in every namespace (and every cluster of the project); "

@@ -143,6 +143,11 @@ def scaffold_cluster(
             "role: cluster-admin | admin | edit | view; namespaces: [..]",
         ),
         ("encryption", {"secretsKey": "CHANGE-ME"}, "your own key for Kubernetes secrets"),
+        (
+            "autoprovisioning",
+            {"enabled": True},
+            "nodes made for pending pods; GKE also needs cpu and memoryGb limits",
+        ),
     ]
     optional += [f for f in day2 if engine_name in HONOURED_BY.get(f[0], frozenset())]
     commented_by_default = {"zones", "addons", "tags", "backend", *(f[0] for f in day2)}

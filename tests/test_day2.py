@@ -28,6 +28,7 @@ from helpers import (
 from test_engine_aks import SECURITY_CHECKS as AKS_CHECKS
 from test_engine_eks import ISSUE_CHECKS as EKS_CHECKS
 from test_engine_eks import REVIEW_CHECKS as EKS_REVIEW_CHECKS
+from test_engine_eks import eksctl_validator
 from test_engine_gke import GKE_CHECKS
 from treeform.capabilities import HONOURED_BY
 from treeform.model import Maintenance
@@ -75,6 +76,7 @@ HELD_OUT = {
           - {principal: "arn:aws:iam::210987654321:role/dev", role: edit, namespaces: [web, api]}
           - {principal: "arn:aws:iam::210987654321:role/dev", role: view}
           - {principal: "arn:aws:iam::210987654321:role/sre", role: cluster-admin}
+        autoprovisioning: {enabled: true}
         eks:
           eksctl: true
           prefixDelegation: true
@@ -92,6 +94,7 @@ HELD_OUT = {
         access:
           - {principal: "group:dev@example.com", role: edit}
           - {principal: "group:sre@example.com", role: cluster-admin}
+        autoprovisioning: {enabled: true, cpu: 64, memoryGb: 256}
         """.replace("GCP_KEY", GCP_KEY),
     "azure/shop.yaml": """
         cloud: azure
@@ -136,7 +139,7 @@ def _plain(value: Any) -> Any:
         return {
             (hcl_unquote(k) if k.startswith('"') else k): _plain(v)
             for k, v in value.items()
-            if k not in ("__start_line__", "__end_line__", "__is_block__")
+            if k not in ("__start_line__", "__end_line__", "__is_block__", "__comments__")
         }
     if isinstance(value, list):
         return [_plain(v) for v in value]
@@ -234,6 +237,8 @@ def test_eks_access_entries_and_scopes(rendered) -> None:
 def test_eksctl_says_the_same(rendered) -> None:
     files, _ = rendered
     doc = yaml.safe_load(files["aws/payments/eksctl/cluster.yaml"])
+    assert list(eksctl_validator().iter_errors(doc)) == []
+    assert doc["autoModeConfig"] == {"enabled": True}
     assert doc["upgradePolicy"] == {"supportType": "STANDARD"}
     assert doc["secretsEncryption"] == {"keyARN": KMS_ARN}
     assert doc["vpc"]["controlPlaneSubnetIDs"] == ["subnet-c1", "subnet-c2"]
@@ -593,3 +598,59 @@ def test_extra_terraform_is_part_of_the_fingerprint_and_the_review(tmp_path: Pat
     changed = runner.invoke(cli, ["generate", str(root), "-o", str(out)], catch_exceptions=False)
     assert "1 updated" in changed.output
     assert 'pattern        = "FATAL"' in (out / "aws/prod/pay/terraform/alarms.tf").read_text()
+
+
+def test_eks_auto_mode(rendered) -> None:
+    files, _ = rendered
+    cluster = _hcl(files["aws/payments/terraform/cluster.tf"])["resource"]
+    eks = next(r["aws_eks_cluster"]["this"] for r in cluster if "aws_eks_cluster" in r)
+    assert eks["compute_config"] == [
+        {
+            "enabled": True,
+            "node_pools": ["general-purpose", "system"],
+            "node_role_arn": "${aws_iam_role.auto_node.arn}",
+        }
+    ]
+    assert eks["storage_config"] == [{"block_storage": [{"enabled": True}]}]
+    assert eks["kubernetes_network_config"] == [{"elastic_load_balancing": [{"enabled": True}]}]
+    iam = files["aws/payments/terraform/iam.tf"]
+    for policy in (
+        "AmazonEKSComputePolicy",
+        "AmazonEKSBlockStoragePolicy",
+        "AmazonEKSLoadBalancingPolicy",
+        "AmazonEKSNetworkingPolicy",
+        "AmazonEKSWorkerNodeMinimalPolicy",
+        "AmazonEC2ContainerRegistryPullOnly",
+    ):
+        assert f'"{policy}"' in iam, policy
+
+
+def test_gke_node_auto_provisioning(rendered) -> None:
+    files, _ = rendered
+    cluster = _hcl(files["gcp/web/terraform/cluster.tf"])["resource"][0]["google_container_cluster"]
+    autoscaling = cluster["this"]["cluster_autoscaling"][0]
+    assert autoscaling["enabled"] is True
+    assert autoscaling["resource_limits"] == [
+        {"resource_type": "cpu", "maximum": 64},
+        {"resource_type": "memory", "maximum": 256},
+    ]
+    defaults = autoscaling["auto_provisioning_defaults"][0]
+    assert defaults["service_account"] == "${google_service_account.nodes.email}"
+
+
+def test_autoprovisioning_rules(tmp_path: Path) -> None:
+    eks = _issues(tmp_path / "e", "eks", "autoprovisioning: {enabled: true, cpu: 8}\n")
+    assert eks == [
+        "autoprovisioning.cpu: EKS Auto Mode's built-in node pools (general-purpose, system) "
+        "take no limits; remove it (a NodePool of your own, applied in the cluster, can set "
+        "limits)"
+    ]
+    gke = _issues(tmp_path / "g", "gke", "autoprovisioning: {enabled: true, cpu: 8}\n")
+    assert gke == [
+        "autoprovisioning: GKE node auto-provisioning needs resource limits: set memoryGb"
+    ]
+    aks = _issues(tmp_path / "a", "aks", "autoprovisioning: {enabled: true}\n")
+    assert aks == [
+        "autoprovisioning: AKS node auto-provisioning (node_provisioning_profile) is not in the "
+        "azurerm provider treeform targets (4.55); use node pools with the cluster autoscaler"
+    ]

@@ -109,6 +109,22 @@ TAINT_EFFECTS = {
     "NoExecute": "NO_EXECUTE",
 }
 
+#: EKS Auto Mode (the EKS user guide, taken 2026-12-01): the cluster role's extra managed
+#: policies, the node role's, and the built-in node pools.
+AUTO_MODE_CLUSTER_POLICIES = (
+    "AmazonEKSBlockStoragePolicy",
+    "AmazonEKSComputePolicy",
+    "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingPolicy",
+)
+AUTO_MODE_NODE_POLICIES = ("AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodeMinimalPolicy")
+AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
+
+
+def auto_mode(cluster: Cluster) -> bool:
+    return cluster.autoprovisioning is not None and cluster.autoprovisioning.enabled
+
+
 #: Every control-plane log type (CKV_AWS_37).
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 LOG_RETENTION_DAYS = 365
@@ -391,6 +407,15 @@ class EksEngine:
                 f"{VERSIONS_TAKEN}); EKS takes only EXTENDED for it: upgrade the cluster, or "
                 "set EXTENDED",
             )
+        if cluster.autoprovisioning is not None:
+            for key, name in (("cpu", "cpu"), ("memoryGb", "memory_gb")):
+                if getattr(cluster.autoprovisioning, name) is not None:
+                    yield cluster.issue(
+                        ("autoprovisioning", key),
+                        "EKS Auto Mode's built-in node pools (general-purpose, system) take no "
+                        "limits; remove it (a NodePool of your own, applied in the cluster, can "
+                        "set limits)",
+                    )
         admins = set(cluster.settings.get("adminRoleArns") or ())
         seen_grants: set[tuple[str, str]] = set()
         for i, grant in enumerate(cluster.access):
@@ -558,6 +583,16 @@ class EksEngine:
             "pod_identities": pod_identities,
             "admin_roles": admin_roles,
             "secrets_key": cluster.secrets_key,
+            "auto_mode": (
+                {
+                    "node_pools": list(AUTO_MODE_NODE_POOLS),
+                    "node_policies": list(AUTO_MODE_NODE_POLICIES),
+                }
+                if auto_mode(cluster)
+                else None
+            ),
+            "cluster_policies": ["AmazonEKSClusterPolicy"]
+            + (list(AUTO_MODE_CLUSTER_POLICIES) if auto_mode(cluster) else []),
             "access": access_grants(cluster),
             "fargate_profiles": [
                 {**p, "tf_id": tf_id(p["name"])} for p in fargate_profiles(cluster)

@@ -21,6 +21,7 @@ from treeform.providers.aws.eks import (
     NOT_EKS_ADDONS,
     POD_IDENTITIES,
     addon_configuration,
+    auto_mode,
     eks_addons,
     fargate_profiles,
     partition,
@@ -204,6 +205,8 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
         doc["kubernetesNetworkConfig"] = {"serviceIPv4CIDR": cluster.network.service_cidr}
     doc["upgradePolicy"] = {"supportType": support_type(cluster)}
     doc["accessConfig"] = _access_config(cluster)
+    if auto_mode(cluster):  # eksctl makes the node role and uses the built-in node pools
+        doc["autoModeConfig"] = {"enabled": True}
     iam: dict[str, Any] = {"withOIDC": True}
     standalone = [
         _association(cluster, a)

@@ -248,6 +248,19 @@ class GkeEngine:
                 "gke-security-groups@YOUR-DOMAIN (e.g. gke-security-groups@example.com)",
             )
         yield from _maintenance_issues(cluster)
+        ap = cluster.autoprovisioning
+        if ap is not None and _autopilot(cluster):
+            yield cluster.issue(
+                "autoprovisioning",
+                "GKE Autopilot provisions every node itself; remove autoprovisioning",
+            )
+        elif ap is not None and ap.enabled:
+            for key, value in (("cpu", ap.cpu), ("memoryGb", ap.memory_gb)):
+                if value is None:
+                    yield cluster.issue(
+                        "autoprovisioning",
+                        f"GKE node auto-provisioning needs resource limits: set {key}",
+                    )
         for i, g in enumerate(cluster.access):
             if not _MEMBER.match(g.principal):
                 yield cluster.issue(
@@ -453,6 +466,11 @@ class GkeEngine:
             "pools": pools,
             "secrets_key": cluster.secrets_key,
             "maintenance": _maintenance_policy(cluster),
+            "autoprovisioning": (
+                {"cpu": ap.cpu, "memory_gb": ap.memory_gb}
+                if (ap := cluster.autoprovisioning) is not None and ap.enabled and not autopilot
+                else None
+            ),
             "access": {
                 f"{g.principal} {g.role}": {"member": g.principal, "role": ACCESS_ROLES[g.role]}
                 for g in cluster.access

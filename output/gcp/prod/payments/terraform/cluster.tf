@@ -86,6 +86,37 @@ resource "google_container_cluster" "this" {
     }
   }
 
+  # Node auto-provisioning (autoprovisioning): node pools made for pending pods, up to these
+  # limits, as the node service account with every pool's hardening.
+  cluster_autoscaling {
+    enabled = true
+
+    resource_limits {
+      resource_type = "cpu"
+      maximum       = 96
+    }
+
+    resource_limits {
+      resource_type = "memory"
+      maximum       = 384
+    }
+
+    auto_provisioning_defaults {
+      service_account = google_service_account.nodes.email
+      oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
+
+      management {
+        auto_repair  = true
+        auto_upgrade = true
+      }
+
+      shielded_instance_config {
+        enable_secure_boot          = true
+        enable_integrity_monitoring = true
+      }
+    }
+  }
+
   # Settings of the short-lived default pool: the same service account and hardening as every pool.
   node_config {
     service_account = google_service_account.nodes.email
