@@ -21,6 +21,7 @@ HONOURED_BY: dict[str, frozenset[str]] = {
     "addons[].configuration": frozenset({"eks"}),
     "nodePools.*.maxPods": frozenset({"eks", "aks", "gke"}),
     "network.existing.controlPlaneSubnetIds": frozenset({"eks"}),
+    "gcp.networkProject": frozenset({"gke"}),
     "maintenance": frozenset({"gke", "aks", "doks"}),
     "maintenance.exclusions": frozenset({"gke", "aks"}),
     "access": frozenset({"eks", "aks", "gke"}),

@@ -654,3 +654,115 @@ def test_autoprovisioning_rules(tmp_path: Path) -> None:
         "autoprovisioning: AKS node auto-provisioning (node_provisioning_profile) is not in the "
         "azurerm provider treeform targets (4.55); use node pools with the cluster autoscaler"
     ]
+
+
+# --- enterprise networking ------------------------------------------------------------------
+
+AKS_ENTERPRISE = """
+cloud: azure
+engine: aks
+region: westeurope
+kubernetesVersion: "1.33"
+network:
+  existing:
+    networkId: SUB/rg-net/providers/Microsoft.Network/virtualNetworks/hub
+    subnetIds:
+      - SUB/rg-net/providers/Microsoft.Network/virtualNetworks/hub/subnets/aks
+nodePools:
+  system: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3}
+aks:
+  outboundType: userDefinedRouting
+  privateDnsZoneId: SUB/rg-dns/providers/Microsoft.Network/privateDnsZones/ZONE
+  acrIds: [SUB/rg-acr/providers/Microsoft.ContainerRegistry/registries/acme]
+  autoscalerProfile:
+    expander: least-waste
+    scaleDownUnneeded: 5m
+    scaleDownUtilizationThreshold: "0.6"
+    maxUnreadyNodes: 2
+""".replace("SUB", "/subscriptions/0000/resourceGroups").replace(
+    "ZONE", "privatelink.westeurope.azmk8s.io"
+)
+
+GKE_SHARED_VPC = """
+cloud: gcp
+engine: gke
+region: europe-west1
+kubernetesVersion: "1.34"
+gcp: {project: acme-prod, networkProject: acme-host}
+network:
+  podCidr: 10.100.0.0/16
+  serviceCidr: 10.101.0.0/20
+  existing:
+    networkId: projects/acme-host/global/networks/shared
+    subnetIds: [projects/acme-host/regions/europe-west1/subnetworks/gke]
+nodePools:
+  general: {machineType: e2-standard-4, minSize: 1, maxSize: 3}
+gke: {dnsEndpoint: true}
+"""
+
+
+def test_aks_and_gke_enterprise_networking(tmp_path: Path) -> None:
+    files = render_tree(
+        write_tree(tmp_path / "model", {"shop.yaml": AKS_ENTERPRISE, "web.yaml": GKE_SHARED_VPC})
+    )
+    out = write_files(tmp_path / "out", files)
+    dirs = terraform_dirs(out)
+    assert oracle_findings(dirs) == ""
+    for module in dirs:
+        assert terraform_problems(module) == []
+    assert checkov_failures(out / "shop/terraform", AKS_CHECKS) == []
+    assert checkov_failures(out / "web/terraform", GKE_CHECKS) == []
+    aks = _hcl(files["shop/terraform/cluster.tf"])["resource"][0]["azurerm_kubernetes_cluster"]
+    this = aks["this"]
+    assert this["network_profile"][0]["outbound_type"] == "userDefinedRouting"
+    assert this["private_dns_zone_id"].endswith("/privatelink.westeurope.azmk8s.io")
+    assert this["auto_scaler_profile"] == [
+        {
+            "expander": "least-waste",
+            "max_unready_nodes": 2,
+            "scale_down_unneeded": "5m",
+            "scale_down_utilization_threshold": "0.6",
+        }
+    ]
+    identity = files["shop/terraform/identity.tf"]
+    assert 'role_definition_name             = "AcrPull"' in identity
+    assert "kubelet_identity[0].object_id" in identity
+    assert '"Private DNS Zone Contributor"' in identity
+    gke = _hcl(files["web/terraform/cluster.tf"])["resource"][0]["google_container_cluster"]
+    assert gke["this"]["control_plane_endpoints_config"] == [
+        {"dns_endpoint_config": [{"allow_external_traffic": True}]}
+    ]
+    iam = files["web/terraform/iam.tf"]
+    assert 'role       = "roles/compute.networkUser"' in iam
+    assert 'role    = "roles/container.hostServiceAgentUser"' in iam
+    assert 'project = "acme-host"' in iam
+
+
+def test_enterprise_networking_rules(tmp_path: Path) -> None:
+    aks = _issues(tmp_path / "a", "aks", "aks: {outboundType: userDefinedRouting}\n")
+    assert aks == [
+        "aks.outboundType: userDefinedRouting sends egress through the route table of your "
+        "subnet (to a firewall); the network treeform creates has none: use network.existing"
+    ]
+    pub = _issues(
+        tmp_path / "p",
+        "aks",
+        "apiServer: {public: true}\naks: {privateDnsZoneId: /subscriptions/0/resourceGroups/r/"
+        "providers/Microsoft.Network/privateDnsZones/z}\n",
+    )
+    assert pub == [
+        "aks.privateDnsZoneId: a private DNS zone is for a private API server; "
+        "apiServer.public is true"
+    ]
+    gke = _issues(
+        tmp_path / "g",
+        "gke",
+        "gcp: {networkProject: acme-host}\nnetwork:\n  existing: {networkId: shared, "
+        "subnetIds: [gke]}\n",
+    )
+    assert gke == [
+        "network.existing.networkId: in a Shared VPC this names the host project's resource: "
+        "projects/acme-host/global/networks/NAME",
+        "network.existing.subnetIds[0]: in a Shared VPC this names the host project's "
+        "resource: projects/acme-host/regions/europe-west1/subnetworks/NAME",
+    ]

@@ -86,6 +86,40 @@ def _access(cluster: Cluster) -> dict[str, dict[str, str]]:
     return out
 
 
+def _snake(name: str) -> str:
+    """An autoscalerProfile key as auto_scaler_profile names it."""
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), name)
+
+
+def _network_settings_issues(cluster: Cluster) -> Iterator[Issue]:
+    settings = cluster.settings
+    outbound = settings.get("outboundType")
+    created = cluster.network.existing is None
+    if outbound == "userDefinedRouting" and created:
+        yield cluster.issue(
+            ("aks", "outboundType"),
+            "userDefinedRouting sends egress through the route table of your subnet (to a "
+            "firewall); the network treeform creates has none: use network.existing",
+        )
+    if outbound == "userAssignedNATGateway" and not (created and cluster.network.private):
+        yield cluster.issue(
+            ("aks", "outboundType"),
+            "treeform makes the NAT gateway only on the network it creates with topology "
+            "private; use loadBalancer or userDefinedRouting here",
+        )
+    if outbound == "loadBalancer" and created and cluster.network.private:
+        yield cluster.issue(
+            ("aks", "outboundType"),
+            "topology private egresses through the NAT gateway treeform makes; set "
+            "network.topology: public for loadBalancer",
+        )
+    if "privateDnsZoneId" in settings and cluster.api_server.public:
+        yield cluster.issue(
+            ("aks", "privateDnsZoneId"),
+            "a private DNS zone is for a private API server; apiServer.public is true",
+        )
+
+
 def _access_issues(cluster: Cluster) -> Iterator[Issue]:
     seen: set[tuple[str, str]] = set()
     for i, g in enumerate(cluster.access):
@@ -238,6 +272,7 @@ class AksEngine:
                 ("aks", "keyVaultId"), "is the vault of encryption.secretsKey; set that too"
             )
         yield from _access_issues(cluster)
+        yield from _network_settings_issues(cluster)
         system = system_pool_name(cluster) if cluster.node_pools else None
         for name, pool in cluster.node_pools.items():
             # AKS takes 10 to 250 pods a node, and 30 at least on the system pool (AKS's
@@ -510,7 +545,8 @@ class AksEngine:
                 # Private topology: egress through a NAT gateway on the node subnet of the
                 # network treeform creates; otherwise through the load balancer.
                 "nat": existing is None and cluster.network.private,
-                "outbound_type": (
+                "outbound_type": settings.get("outboundType")
+                or (
                     "userAssignedNATGateway"
                     if existing is None and cluster.network.private
                     else "loadBalancer"
@@ -534,6 +570,11 @@ class AksEngine:
             "key_vault_id": settings.get("keyVaultId"),
             "maintenance": _maintenance_window(cluster),
             "access": _access(cluster),
+            "private_dns_zone_id": settings.get("privateDnsZoneId"),
+            "acr_ids": list(settings.get("acrIds") or []),
+            "autoscaler_profile": {
+                _snake(k): v for k, v in sorted((settings.get("autoscalerProfile") or {}).items())
+            },
             "access_principals": sorted({g.principal for g in cluster.access}),
             "cluster_maintenance_given": cluster.maintenance is not None,
             "spot": {

@@ -248,6 +248,31 @@ class GkeEngine:
                 "gke-security-groups@YOUR-DOMAIN (e.g. gke-security-groups@example.com)",
             )
         yield from _maintenance_issues(cluster)
+        host = cluster.account.get("networkProject")
+        existing = cluster.network.existing
+        if host is not None and existing is None:
+            yield cluster.issue(
+                ("gcp", "networkProject"),
+                "a Shared VPC is the host project's network: set network.existing to its "
+                "network and subnetwork",
+            )
+        elif host is not None and existing is not None:
+            wants = {
+                ("network", "existing", "networkId"): (
+                    existing.network_id,
+                    f"projects/{host}/global/networks/",
+                ),
+                ("network", "existing", "subnetIds", 0): (
+                    existing.subnet_ids[0],
+                    f"projects/{host}/regions/{cluster.region}/subnetworks/",
+                ),
+            }
+            for field, (value, prefix) in wants.items():
+                if not value.startswith(prefix):
+                    yield cluster.issue(
+                        field,
+                        f"in a Shared VPC this names the host project's resource: {prefix}NAME",
+                    )
         ap = cluster.autoprovisioning
         if ap is not None and _autopilot(cluster):
             yield cluster.issue(
@@ -466,6 +491,8 @@ class GkeEngine:
             "pools": pools,
             "secrets_key": cluster.secrets_key,
             "maintenance": _maintenance_policy(cluster),
+            "network_project": cluster.account.get("networkProject"),
+            "dns_endpoint": bool(settings.get("dnsEndpoint")),
             "autoprovisioning": (
                 {"cpu": ap.cpu, "memory_gb": ap.memory_gb}
                 if (ap := cluster.autoprovisioning) is not None and ap.enabled and not autopilot
