@@ -280,11 +280,11 @@ class GkeEngine:
                 "GKE Autopilot provisions every node itself; remove autoprovisioning",
             )
         elif ap is not None and ap.enabled:
-            for key, value in (("cpu", ap.cpu), ("memoryGb", ap.memory_gb)):
+            for limit, value in (("cpu", ap.cpu), ("memoryGb", ap.memory_gb)):
                 if value is None:
                     yield cluster.issue(
                         "autoprovisioning",
-                        f"GKE node auto-provisioning needs resource limits: set {key}",
+                        f"GKE node auto-provisioning needs resource limits: set {limit}",
                     )
         for i, g in enumerate(cluster.access):
             if not _MEMBER.match(g.principal):
