@@ -280,8 +280,8 @@ class GkeEngine:
                 "GKE Autopilot provisions every node itself; remove autoprovisioning",
             )
         elif ap is not None and ap.enabled:
-            for limit, value in (("cpu", ap.cpu), ("memoryGb", ap.memory_gb)):
-                if value is None:
+            for limit, given in (("cpu", ap.cpu), ("memoryGb", ap.memory_gb)):
+                if given is None:
                     yield cluster.issue(
                         "autoprovisioning",
                         f"GKE node auto-provisioning needs resource limits: set {limit}",
