@@ -15,11 +15,12 @@ resource "google_project_iam_member" "nodes" {
   member  = "serviceAccount:${google_service_account.nodes.email}"
 }
 
-# The GKE service agent encrypts and decrypts secrets with encryption.secretsKey, and only that key.
+# The project's number names its service agents.
 data "google_project" "this" {
   project_id = local.project
 }
 
+# The GKE service agent encrypts and decrypts secrets with encryption.secretsKey, and only that key.
 resource "google_kms_crypto_key_iam_member" "secrets" {
   crypto_key_id = "projects/acme-kms/locations/europe-west1/keyRings/gke/cryptoKeys/payments"
   role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
