@@ -766,3 +766,57 @@ def test_enterprise_networking_rules(tmp_path: Path) -> None:
         "network.existing.subnetIds[0]: in a Shared VPC this names the host project's "
         "resource: projects/acme-host/regions/europe-west1/subnetworks/NAME",
     ]
+
+
+def test_eks_karpenter(tmp_path: Path) -> None:
+    model = (
+        BASE["eks"]
+        + "addons: [vpc-cni]\n"
+        + "autoprovisioning: {enabled: true, cpu: 100, memoryGb: 400}\n"
+        + "eks: {autoprovisioning: karpenter}\n"
+    )
+    files = render_tree(write_tree(tmp_path / "model", {"c.yaml": model}))
+    out = write_files(tmp_path / "out", files)
+    module = out / "c/terraform"
+    assert oracle_findings([module]) == ""
+    assert terraform_problems(module) == []
+    assert checkov_failures(module, EKS_CHECKS + EKS_REVIEW_CHECKS + ["CKV_AWS_27"]) == []
+    doc = _hcl(files["c/terraform/karpenter.tf"])
+    resources = {}
+    for block in doc["resource"]:
+        for kind, named in block.items():
+            resources.setdefault(kind, {}).update(named)
+    assert resources["aws_sqs_queue"]["karpenter"]["sqs_managed_sse_enabled"] is True
+    assert resources["aws_eks_access_entry"]["karpenter_node"]["type"] == "EC2_LINUX"
+    association = resources["aws_eks_pod_identity_association"]["karpenter"]
+    assert (association["namespace"], association["service_account"]) == (
+        "kube-system",
+        "karpenter",
+    )
+    events = next(b["karpenter_events"] for b in doc["locals"] if "karpenter_events" in b)
+    assert set(events) == {"health", "spot", "rebalance", "state"}
+    # Auto Mode stays off, and the Pod Identity agent comes with Karpenter.
+    assert "compute_config" not in files["c/terraform/cluster.tf"]
+    assert 'resource "aws_eks_addon" "eks_pod_identity_agent"' in files["c/terraform/addons.tf"]
+    manifests = list(yaml.safe_load_all(files["c/karpenter/nodepool.yaml"]))
+    assert [m["kind"] for m in manifests] == ["EC2NodeClass", "NodePool"]
+    assert manifests[0]["spec"]["role"] == "c-karpenter-node"
+    assert manifests[1]["spec"]["limits"] == {"cpu": 100, "memory": "400Gi"}
+
+
+def test_karpenter_rules(tmp_path: Path) -> None:
+    found = _issues(tmp_path / "a", "eks", "eks: {autoprovisioning: karpenter}\n")
+    assert found == [
+        "eks.autoprovisioning: says how autoprovisioning provisions nodes; set "
+        "autoprovisioning.enabled too"
+    ]
+    found = _issues(
+        tmp_path / "b",
+        "eks",
+        "autoprovisioning: {enabled: true}\neks: {autoprovisioning: karpenter, eksctl: true}\n"
+        "aws: {accountId: '123456789012'}\n",
+    )
+    assert found == [
+        "eks.autoprovisioning: eksctl's ClusterConfig sets up Karpenter by installing it, which "
+        "the Terraform leaves to you; use Karpenter without eks.eksctl, or auto-mode"
+    ]
