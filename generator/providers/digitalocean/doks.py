@@ -21,6 +21,7 @@ VERSION_SLUGS = {
     "1.34": "1.34.2-do.0",
     "1.35": "1.35.1-do.0",
 }
+VERSION_SLUGS_TAKEN = "2026-11-27"
 #: The minors DOKS supports, taken 2026-12-01 from the DOKS release notes and its policy
 #: (docs.digitalocean.com/products/kubernetes/details/supported-releases: the three newest
 #: upstream minors; an unsupported one is upgraded to the next): 1.32 and 1.33 left
@@ -116,7 +117,7 @@ class DoksEngine:
             yield cluster.issue(
                 "kubernetesVersion",
                 f"DOKS offers Kubernetes {cluster.minor_version} as {slug} (as of "
-                f"{VERSIONS_TAKEN}), not {version}; pin that patch, or write "
+                f"{VERSION_SLUGS_TAKEN}), not {version}; pin that patch, or write "
                 f"{cluster.minor_version!r} to follow the latest patch",
             )
         existing = cluster.network.existing
