@@ -199,6 +199,14 @@ def pool_issues(cluster: Cluster, engine: Any) -> Iterator[Issue]:
             why = policy.rule if policy is not None else "the engine has no per-pool version"
             yield cluster.issue(path, f"{engine.name} cannot hold a node pool back: {why}")
             continue
+        if engine.name == "eks" and cluster.settings.get("eksctl"):
+            yield cluster.issue(
+                path,
+                "the eksctl ClusterConfig (eks.eksctl: true) has no version per managed node "
+                "group (eksctl upgrade nodegroup sets it), so the pool would differ between "
+                "the Terraform and the eksctl config; hold it back without eks.eksctl",
+            )
+            continue
         if engine.name == "aks":
             pinned = cluster.kubernetes_version.count(".") == 2
             channel = cluster.settings.get("automaticUpgradeChannel") or (

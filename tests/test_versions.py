@@ -222,10 +222,10 @@ def test_a_downgrade_is_refused_at_the_version(tmp_path: Path) -> None:
 
 
 def test_a_held_back_pool_cannot_go_down(tmp_path: Path) -> None:
-    model, cluster_file = _model(tmp_path, "aws/prod/payments", "1.35")
+    model, cluster_file = _model(tmp_path, "aws/prod/ledger", "1.35")
     out = tmp_path / "out"
     assert run("generate", str(model), "-o", str(out)).exit_code == 0
-    pools = json.loads(text(out, "aws/prod/payments", ".treeform-model.json"))["model"][
+    pools = json.loads(text(out, "aws/prod/ledger", ".treeform-model.json"))["model"][
         "nodePools"
     ]
     pool = sorted(pools)[0]
@@ -451,3 +451,10 @@ def test_review_names_pool_upgrades_and_held_back_pools(tmp_path: Path) -> None:
         result.output
     )
     assert "- ⏸ node pool `legacy` held back at `1.34` (control plane `1.36`)" in result.output
+
+
+def test_eksctl_cannot_hold_a_pool_back(tmp_path: Path) -> None:
+    model = EKS.format(control="1.36", pool="1.35") + "    aws: {accountId: '123456789012'}\n"
+    root = write_tree(tmp_path / "m", {"shop.yaml": model + "    eks: {eksctl: true}\n"})
+    (issue,) = issues_of(lambda: load_clusters(root, str(root)))
+    assert "nodePools.legacy.kubernetesVersion: the eksctl ClusterConfig" in issue
