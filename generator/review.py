@@ -407,7 +407,9 @@ def _cluster_body(review: ClusterReview) -> list[str]:
         how = (
             " with the control plane"
             if review.version and change.new == review.version.new
-            else " on their own" if len(change.pools) > 1 else " on its own"
+            else " on their own"
+            if len(change.pools) > 1
+            else " on its own"
         )
         verb = ("upgrade" if up else "downgrade") + ("s" if len(change.pools) == 1 else "")
         out.append(

@@ -136,7 +136,9 @@ def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str
 
     where = doc.values.get(("versions",), Location(shown))
     if not isinstance(value, dict):
-        issues.append(Issue(where, "versions", 'must be a mapping of engine to minors, e.g. {eks: ["1.37"]}'))
+        issues.append(
+            Issue(where, "versions", 'must be a mapping of engine to minors, e.g. {eks: ["1.37"]}')
+        )
         return {}
     out: dict[str, tuple[str, ...]] = {}
     for engine, minors in value.items():
@@ -161,12 +163,16 @@ def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str
             continue
         for i, minor in enumerate(minors):
             if not isinstance(minor, str) or not _MINOR.match(minor):
-                hint = " (quote it: YAML reads 1.30 as the number 1.3)" if isinstance(minor, float) else ""
+                hint = (
+                    " (quote it: YAML reads 1.30 as the number 1.3)"
+                    if isinstance(minor, float)
+                    else ""
+                )
                 issues.append(
                     Issue(
                         doc.values.get((*path, i), where),
                         format_path((*path, i)),
-                        f"{minor!r} is not a minor version like \"1.37\"{hint}",
+                        f'{minor!r} is not a minor version like "1.37"{hint}',
                     )
                 )
         out[engine] = tuple(m for m in minors if isinstance(m, str) and _MINOR.match(m))

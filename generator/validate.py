@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from treeform import versions
 from treeform.errors import Issue, Location, ModelError, shown
 from treeform.model import Cluster, build_cluster
-from treeform import versions
 from treeform.names import MAX_CLUSTER_NAME
 from treeform.providers import PROVIDERS
 from treeform.providers.base import Engine, Provider

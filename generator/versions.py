@@ -158,8 +158,10 @@ def table_issues(cluster: Cluster, engine: Any) -> Iterator[Issue]:
             )
         return
     if table and _key(minor) > _key(table[-1]):
-        if policy is not None and not policy.floats_beyond_table and minor == (
-            cluster.kubernetes_version
+        if (
+            policy is not None
+            and not policy.floats_beyond_table
+            and minor == (cluster.kubernetes_version)
         ):
             yield cluster.issue(
                 "kubernetesVersion",

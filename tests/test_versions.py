@@ -91,9 +91,11 @@ def _pool_follows(engine: str, out: Path, cluster: str, new: str) -> None:
 
     if engine == "eks":
         groups = read("node_groups.tf")
-        assert groups.count('resource "aws_eks_node_group"') == groups.count(
-            "version = aws_eks_cluster.this.version"
-        ) > 0
+        assert (
+            groups.count('resource "aws_eks_node_group"')
+            == groups.count("version = aws_eks_cluster.this.version")
+            > 0
+        )
         assert "release_version" not in groups  # EKS picks the AMI release for the version
         assert f'version  = "{new}"' in read("cluster.tf")
     elif engine == "aks":
@@ -101,12 +103,16 @@ def _pool_follows(engine: str, out: Path, cluster: str, new: str) -> None:
         assert f'kubernetes_version  = "{new}"' in cluster_tf
         assert re.search(rf'orchestrator_version += "{re.escape(new)}"', cluster_tf)
         pools = read("node_pools.tf")
-        assert pools.count("azurerm_kubernetes_cluster_node_pool") == len(
-            re.findall(
-                r"orchestrator_version += azurerm_kubernetes_cluster\.this\.kubernetes_version",
-                pools,
+        assert (
+            pools.count("azurerm_kubernetes_cluster_node_pool")
+            == len(
+                re.findall(
+                    r"orchestrator_version += azurerm_kubernetes_cluster\.this\.kubernetes_version",
+                    pools,
+                )
             )
-        ) > 0
+            > 0
+        )
     elif engine == "gke":
         assert f'min_master_version  = "{new}"' in read("cluster.tf")
         pools = read("node_pools.tf")
@@ -225,9 +231,7 @@ def test_a_held_back_pool_cannot_go_down(tmp_path: Path) -> None:
     model, cluster_file = _model(tmp_path, "aws/prod/ledger", "1.35")
     out = tmp_path / "out"
     assert run("generate", str(model), "-o", str(out)).exit_code == 0
-    pools = json.loads(text(out, "aws/prod/ledger", ".treeform-model.json"))["model"][
-        "nodePools"
-    ]
+    pools = json.loads(text(out, "aws/prod/ledger", ".treeform-model.json"))["model"]["nodePools"]
     pool = sorted(pools)[0]
     hold_back(cluster_file, pool, "1.34")
     result = run("generate", str(model), "-o", str(out))
@@ -289,8 +293,12 @@ def test_eks_holds_a_pool_back_up_to_three_minors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("control", "pool", "wants"),
     [
-        ("1.36", "1.32", "is 4 minor versions older than the control plane's 1.36; EKS nodes "
-         "may be up to 3 minor versions older than the control plane, never newer"),
+        (
+            "1.36",
+            "1.32",
+            "is 4 minor versions older than the control plane's 1.36; EKS nodes "
+            "may be up to 3 minor versions older than the control plane, never newer",
+        ),
         ("1.34", "1.35", "node pool version 1.35 is newer than the control plane's 1.34"),
         ("1.34", "1.34.9", "node pool version 1.34.9 is newer"),
     ],
@@ -322,13 +330,21 @@ AKS = """
 def test_aks_holds_a_pool_back_two_minors_with_the_node_image_channel(tmp_path: Path) -> None:
     root = write_tree(
         tmp_path / "m",
-        {"shop.yaml": AKS.format(channel="aks: {automaticUpgradeChannel: node-image}", pool="1.34")},
+        {
+            "shop.yaml": AKS.format(
+                channel="aks: {automaticUpgradeChannel: node-image}", pool="1.34"
+            )
+        },
     )
     pools = render_tree(root)["shop/terraform/node_pools.tf"]
     assert re.search(r'orchestrator_version += "1.34"', pools)
     root = write_tree(
         tmp_path / "n",
-        {"shop.yaml": AKS.format(channel="aks: {automaticUpgradeChannel: node-image}", pool="1.33")},
+        {
+            "shop.yaml": AKS.format(
+                channel="aks: {automaticUpgradeChannel: node-image}", pool="1.33"
+            )
+        },
     )
     (issue,) = issues_of(lambda: load_clusters(root, str(root)))
     assert "nodePools.legacy.kubernetesVersion: node pool version 1.33 is 3 minor versions" in issue
@@ -378,8 +394,9 @@ def test_a_version_newer_than_the_table_warns_and_passes(tmp_path: Path) -> None
         result = run("validate", str(model))
         assert result.exit_code == 0, result.output
         (warning,) = result.stderr.splitlines()
-        assert re.match(rf"{re.escape(str(cluster_file))}:\d+:\d+: kubernetesVersion: warning: ",
-                        warning)
+        assert re.match(
+            rf"{re.escape(str(cluster_file))}:\d+:\d+: kubernetesVersion: warning: ", warning
+        )
         assert "Kubernetes 1.37 is not in treeform's eks table of 2026-12-01" in warning
         assert "the cloud decides" in warning
     out = tmp_path / "out"
@@ -390,7 +407,7 @@ def test_a_version_newer_than_the_table_warns_and_passes(tmp_path: Path) -> None
 
 
 def test_an_ancient_version_is_an_error(tmp_path: Path) -> None:
-    model, cluster_file = _model(tmp_path, "aws/prod/payments", "1.20")
+    model, _ = _model(tmp_path, "aws/prod/payments", "1.20")
     result = run("validate", str(model))
     assert result.exit_code == 1
     assert "kubernetesVersion: eks does not offer Kubernetes 1.20; it offers 1.32" in result.stderr
@@ -418,8 +435,10 @@ def test_the_settings_extend_a_table(tmp_path: Path) -> None:
     ("settings", "wants"),
     [
         ('versions:\n  eksx: ["1.37"]\n', "2:3: versions.eksx: unknown engine 'eksx'; known: ack"),
-        ("versions:\n  eks: [1.37]\n", '2:9: versions.eks[0]: 1.37 is not a minor version like "1.37"'
-         " (quote it"),
+        (
+            "versions:\n  eks: [1.37]\n",
+            '2:9: versions.eks[0]: 1.37 is not a minor version like "1.37" (quote it',
+        ),
         ('versions:\n  eks: "1.37"\n', "2:8: versions.eks: must be a non-empty list"),
         ('versions: ["1.37"]\n', "1:11: versions: must be a mapping of engine to minors"),
         ('versions:\n  eks: ["1.37.1"]\n', "2:9: versions.eks[0]: '1.37.1' is not a minor"),
