@@ -130,10 +130,16 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
 _MINOR = re.compile(r"[0-9]+\.[0-9]+\Z")
 
 
+def _older(minor: str, than: str) -> bool:
+    """Whether `minor` is `than` or older."""
+    return tuple(map(int, minor.split("."))) <= tuple(map(int, than.split(".")))
+
+
 def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str, tuple[str, ...]]:
     """`versions: {ENGINE: ["1.37", ...]}`: minors added to engines' version tables."""
-    from treeform.versions import ENGINES
+    from treeform.providers import PROVIDERS
 
+    engines = {name: e for p in PROVIDERS.values() for name, e in p.engines.items()}
     where = doc.values.get(("versions",), Location(shown))
     if not isinstance(value, dict):
         issues.append(
@@ -143,12 +149,12 @@ def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str
     out: dict[str, tuple[str, ...]] = {}
     for engine, minors in value.items():
         path = ("versions", engine)
-        if engine not in ENGINES:
+        if engine not in engines:
             issues.append(
                 Issue(
                     doc.keys.get(path, where),
                     format_path(path),
-                    f"unknown engine {str(engine)!r}; known: {', '.join(ENGINES)}",
+                    f"unknown engine {str(engine)!r}; known: {', '.join(sorted(engines))}",
                 )
             )
             continue
@@ -161,8 +167,20 @@ def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str
                 )
             )
             continue
+        table = engines[engine].versions
+        newest = max(table, key=lambda v: tuple(int(p) for p in v.split(".")))
         for i, minor in enumerate(minors):
-            if not isinstance(minor, str) or not _MINOR.match(minor):
+            if isinstance(minor, str) and _MINOR.match(minor) and _older(minor, newest):
+                issues.append(
+                    Issue(
+                        doc.values.get((*path, i), where),
+                        format_path((*path, i)),
+                        f"{minor} is not newer than {engine}'s table (newest {newest}, as of "
+                        f"{engines[engine].versions_taken}): only newer minors can be added, "
+                        "the ones the cloud retired stay out",
+                    )
+                )
+            elif not isinstance(minor, str) or not _MINOR.match(minor):
                 hint = (
                     " (quote it: YAML reads 1.30 as the number 1.3)"
                     if isinstance(minor, float)

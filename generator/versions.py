@@ -24,9 +24,6 @@ from typing import Any
 from treeform.errors import Issue, as_warning
 from treeform.model import Cluster
 
-#: The engines a `versions:` setting may extend (the engines of every provider).
-ENGINES = ("ack", "aks", "cce", "doks", "eks", "gke", "iks", "kops", "oke", "tke")
-
 _VERSION = re.compile(r"([0-9]+)\.([0-9]+)(?:\.([0-9]+))?\Z")
 
 
@@ -226,7 +223,9 @@ def pool_issues(cluster: Cluster, engine: Any) -> Iterator[Issue]:
         if pool_v is None or control is None:
             continue
         minor = minor_of(version)
-        if pool_v[0] != control[0] or pool_v[1] > control[1] or pool_v > control:
+        # A minor floats on its latest patch: patches compare only where both name one.
+        newer = pool_v[:2] > control[:2] or (len(pool_v) == len(control) == 3 and pool_v > control)
+        if pool_v[0] != control[0] or newer:
             yield cluster.issue(
                 path,
                 f"node pool version {version} is newer than the control plane's "

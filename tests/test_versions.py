@@ -283,6 +283,11 @@ EKS = """
 """
 
 
+def test_a_patch_of_the_control_planes_minor_is_not_newer(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "m", {"shop.yaml": EKS.format(control="1.36", pool="1.36.2")})
+    assert 'version = "1.36"' in render_tree(root)["shop/terraform/node_groups.tf"]
+
+
 def test_eks_holds_a_pool_back_up_to_three_minors(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "m", {"shop.yaml": EKS.format(control="1.36", pool="1.33")})
     groups = render_tree(root)["shop/terraform/node_groups.tf"]
@@ -442,8 +447,13 @@ def test_the_settings_extend_a_table(tmp_path: Path) -> None:
         ('versions:\n  eks: "1.37"\n', "2:8: versions.eks: must be a non-empty list"),
         ('versions: ["1.37"]\n', "1:11: versions: must be a mapping of engine to minors"),
         ('versions:\n  eks: ["1.37.1"]\n', "2:9: versions.eks[0]: '1.37.1' is not a minor"),
+        (
+            'versions:\n  eks: ["1.37", "1.30"]\n',
+            "2:17: versions.eks[1]: 1.30 is not newer than eks's table (newest 1.36, as of "
+            "2026-12-01): only newer minors can be added",
+        ),
     ],
-    ids=["engine", "number", "scalar", "list", "patch"],
+    ids=["engine", "number", "scalar", "list", "patch", "retired"],
 )
 def test_bad_version_settings_are_errors_at_the_setting(
     tmp_path: Path, settings: str, wants: str
@@ -477,3 +487,30 @@ def test_eksctl_cannot_hold_a_pool_back(tmp_path: Path) -> None:
     root = write_tree(tmp_path / "m", {"shop.yaml": model + "    eks: {eksctl: true}\n"})
     (issue,) = issues_of(lambda: load_clusters(root, str(root)))
     assert "nodePools.legacy.kubernetesVersion: the eksctl ClusterConfig" in issue
+
+
+def test_held_back_pools_load_in_terraform_and_pass_the_oracle(tmp_path: Path) -> None:
+    from helpers import oracle_findings, terraform_dirs, terraform_problems, write_files
+
+    models = {}
+    for cluster, version, pool in (
+        ("aws/prod/ledger", "1.36", "1.33"),
+        ("oracle/prod/orders", "1.34", "1.32"),
+    ):
+        model, cluster_file = _model(tmp_path / cluster.replace("/", "-"), cluster, version)
+        data = load_clusters(model, str(model))[0]
+        hold_back(cluster_file, sorted(data.node_pools)[0], pool)
+        models[cluster] = model
+    aks = write_tree(
+        tmp_path / "aks",
+        {"shop.yaml": AKS.format(channel="aks: {automaticUpgradeChannel: node-image}", pool="1.35")},
+    )
+    files: dict[str, str] = {}
+    for model in [*models.values(), aks]:
+        files.update(render_tree(model))
+    assert 'version = "1.33"' in files["aws/prod/ledger/terraform/node_groups.tf"]
+    assert 'kubernetes_version = "v1.32.1"' in files["oracle/prod/orders/terraform/node_pools.tf"]
+    out = write_files(tmp_path / "out", files)
+    dirs = terraform_dirs(out)
+    assert [p for d in dirs for p in terraform_problems(d)] == []
+    assert oracle_findings(dirs) == ""

@@ -260,7 +260,10 @@ class EksEngine:
                     "desired_size": pool.desired_size,
                     "disk_size_gb": pool.disk_size_gb,
                     "capacity_type": "SPOT" if pool.spot else "ON_DEMAND",
-                    "kubernetes_version": pool.kubernetes_version,
+                    # EKS takes minors, as for the cluster.
+                    "kubernetes_version": ".".join(pool.kubernetes_version.split(".")[:2])
+                    if pool.kubernetes_version
+                    else None,
                     "zones": list(pool.zones),
                     "labels": pool.labels,
                     "taints": [
