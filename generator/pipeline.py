@@ -161,8 +161,7 @@ def render_output(
 def generate_files(root: Path, display: str | None = None) -> dict[str, str]:
     """Everything `treeform generate` writes for the model tree at `root` (but the
     manifest), by path under the output root."""
-    settings = load_settings(root, display)
-    return render_output(load_clusters(root, display), settings)
+    return render_output(load_clusters(root, display), load_settings(root, display))
 
 
 #: Below this many clusters to render, worker processes cost more than they save.

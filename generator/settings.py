@@ -59,7 +59,7 @@ class AtlantisSettings:
 class Settings:
     atlantis: AtlantisSettings = field(default_factory=AtlantisSettings)
     #: Minors added to engines' version tables, by engine name.
-    versions: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    versions: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
 
 def load_settings(root: Path, root_display: str | None = None) -> Settings:
@@ -101,7 +101,8 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
             else str(error.message)
         )
         issues.append(Issue(doc.values.get(where, Location(shown)), format_path(where), message))
-    versions = _versions(data.get("versions"), doc, shown, issues) if "versions" in data else {}
+    has_versions = isinstance(data, dict) and "versions" in data
+    versions = _versions(data["versions"], doc, shown, issues) if has_versions else {}
     if issues:
         raise ModelError(issues)
     atlantis = data.get("atlantis", True)

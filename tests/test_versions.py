@@ -501,10 +501,8 @@ def test_held_back_pools_load_in_terraform_and_pass_the_oracle(tmp_path: Path) -
         data = load_clusters(model, str(model))[0]
         hold_back(cluster_file, sorted(data.node_pools)[0], pool)
         models[cluster] = model
-    aks = write_tree(
-        tmp_path / "aks",
-        {"shop.yaml": AKS.format(channel="aks: {automaticUpgradeChannel: node-image}", pool="1.35")},
-    )
+    channel = "aks: {automaticUpgradeChannel: node-image}"
+    aks = write_tree(tmp_path / "aks", {"shop.yaml": AKS.format(channel=channel, pool="1.35")})
     files: dict[str, str] = {}
     for model in [*models.values(), aks]:
         files.update(render_tree(model))
