@@ -76,8 +76,8 @@ STEPS = [
     ("tke", "tencent/prod/games", "1.32", "1.34"),  # TKE offers even minors only
     ("kops", "aws/kops/platform", "1.34", "1.35"),
     ("doks", "digitalocean/dev/blog", "1.34", "1.35"),
-    ("ack", "alibaba/prod/shop", "1.34", "1.35"),
-    ("iks", "ibm/prod/analytics", "1.33", "1.34"),
+    ("ack", "alibaba/prod/shop", "1.35", "1.36"),
+    ("iks", "ibm/prod/analytics", "1.34", "1.35"),
     ("cce", "huawei/prod/storefront", "1.32", "1.33"),
 ]
 
