@@ -42,6 +42,8 @@ class VersionPolicy:
     floats_beyond_table: bool = True
     #: Said (as a warning) whenever a generate changes the cluster's version.
     upgrade_note: str = ""
+    #: Minors between two releases beyond the table (TKE releases even minors only).
+    release_step: int = 1
 
 
 POLICIES: dict[str, VersionPolicy] = {
@@ -67,6 +69,7 @@ POLICIES: dict[str, VersionPolicy] = {
         "TKE node pools have no version of their own: upgrade_instances_follow_cluster "
         "upgrades every node with the cluster",
         floats_beyond_table=False,
+        release_step=2,
     ),
     "ack": VersionPolicy(
         None,
@@ -297,7 +300,7 @@ def upgrade_issues(
     if not policy.one_minor:
         return []
     table = offered(engine)
-    step = next((v for v in table if _key(v) > a), f"{a[0]}.{a[1] + 1}")
+    step = next((v for v in table if _key(v) > a), f"{a[0]}.{a[1] + policy.release_step}")
     issues = []
     if b < a:
         issues.append(

@@ -512,3 +512,18 @@ def test_held_back_pools_load_in_terraform_and_pass_the_oracle(tmp_path: Path) -
     dirs = terraform_dirs(out)
     assert [p for d in dirs for p in terraform_problems(d)] == []
     assert oracle_findings(dirs) == ""
+
+
+def test_tke_steps_to_its_next_release_beyond_the_table(tmp_path: Path) -> None:
+    model, cluster_file = _model(tmp_path, "tencent/prod/games", "1.34")
+    out = tmp_path / "out"
+    assert run("generate", str(model), "-o", str(out)).exit_code == 0
+    set_version(model, "tencent/prod/games", "1.36.1")  # TKE's next (even) release
+    result = run("generate", str(model), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "warning: Kubernetes 1.36.1 is not in treeform's tke table" in result.stderr
+    set_version(model, "tencent/prod/games", "1.40.1")
+    result = run("generate", str(model), "-o", str(out))
+    assert result.exit_code == 1
+    assert "1.36.1 -> 1.40.1 skips a minor version" in result.stderr
+    assert "the next allowed step is 1.38" in result.stderr
