@@ -515,7 +515,7 @@ def test_held_back_pools_load_in_terraform_and_pass_the_oracle(tmp_path: Path) -
 
 
 def test_tke_steps_to_its_next_release_beyond_the_table(tmp_path: Path) -> None:
-    model, cluster_file = _model(tmp_path, "tencent/prod/games", "1.34")
+    model, _ = _model(tmp_path, "tencent/prod/games", "1.34")
     out = tmp_path / "out"
     assert run("generate", str(model), "-o", str(out)).exit_code == 0
     set_version(model, "tencent/prod/games", "1.36.1")  # TKE's next (even) release
