@@ -38,6 +38,8 @@ class NodePool:
     taints: tuple[Taint, ...]
     zones_given: bool = False
     max_pods: int | None = None  # nodePools.<p>.maxPods; None: the engine's default
+    #: The pool's own version (held back); None: the control plane's.
+    kubernetes_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,8 @@ class Cluster:
     autoprovisioning: Autoprovisioning | None = None
     #: Extra Terraform files of the cluster's module: `<name>.tf` -> (its model file, text).
     terraform: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: Warnings about the cluster (reported, never failing a run): see treeform.versions.
+    warnings: list[Issue] = field(repr=False, compare=False, default_factory=list)
 
     @property
     def minor_version(self) -> str:
@@ -215,6 +219,7 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
             ),
             zones_given="zones" in p,
             max_pods=p.get("maxPods"),
+            kubernetes_version=p.get("kubernetesVersion"),
         )
     backend = dict(d.get("backend") or {"type": "local"})
     addon_specs = [

@@ -490,7 +490,7 @@ def test_eks_support_type_defaults_to_standard_where_eks_takes_it(tmp_path: Path
         write_tree(tmp_path / "c", {"c.yaml": old + "eks: {supportType: STANDARD}\n"})
     )
     assert refused == [
-        "eks.supportType: Kubernetes 1.33 is past EKS standard support (as of 2026-11-27); EKS "
+        "eks.supportType: Kubernetes 1.33 is past EKS standard support (as of 2026-12-01); EKS "
         "takes only EXTENDED for it: upgrade the cluster, or set EXTENDED"
     ]
 
