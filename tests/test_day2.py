@@ -117,7 +117,7 @@ HELD_OUT = {
         cloud: digitalocean
         engine: doks
         region: nyc1
-        kubernetesVersion: "1.33"
+        kubernetesVersion: "1.34"
         nodePools:
           general: {machineType: s-2vcpu-4gb, minSize: 1, maxSize: 3}
         maintenance:
@@ -345,7 +345,7 @@ BASE = {
     "nodePools: {general: {machineType: e2-standard-4, minSize: 1, maxSize: 3}}\n",
     "aks": "cloud: azure\nengine: aks\nregion: westeurope\nkubernetesVersion: '1.33'\n"
     "nodePools: {system: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3}}\n",
-    "doks": "cloud: digitalocean\nengine: doks\nregion: nyc1\nkubernetesVersion: '1.33'\n"
+    "doks": "cloud: digitalocean\nengine: doks\nregion: nyc1\nkubernetesVersion: '1.34'\n"
     "nodePools: {general: {machineType: s-2vcpu-4gb, minSize: 1, maxSize: 3}}\n",
     "oke": "cloud: oracle\nengine: oke\nregion: eu-frankfurt-1\nkubernetesVersion: '1.33'\n"
     "nodePools: {general: {machineType: VM.Standard.E5.Flex, minSize: 1, maxSize: 3}}\n",
