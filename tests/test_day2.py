@@ -100,7 +100,7 @@ HELD_OUT = {
         cloud: azure
         engine: aks
         region: westeurope
-        kubernetesVersion: "1.33"
+        kubernetesVersion: "1.34"
         azure: {subscriptionId: "00000000-0000-0000-0000-000000000000"}
         nodePools:
           system: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3, maxPods: 60}
@@ -343,7 +343,7 @@ BASE = {
     "nodePools: {general: {machineType: m6i.large, minSize: 1, maxSize: 3}}\n",
     "gke": "cloud: gcp\nengine: gke\nregion: europe-west1\nkubernetesVersion: '1.34'\n"
     "nodePools: {general: {machineType: e2-standard-4, minSize: 1, maxSize: 3}}\n",
-    "aks": "cloud: azure\nengine: aks\nregion: westeurope\nkubernetesVersion: '1.33'\n"
+    "aks": "cloud: azure\nengine: aks\nregion: westeurope\nkubernetesVersion: '1.34'\n"
     "nodePools: {system: {machineType: Standard_D4s_v5, minSize: 1, maxSize: 3}}\n",
     "doks": "cloud: digitalocean\nengine: doks\nregion: nyc1\nkubernetesVersion: '1.34'\n"
     "nodePools: {general: {machineType: s-2vcpu-4gb, minSize: 1, maxSize: 3}}\n",
@@ -662,7 +662,7 @@ AKS_ENTERPRISE = """
 cloud: azure
 engine: aks
 region: westeurope
-kubernetesVersion: "1.33"
+kubernetesVersion: "1.34"
 network:
   existing:
     networkId: SUB/rg-net/providers/Microsoft.Network/virtualNetworks/hub
