@@ -242,7 +242,10 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     same = before is not None and before.fingerprint == fingerprint and ctx.reuse
     if stager is not None and before is not None and same:
         # The same bytes under the same code: valid before, valid now; not even parsed.
-        if not chosen or intact_digests(stager.root, before.files, stager.owned) is not None:
+        if (
+            not chosen
+            or intact_digests(stager.root, before.files, stager.owned, stager.jail) is not None
+        ):
             claim = None
             if before.state is not None:
                 claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
@@ -388,7 +391,7 @@ def render_for_output(
         plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
         kept = None
         if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
-            kept = intact_digests(output, [ATLANTIS_FILE], owned)  # made from the same
+            kept = intact_digests(output, [ATLANTIS_FILE], owned, stager.jail)  # made from the same
         if kept is not None:
             intact.update(kept)
         else:

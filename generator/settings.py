@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from treeform.errors import Issue, Location, ModelError
-from treeform.yamlload import YamlProblem, format_path, load_yaml
+from treeform.yamlload import YamlProblem, format_path, load_yaml, read_yaml_file
 
 SETTINGS_FILE = ".treeform.yaml"
 
@@ -61,11 +61,13 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
     shown = f"{(root_display if root_display is not None else str(root)).rstrip('/')}/"
     shown = SETTINGS_FILE if shown in ("/", "./") else shown + SETTINGS_FILE
     try:
-        raw = path.read_bytes()
+        raw = read_yaml_file(path, shown)
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
         raise ModelError([Issue(Location(shown), "", f"cannot read: {exc.strerror}")]) from None
+    except YamlProblem as problem:
+        raise ModelError([problem.issue]) from None
     try:
         doc = load_yaml(raw, shown)
     except YamlProblem as problem:

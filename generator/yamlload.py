@@ -8,7 +8,10 @@ fast instead of eating the machine).
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -183,18 +186,67 @@ class _Converter:
         return out
 
 
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _over_limit(file: str, size: int, max_bytes: int) -> YamlProblem:
+    return YamlProblem(
+        Issue(
+            Location(file),
+            "",
+            f"the file is {size} bytes, over the limit of {max_bytes}; "
+            + limits.FILE_BYTES.hint(size),
+        )
+    )
+
+
+def read_yaml_file(path: Path | str, file: str) -> bytes:
+    """The bytes of a model file, read without following a symlink (the tree resolves those
+    itself) or blocking: anything but a regular file (a FIFO, a device, a socket) is refused
+    at once, and the read stops at the size limit, so a file that grows while it is read
+    is refused too. Raises OSError for a file that cannot be read, YamlProblem for these."""
+    max_bytes = limits.FILE_BYTES.value()
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise YamlProblem(
+                Issue(Location(file), "", "a symbolic link where a regular file must be")
+            ) from None
+        raise exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, a socket or a device"
+            raise YamlProblem(Issue(Location(file), "", f"not a regular file ({kind})"))
+        if info.st_size > max_bytes:
+            raise _over_limit(file, info.st_size, max_bytes)
+        data = os.read(fd, info.st_size + 1)
+        if len(data) <= info.st_size:
+            return data
+        chunks, total = [data], len(data)  # it grows while it is read: up to the limit
+        while total <= max_bytes and (chunk := os.read(fd, min(1 << 16, max_bytes + 1 - total))):
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > max_bytes:
+            raise YamlProblem(
+                Issue(
+                    Location(file),
+                    "",
+                    f"the file grew beyond the limit of {max_bytes} bytes while it was read; "
+                    + limits.FILE_BYTES.hint(total),
+                )
+            )
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_yaml(raw: bytes, file: str) -> Document:
     """Parse one YAML file. Raises YamlProblem with a located issue."""
     max_bytes = limits.FILE_BYTES.value()
     if len(raw) > max_bytes:
-        raise YamlProblem(
-            Issue(
-                Location(file),
-                "",
-                f"the file is {len(raw)} bytes, over the limit of {max_bytes}; "
-                + limits.FILE_BYTES.hint(len(raw)),
-            )
-        )
+        raise _over_limit(file, len(raw), max_bytes)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
