@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from treeform import limits
 from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
 from treeform.cache import ValidClusters
 from treeform.errors import Issue, ModelError, UsageError
@@ -192,6 +193,8 @@ class _Context:
     #: validate: the fingerprints of clusters the last run found valid (their states).
     known: dict[str, str | None] = field(default_factory=dict)
     renderer: Renderer | None = None
+    #: The limits that differ from their defaults: part of every fingerprint.
+    limits: str = field(default_factory=limits.signature)
 
 
 @dataclass
@@ -231,7 +234,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     stager = ctx.stager
     cid = cluster_file.id
     chosen = cid in ctx.chosen
-    chain = ctx.tree.chains.get(cluster_file.directory or "", "")
+    chain = ctx.tree.chains.get(cluster_file.directory or "", "") + ctx.limits
     fingerprint = cluster_fingerprint(cid, chain, source)
     if fingerprint in ctx.known and cluster_file.directory is not None:
         # validate: the same bytes under the same code were valid in the last run.

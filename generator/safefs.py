@@ -91,7 +91,7 @@ class Jail:
             try:
                 self._root_fd = os.open(self.root, _DIR_FLAGS)
             except OSError as exc:
-                if os.path.islink(self.root):
+                if self.root.is_symlink():
                     raise OutputError(
                         f"{self.root}: the output directory is a symbolic link; treeform "
                         "writes only into a real directory"
@@ -322,7 +322,7 @@ class Jail:
         fd = self.dir_fd(rel_dir)
         if fd is None:
             return []
-        return sorted(os.listdir(fd))
+        return sorted(os.listdir(fd))  # noqa: PTH208 (a descriptor, not a path)
 
 
 @contextlib.contextmanager

@@ -23,8 +23,8 @@ from treeform.validate import cluster_schema
 from treeform.yamlload import YamlProblem, load_yaml
 
 SCHEMA_PATH = ".treeform/cluster.schema.json"
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SEGMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_SEGMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*\Z")
 
 #: A region and a general-purpose machine type per cloud, to start from.
 STARTING_POINTS = {
