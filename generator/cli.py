@@ -185,9 +185,12 @@ def _make_plan(
     from treeform.writer import Stager
 
     stager = Stager.dry(output, for_diff=for_diff)
-    return render_for_output(
-        model, output, str(model), only=only, stager=stager, **_options(model, atlantis)
-    )
+    try:
+        return render_for_output(
+            model, output, str(model), only=only, stager=stager, **_options(model, atlantis)
+        )
+    finally:
+        stager.close()
 
 
 def _counted(clusters: list[Any]) -> str:

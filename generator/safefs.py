@@ -154,6 +154,9 @@ class Jail:
             with contextlib.suppress(OSError):
                 os.close(self._dirs.pop(key))
 
+    def __del__(self) -> None:  # a jail dropped without close() leaks no descriptor
+        self.close()
+
     def close(self) -> None:
         for fd in self._dirs.values():
             with contextlib.suppress(OSError):

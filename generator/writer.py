@@ -676,7 +676,10 @@ def plan_output(
     """What writing `files` into `root` would do, with the old bytes for a diff."""
     stager = Stager.dry(root, for_diff=True)
     plan = Plan(root, files, dict(clusters or {}))
-    plan.add(stager.stage(rel, files[rel]) for rel in sorted(files))
+    try:
+        plan.add(stager.stage(rel, files[rel]) for rel in sorted(files))
+    finally:
+        stager.close()
     return plan.finish(stager.owned, scope=scope, intact=intact, for_diff=True)
 
 

@@ -299,11 +299,11 @@ def load_yaml(raw: bytes, file: str) -> Document:
         # A NUL byte or another control character: at its real line and column.
         position = exc.position if isinstance(exc.position, int) else 0
         if _BaseLoader is not yaml.SafeLoader:  # libyaml counts the bytes of the UTF-8 text
-            before = text.encode("utf-8")[:position].decode("utf-8", "replace")
+            read = text.encode("utf-8")[:position].decode("utf-8", "replace")
         else:
-            before = text[:position]
-        line = before.count("\n") + 1
-        column = len(before) - (before.rfind("\n") + 1) + 1
+            read = text[:position]
+        line = read.count("\n") + 1
+        column = len(read) - (read.rfind("\n") + 1) + 1
         char = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
         raise YamlProblem(
             Issue(
