@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 from collections.abc import Iterator
@@ -41,18 +42,20 @@ def escaped(text: str) -> str:
     return out
 
 
+#: Names of one or more plain parts: no empty part, no control character, line break or
+#: undecodable byte (a surrogate escape); `.` and `..` parts are looked for apart.
+_PLAIN = re.compile(
+    "[^/\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]+(?:/[^/\x00-\x1f\x7f\x85\u2028\u2029\ud800-\udfff]+)*"
+)
+
+
 def plain_relative(rel: object) -> bool:
     """Whether `rel` is a relative path of plain names inside a directory."""
-    if not isinstance(rel, str) or not rel or rel[0] == "/":
+    if not isinstance(rel, str) or _PLAIN.fullmatch(rel) is None:
         return False
-    if any(p in ("", ".", "..") for p in rel.split("/")):
-        return False
-    if not _BAD_CHARS.isdisjoint(rel):
-        return False
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
+    if "." in rel:
+        framed = f"/{rel}/"
+        return "/./" not in framed and "/../" not in framed
     return True
 
 
@@ -63,6 +66,8 @@ class Jail:
         self.root = root
         self._root_fd: int | None = None
         self._dirs: dict[str, int] = {}
+        #: Paths known to be plain already (the manifest's, once checked): not checked again.
+        self.known: set[str] | dict[str, str] = set()
 
     # -- checking --------------------------------------------------------------------------
 
@@ -142,7 +147,7 @@ class Jail:
                 raise self.symlink_refusal(rel) from None
 
     def _at(self, rel: str, *, create: bool = False) -> tuple[int | None, str]:
-        if not plain_relative(rel):
+        if rel not in self.known and not plain_relative(rel):
             self.checked(rel, str(self.root))  # raises
         directory, _, name = rel.rpartition("/")
         return self.dir_fd(directory, create=create), name

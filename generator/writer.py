@@ -211,10 +211,10 @@ def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
         if state is not None and not isinstance(state, str):
             raise _malformed(jail, f"clusters.{escaped(cid)}.state")
         jail.checked(cid, source)
-        clusters[cid] = ClusterRecord(
-            fingerprint, [jail.checked(rel, source) for rel in rels], state
-        )
+        checked = [rel if rel in files else jail.checked(rel, source) for rel in rels]
+        clusters[cid] = ClusterRecord(fingerprint, checked, state)
     atlantis = data.get("atlantis")
+    jail.known = files
     return Manifest(files, clusters, atlantis if isinstance(atlantis, str) else None)
 
 
@@ -292,6 +292,7 @@ class Stager:
         self.for_diff = for_diff
         #: Every file operation on the output directory goes through it.
         self.jail = Jail(root)
+        self.jail.known = manifest.files  # checked as the manifest was read
         self._log: IO[str] | None = None
         self._log_pid = 0
 
