@@ -25,6 +25,9 @@ from treeform.errors import OutputError
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 _WRITE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+#: Bytes of any one file read from the output directory: far more than treeform writes
+#: (a manifest of the largest tree is tens of MB), far less than would exhaust memory.
+MAX_READ = 64 << 20
 #: Directory descriptors kept open per jail (well below the usual limit of 1024).
 _MAX_DIRS = 128
 _BAD_CHARS = frozenset([chr(c) for c in range(0x20)] + ["\x7f", "\x85", "\u2028", "\u2029"])
@@ -87,6 +90,12 @@ class Jail:
         return OutputError(
             f"{self.root / escaped(rel)}: a symbolic link inside the output directory; "
             "treeform never follows one; remove it (nothing was written)"
+        )
+
+    def too_large(self, rel: str) -> OutputError:
+        return OutputError(
+            f"{self.root / escaped(rel)}: larger than {MAX_READ} bytes, more than treeform "
+            "ever writes; remove it"
         )
 
     # -- descriptors -----------------------------------------------------------------------
@@ -198,12 +207,17 @@ class Jail:
                     "device); treeform writes and reads only regular files here"
                 )
             size = info.st_size
+            if size > MAX_READ:
+                raise self.too_large(rel)
             data = os.read(fd, size + 1)
             if len(data) <= size:
                 return data
-            chunks = [data]  # it grew while being read
+            chunks, total = [data], len(data)  # it grew while being read
             while chunk := os.read(fd, 1 << 16):
                 chunks.append(chunk)
+                total += len(chunk)
+                if total > MAX_READ:
+                    raise self.too_large(rel)
             return b"".join(chunks)
         finally:
             os.close(fd)

@@ -656,3 +656,14 @@ def test_output_bytes_of_a_normal_atlantis_yaml_are_unchanged() -> None:
         "set repo_config_file: output/atlantis.yaml in the server-side repos.yaml."
     )
     assert text.splitlines()[2] == "version: 3"
+
+
+def test_a_huge_file_in_the_output_is_refused_without_reading_it(
+    site: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from treeform import safefs
+
+    model, out, outside = site
+    monkeypatch.setattr(safefs, "MAX_READ", 1000)
+    (out / writer.MANIFEST).write_bytes(b" " * 2000)
+    refused(model, out, outside, f"{out / writer.MANIFEST}: larger than 1000 bytes")
