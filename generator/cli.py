@@ -297,7 +297,7 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
     "--schema",
     "schema_ref",
     metavar="URL|PATH",
-    help="The $schema the editor line names (default: MODEL/.treeform/cluster.schema.json, "
+    help="The $schema the editor line names (default: MODEL/.treeform/model-file.schema.json, "
     "written by this command).",
 )
 def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str | None) -> None:
@@ -309,7 +309,7 @@ def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str |
 
     target, extra = _run(create_cluster_file, model, cluster_id, cloud, engine, schema_ref)
     for path in extra:
-        click.echo(f"wrote {path}")
+        click.echo(f"created the model root {path}/" if path == model else f"wrote {path}")
     click.echo(f"created {target}")
 
     def check() -> None:
@@ -322,11 +322,18 @@ def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str |
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of a cluster (for editors)."""
+@click.option(
+    "--effective",
+    is_flag=True,
+    help="The schema of a merged cluster (what validate checks) instead of a model file's.",
+)
+def schema(effective: bool) -> None:
+    """Print the JSON Schema of a model file (for editors): every field optional, null
+    removes an inherited key, unknown fields are errors. --effective: of a merged cluster."""
+    from treeform.fileschema import file_schema
     from treeform.validate import cluster_schema
 
-    click.echo(json.dumps(cluster_schema(), indent=2))
+    click.echo(json.dumps(cluster_schema() if effective else file_schema(), indent=2))
 
 
 def main() -> None:
