@@ -39,12 +39,38 @@ OUT_OPT = click.option(
 )
 
 
+def _model_of(ctx: click.Context) -> Any:
+    """The MODEL of the command line being completed. Completing an option's value (`--only
+    <TAB>`) leaves the option without one, so click's parse stops before MODEL: parse the
+    words again (click's shells pass them in COMP_WORDS) without that dangling option."""
+    import os
+
+    from click.shell_completion import split_arg_string
+
+    model = ctx.params.get("model")
+    if model is not None or "COMP_WORDS" not in os.environ:
+        return model
+    try:
+        words = split_arg_string(os.environ["COMP_WORDS"])
+        cword = int(os.environ.get("COMP_CWORD", len(words)))
+        before, after = words[:cword], words[cword + 1 :]  # without the word being completed
+        if before and before[-1].startswith("-"):
+            before = before[:-1]  # the option whose value is being completed
+        name = ctx.info_name or ""
+        args = [*before, *after]
+        args = args[args.index(name) + 1 :] if name in args else args[1:]
+        again = ctx.command.make_context(name, args, parent=ctx.parent, resilient_parsing=True)
+    except (ValueError, click.ClickException):
+        return None
+    return again.params.get("model")
+
+
 def _complete_cluster_ids(ctx: click.Context, _param: Any, incomplete: str) -> list[Any]:
     """Shell completion of cluster ids from the MODEL given on the command line."""
     from click.shell_completion import CompletionItem
     from treeform.tree import load_tree
 
-    model = ctx.params.get("model")
+    model = _model_of(ctx)
     if model is None:
         return []
     try:
@@ -72,6 +98,35 @@ ATLANTIS_OPT = click.option(
 
 def _stderr_is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+def _stderr_shows_escapes() -> bool:
+    """Whether stderr is a terminal that can show a progress bar (cursor moves, `\r`)."""
+    import os
+
+    return _stderr_is_tty() and os.environ.get("TERM") != "dumb"
+
+
+class _PlainProgress:
+    """A progress report without escape codes, for --progress where no bar can be drawn:
+    one line at each quarter."""
+
+    def __init__(self, count: int) -> None:
+        self.count, self.done, self.said = count, 0, 0
+
+    def __enter__(self) -> _PlainProgress:
+        click.echo(f"rendering {self.count} clusters", err=True)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        self.done += n
+        quarter = self.done * 4 // max(self.count, 1)
+        if quarter > self.said:
+            self.said = quarter
+            click.echo(f"rendering: {self.done}/{self.count}", err=True)
 
 
 def _fail(exc: Exception) -> None:
@@ -117,7 +172,9 @@ def validate(model: Path, only: tuple[str, ...]) -> None:
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
 
 
-def _options(model: Path, atlantis: bool | None = None, progress: bool = False) -> dict[str, Any]:
+def _options(
+    model: Path, atlantis: bool | None = None, progress: bool | None = False
+) -> dict[str, Any]:
     """The settings and progress bar of a run of the pipeline over MODEL."""
     import contextlib
     import dataclasses
@@ -131,9 +188,13 @@ def _options(model: Path, atlantis: bool | None = None, progress: bool = False) 
         )
 
     def progress_bar(count: int) -> Any:
-        if progress and _stderr_is_tty() and count >= PROGRESS_MIN_CLUSTERS:
+        # None: a bar where the terminal can draw one; True: always some progress (plain
+        # lines where no bar can be drawn); False: none.
+        if progress is False or count < PROGRESS_MIN_CLUSTERS:
+            return contextlib.nullcontext()
+        if _stderr_shows_escapes():
             return click.progressbar(length=count, label="rendering", file=sys.stderr)
-        return contextlib.nullcontext()
+        return _PlainProgress(count) if progress else contextlib.nullcontext()
 
     return {"settings": settings, "progress": progress_bar}
 
@@ -167,6 +228,13 @@ def _counted(clusters: list[Any]) -> str:
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand or not ours.")
 @ONLY_OPT
 @ATLANTIS_OPT
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help=f"A progress bar on stderr while rendering {PROGRESS_MIN_CLUSTERS} clusters or more "
+    "(default: only on a terminal that can draw one, not under TERM=dumb; --progress elsewhere "
+    "prints plain lines).",
+)
 def generate(
     model: Path,
     output: Path,
@@ -174,6 +242,7 @@ def generate(
     force: bool,
     only: tuple[str, ...],
     atlantis: bool | None,
+    progress: bool | None,
 ) -> None:
     """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model).
 
@@ -188,14 +257,17 @@ def generate(
                 str(model),
                 only=only,
                 force=force,
-                **_options(model, atlantis, progress=True),
+                **_options(model, atlantis, progress=progress),
             )
         )
         click.echo(f"{output}: {_counted(rendered.selected)}, {rendered.plan.summary()}")
         return
+    from treeform.writer import MANIFEST, manifest_is_current
+
     rendered = _run(_make_plan, model, output, only, atlantis, False)
     plan, clusters = rendered.plan, rendered.selected
-    if plan.changed:
+    stale_manifest = not manifest_is_current(output, plan)
+    if plan.changed or stale_manifest:
         for label, paths in (
             ("create", plan.create),
             ("update", plan.update),
@@ -203,6 +275,8 @@ def generate(
         ):
             for rel in paths:
                 click.echo(f"would {label} {output / rel}", err=True)
+        if stale_manifest:
+            click.echo(f"would update {output / MANIFEST} (it is stale)", err=True)
         click.echo(f"{output}: not up to date with {model} ({plan.summary()})", err=True)
         sys.exit(1)
     click.echo(f"{output}: up to date ({_counted(clusters)})")
@@ -283,6 +357,22 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
     click.echo(_run(run), nl=False)
 
 
+def _complete_clouds(_ctx: click.Context, _param: Any, incomplete: str) -> list[str]:
+    from treeform.providers import PROVIDERS
+
+    return [name for name in sorted(PROVIDERS) if name.startswith(incomplete)]
+
+
+def _complete_engines(ctx: click.Context, _param: Any, incomplete: str) -> list[str]:
+    """The engines of the --cloud given (of every cloud before it is given)."""
+    from treeform.providers import PROVIDERS
+
+    cloud = ctx.params.get("cloud")
+    providers = [PROVIDERS[cloud]] if cloud in PROVIDERS else list(PROVIDERS.values())
+    names = {engine for provider in providers for engine in provider.engines}
+    return [name for name in sorted(names) if name.startswith(incomplete)]
+
+
 @cli.command()
 @click.argument("cluster_id", metavar="ID")
 @click.argument(
@@ -291,8 +381,15 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
     default=Path(),
     metavar="[MODEL]",
 )
-@click.option("--cloud", required=True, help="The cloud (aws, gcp, ...).")
-@click.option("--engine", required=True, help="The engine (eks, gke, kops, ...).")
+@click.option(
+    "--cloud", required=True, shell_complete=_complete_clouds, help="The cloud (aws, gcp, ...)."
+)
+@click.option(
+    "--engine",
+    required=True,
+    shell_complete=_complete_engines,
+    help="The engine (eks, gke, kops, ...).",
+)
 @click.option(
     "--schema",
     "schema_ref",

@@ -163,6 +163,33 @@ class Manifest:
     atlantis: str | None = None
 
 
+def manifest_data(plan: Plan) -> dict[str, Any]:
+    """The manifest a generate carrying out `plan` writes."""
+    files = {**plan.kept, **plan.digests}
+    manifest: dict[str, Any] = {
+        "generator": "treeform",
+        "version": __version__,
+        "files": dict(sorted(files.items())),
+        "clusters": {
+            cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
+            for cid, rec in plan.clusters.items()
+        },
+    }
+    if plan.atlantis is not None:
+        manifest["atlantis"] = plan.atlantis
+    return manifest
+
+
+def manifest_is_current(root: Path, plan: Plan) -> bool:
+    """Whether the manifest in `root` is the one a generate carrying out `plan` would leave
+    (`generate --check`: a stale committed manifest is stale output too)."""
+    try:
+        on_disk = _load_manifest(root) if root.is_dir() else {}
+    except OutputError:
+        return False
+    return on_disk == manifest_data(plan)
+
+
 def load_manifest(root: Path) -> Manifest:
     if not root.is_dir():
         return Manifest()
@@ -499,17 +526,7 @@ class Transaction:
             ):
                 shutil.rmtree(journal)  # nothing to change, the manifest included
                 return
-        manifest = {
-            "generator": "treeform",
-            "version": __version__,
-            "files": dict(sorted(files.items())),
-            "clusters": {
-                cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
-                for cid, rec in plan.clusters.items()
-            },
-        }
-        if plan.atlantis is not None:
-            manifest["atlantis"] = plan.atlantis
+        manifest = manifest_data(plan)
         listed = {"update": plan.update, "remove": plan.remove}
         (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
         text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
