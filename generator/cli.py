@@ -173,12 +173,17 @@ def validate(model: Path, only: tuple[str, ...]) -> None:
 
 
 def _options(
-    model: Path, atlantis: bool | None = None, progress: bool | None = False
+    model: Path,
+    atlantis: bool | None = None,
+    progress: bool | None = False,
+    output: Path | None = None,
 ) -> dict[str, Any]:
-    """The settings and progress bar of a run of the pipeline over MODEL."""
+    """The settings and progress bar of a run of the pipeline over MODEL, writing OUTPUT
+    (the real one, also when a --base copy is compared: Atlantis dirs are found from it)."""
     import contextlib
     import dataclasses
 
+    from treeform.atlantis import locate_output
     from treeform.settings import load_settings
 
     settings = load_settings(model, str(model))
@@ -186,6 +191,8 @@ def _options(
         settings = dataclasses.replace(
             settings, atlantis=dataclasses.replace(settings.atlantis, enabled=atlantis)
         )
+    if output is not None:
+        settings = dataclasses.replace(settings, atlantis=locate_output(settings.atlantis, output))
 
     def progress_bar(count: int) -> Any:
         # None: a bar where the terminal can draw one; True: always some progress (plain
@@ -205,16 +212,17 @@ def _make_plan(
     only: tuple[str, ...] = (),
     atlantis: bool | None = None,
     for_diff: bool = True,
+    real_output: Path | None = None,
 ) -> Any:
     """What generate would do to OUTPUT (compared, nothing written): a `Rendered` whose plan
-    has the texts and old bytes of every file `for_diff`."""
+    has the texts and old bytes of every file `for_diff`. OUTPUT may be a copy of the real
+    output directory (`diff --base`), which `real_output` then names."""
     from treeform.pipeline import render_for_output
     from treeform.writer import Stager
 
     stager = Stager.dry(output, for_diff=for_diff)
-    return render_for_output(
-        model, output, str(model), only=only, stager=stager, **_options(model, atlantis)
-    )
+    options = _options(model, atlantis, output=real_output or output)
+    return render_for_output(model, output, str(model), only=only, stager=stager, **options)
 
 
 def _counted(clusters: list[Any]) -> str:
@@ -257,7 +265,7 @@ def generate(
                 str(model),
                 only=only,
                 force=force,
-                **_options(model, atlantis, progress=progress),
+                **_options(model, atlantis, progress=progress, output=output),
             )
         )
         click.echo(f"{output}: {_counted(rendered.selected)}, {rendered.plan.summary()}")
@@ -325,7 +333,7 @@ def diff(
 
     with tempfile.TemporaryDirectory(prefix="treeform-base-") as tmp:
         old = output if base is None else _run(output_at_revision, output, base, Path(tmp))
-        rendered = _run(_make_plan, model, old, only, atlantis)
+        rendered = _run(_make_plan, model, old, only, atlantis, True, output)
         if fmt == "text":
             click.echo(unified_diff(rendered.plan), nl=False)
             return
