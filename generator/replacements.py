@@ -32,10 +32,21 @@ Sources (read 2026-12-01, through the providers' Go source):
   `options.kubernetes_network_config` ForceNew; a node pool's shape is updated in place).
 - IBM-Cloud/ibm 9f9b7ecf (2026-08-05) `ibm/service/kubernetes/` (`name`, `vpc_id`,
   `pod_subnet`, `service_subnet` ForceNew; worker pool `flavor` ForceNew).
+- aliyun/alicloud 81c43b67 (2026-08-21) `alicloud/resource_alicloud_cs_managed_kubernetes.go`
+  (`pod_cidr`, `service_cidr` ForceNew), `resource_alicloud_vswitch.go` (`cidr_block`,
+  `zone_id` ForceNew).
+- tencentcloudstack/tencentcloud f6970a90 (2026-08-21) `tencentcloud/services/tke/`
+  (`vpc_id`, `cluster_cidr`, `service_cidr`, node pool `subnet_ids` ForceNew),
+  `tencentcloud/services/vpc/` (`tencentcloud_vpc.cidr_block`, subnet `availability_zone`
+  and `cidr_block` ForceNew).
+- huaweicloud/huaweicloud a0345b8d (2026-08-21) `huaweicloud/services/cce/`:
+  `resource_huaweicloud_cce_cluster.go` (`vpc_id`, `subnet_id`, `service_network_cidr`,
+  `masters` ForceNew),
+  `huaweicloud/services/vpc/resource_huaweicloud_vpc_subnet.go` (`cidr`, `availability_zone`
+  ForceNew).
 
-Engines without a table of their own here (kops, ack, tke, cce) warn on the common fields
-only: kOps applies changes through `kops update cluster` and rolling updates, and the
-others' providers were not checked field by field.
+kOps has no table of its own: it applies a changed manifest through `kops update cluster`
+and a rolling update, not through Terraform's ForceNew, so it warns on the common fields only.
 """
 
 from __future__ import annotations
@@ -268,6 +279,82 @@ REPLACEMENTS: dict[str, tuple[Replacement, ...]] = {
             "the worker pool (`ibm_container_vpc_worker_pool.flavor` is ForceNew; the "
             "cluster's default pool is resized in place)",
             _NODES,
+        ),
+    ),
+    "ack": (
+        Replacement(
+            "network.podCidr",
+            "the cluster (`pod_cidr` is ForceNew)",
+            _CLUSTER,
+        ),
+        Replacement(
+            "network.serviceCidr",
+            "the cluster (`service_cidr` is ForceNew)",
+            _CLUSTER,
+        ),
+        Replacement(
+            "network.cidr",
+            "every vSwitch (`alicloud_vswitch.cidr_block` is ForceNew; their ranges are "
+            "carved from the CIDR), and the nodes and pod addresses in them",
+            f"{_NODES}; the pods' VPC addresses (Terway)",
+        ),
+        Replacement(
+            "zones",
+            "the vSwitches of the zones that change (`alicloud_vswitch.zone_id` and "
+            "`cidr_block` are ForceNew), and the nodes in them",
+            _NODES,
+        ),
+    ),
+    "tke": (
+        Replacement(
+            "network.cidr",
+            "the VPC (`tencentcloud_vpc.cidr_block` is ForceNew) and the cluster with it "
+            "(`vpc_id` is ForceNew)",
+            f"{_CLUSTER}; the NAT gateway's public IP",
+        ),
+        Replacement(
+            "network.podCidr",
+            "the cluster (`cluster_cidr` is ForceNew)",
+            _CLUSTER,
+        ),
+        Replacement(
+            "network.serviceCidr",
+            "the cluster (`service_cidr` is ForceNew)",
+            _CLUSTER,
+        ),
+        Replacement(
+            "zones",
+            "the subnets of the zones that change (`tencentcloud_subnet.availability_zone` "
+            "is ForceNew) and the node pools in them (`subnet_ids` is ForceNew)",
+            _NODES,
+        ),
+        Replacement(
+            "nodePools.*.zones",
+            "the node pool (`subnet_ids` is ForceNew)",
+            _NODES,
+        ),
+    ),
+    "cce": (
+        Replacement(
+            "network.cidr",
+            "the subnets (`huaweicloud_vpc_subnet.cidr` is ForceNew) and the cluster in them "
+            "(`subnet_id` is ForceNew)",
+            f"{_CLUSTER}; the NAT gateway's public IP",
+        ),
+        Replacement(
+            "network.serviceCidr",
+            "the cluster (`service_network_cidr` is ForceNew)",
+            _CLUSTER,
+        ),
+        Replacement(
+            "zones",
+            "the cluster: its masters' zones (`masters`) are ForceNew",
+            _CLUSTER,
+        ),
+        Replacement(
+            "highAvailability",
+            "the cluster: the number of masters and their zones (`masters`) are ForceNew",
+            _CLUSTER,
         ),
     ),
 }
