@@ -348,7 +348,8 @@ REPLACEMENTS: dict[str, tuple[Replacement, ...]] = {
         ),
         Replacement(
             "zones",
-            "the cluster: its masters' zones (`masters`) are ForceNew",
+            "with `highAvailability: true`, the cluster: its three masters sit in the first "
+            "three zones (`masters` is ForceNew)",
             _CLUSTER,
         ),
         Replacement(
