@@ -38,8 +38,12 @@ MODEL = {
 }
 
 
-def _hooks_config() -> str:
-    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+def _hooks_config(**override: object) -> str:
+    hooks = [
+        {**hook, **override}
+        for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    ]
+    hooks = [{k: v for k, v in hook.items() if v is not None} for hook in hooks]
     args = {"treeform-check": ["clusters", "-o", "output"], "treeform-validate": ["clusters"]}
     local = []
     for hook in hooks:
@@ -113,6 +117,14 @@ def repo(tmp_path: Path) -> Repo:
 
 
 def test_the_hooks_run_on_every_commit_and_take_no_file_names() -> None:
+    if PRE_COMMIT.exists():  # pre-commit's own check of a hooks manifest
+        proc = subprocess.run(
+            [str(PRE_COMMIT), "validate-manifest", str(ROOT / ".pre-commit-hooks.yaml")],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert {h["id"] for h in hooks} == {"treeform-check", "treeform-validate"}
     for hook in hooks:
@@ -162,3 +174,16 @@ def test_deleting_an_output_file_is_refused(repo: Repo) -> None:
     refused, refused_out = repo.commit("lose an output file")
     assert refused != 0
     assert "would create output/prod/payments/terraform/outputs.tf" in refused_out
+
+
+def test_without_always_run_the_deletion_would_get_through(repo: Repo) -> None:
+    # Why the hooks are always_run: filtered by file names, as they once were, pre-commit
+    # skips them for a commit that only deletes a file, and the stale output goes in.
+    (repo.path / ".pre-commit-config.yaml").write_text(
+        _hooks_config(always_run=None, files=r"\.(ya?ml|tf|json)$")
+    )
+    repo.git("commit", "-qam", "the old hook settings", "--no-verify")
+    repo.git("rm", "-q", "clusters/dev/sandbox.yaml")
+    passed, out = repo.commit("delete a cluster, keep its output")
+    assert passed == 0, out
+    assert "(no files to check)Skipped" in out
