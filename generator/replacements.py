@@ -142,6 +142,18 @@ REPLACEMENTS: dict[str, tuple[Replacement, ...]] = {
             "subnets)",
             _NODES,
         ),
+        Replacement(
+            "network.existing.networkId",
+            "the cluster: EKS cannot move a cluster to another VPC, and every node group "
+            "(`subnet_ids` is ForceNew)",
+            _CLUSTER,
+        ),
+        Replacement(
+            "network.existing.subnetIds",
+            "every node group (`aws_eks_node_group.subnet_ids` is ForceNew); the cluster "
+            "itself takes new subnets of the same VPC in place",
+            _NODES,
+        ),
     ),
     "gke": (
         Replacement(
