@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from treeform.capabilities import HONOURED_BY
 from treeform.errors import OutputError, UsageError
 from treeform.fileschema import file_schema
 from treeform.providers import PROVIDERS
@@ -118,7 +119,16 @@ def scaffold_cluster(
             {"general": {"machineType": machine, "minSize": 2, "maxSize": 5}},
             "",
         ),
-        ("addons", [], f"{engine_name} knows: {', '.join(sorted(engine.addons))}"),
+        (
+            "addons",
+            [],
+            f"{engine_name} knows: {', '.join(sorted(engine.addons))}"
+            + (
+                "; an entry may be {name, version, configuration}"
+                if engine_name in HONOURED_BY["addons[].version"]
+                else ""
+            ),
+        ),
         ("tags", {"team": "CHANGE-ME"}, "become the cloud's tags or labels"),
         (
             "backend",
@@ -126,7 +136,27 @@ def scaffold_cluster(
             "where the Terraform state lives: s3 | gcs | azurerm | cloud | ...",
         ),
     ]
-    commented_by_default = {"zones", "addons", "tags", "backend"}
+    # The day-2 fields, where the engine honours them (treeform.capabilities).
+    day2: list[tuple[str, Any, str]] = [
+        (
+            "maintenance",
+            {"day": "sunday", "start": "02:00", "hours": 4, "timeZone": "UTC"},
+            "when the cloud may upgrade; exclusions: [{name, start, end}]",
+        ),
+        (
+            "access",
+            [{"principal": "CHANGE-ME", "role": "view"}],
+            "role: cluster-admin | admin | edit | view; namespaces: [..]",
+        ),
+        ("encryption", {"secretsKey": "CHANGE-ME"}, "your own key for Kubernetes secrets"),
+        (
+            "autoprovisioning",
+            {"enabled": True},
+            "nodes made for pending pods; GKE also needs cpu and memoryGb limits",
+        ),
+    ]
+    optional += [f for f in day2 if engine_name in HONOURED_BY.get(f[0], frozenset())]
+    commented_by_default = {"zones", "addons", "tags", "backend", *(f[0] for f in day2)}
     for key, value, note in optional:
         lines = _field(to_yaml({key: value}), note)
         if key in inherited:
