@@ -37,6 +37,22 @@ class NodePool:
     labels: dict[str, str]
     taints: tuple[Taint, ...]
     zones_given: bool = False
+    #: Every machine type of the pool: `machineTypes`, or `machineType` alone. `machine_type`
+    #: is the first of them (the pool's one type on engines that take one).
+    machine_types: tuple[str, ...] = ()
+    #: Whether the model gave `machineTypes` (a list) rather than `machineType`.
+    machine_types_given: bool = False
+    image: str | None = None  # nodePools.<p>.image; None: the engine's recommended image
+    disk_type: str | None = None  # nodePools.<p>.diskType; None: the family's default
+
+    @property
+    def machine_type_path(self) -> tuple[str, ...]:
+        """The model field that names the pool's machine type(s)."""
+        return (
+            "nodePools",
+            self.name,
+            "machineTypes" if self.machine_types_given else "machineType",
+        )
 
 
 @dataclass(frozen=True)
@@ -140,9 +156,11 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
     api = d.get("apiServer") or {}
     pools = {}
     for pool_name, p in sorted((d.get("nodePools") or {}).items()):
+        types = tuple(p.get("machineTypes") or ([p["machineType"]] if "machineType" in p else ()))
         pools[pool_name] = NodePool(
             name=pool_name,
-            machine_type=p["machineType"],
+            # Empty only for a pool with neither field, which the shared rules report.
+            machine_type=types[0] if types else "",
             min_size=p["minSize"],
             max_size=p["maxSize"],
             desired_size=p.get("desiredSize", p["minSize"]),
@@ -154,6 +172,10 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
                 Taint(t["key"], t.get("value", ""), t["effect"]) for t in p.get("taints") or []
             ),
             zones_given="zones" in p,
+            machine_types=types,
+            machine_types_given="machineTypes" in p,
+            image=p.get("image"),
+            disk_type=p.get("diskType"),
         )
     backend = dict(d.get("backend") or {"type": "local"})
     cloud = d["cloud"]

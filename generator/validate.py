@@ -239,6 +239,22 @@ def _cidr_issues(cluster: Cluster) -> Iterator[Issue]:
         )
 
 
+def _machine_field_issues(cluster: Cluster, name: str) -> Iterator[Issue]:
+    """machineType and machineTypes: exactly one of the two."""
+    given = cluster.data["nodePools"][name]
+    if "machineType" in given and "machineTypes" in given:
+        yield cluster.issue(
+            ("nodePools", name, "machineTypes"),
+            "machineType and machineTypes exclude each other; keep one (set machineType: null "
+            "to drop an inherited one)",
+        )
+    elif "machineType" not in given and "machineTypes" not in given:
+        yield cluster.issue(
+            ("nodePools", name, "machineType"),
+            "missing required field (or machineTypes, for several types)",
+        )
+
+
 def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
     for name, pool in cluster.node_pools.items():
         base = ("nodePools", name)
@@ -247,6 +263,7 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
                 (*base, "minSize"),
                 f"minSize {pool.min_size} is greater than maxSize {pool.max_size}",
             )
+        yield from _machine_field_issues(cluster, name)
         given = "desiredSize" in cluster.data["nodePools"][name]
         if given and not pool.min_size <= pool.desired_size <= pool.max_size:
             yield cluster.issue(
