@@ -110,7 +110,7 @@ def scaffold_cluster(
         (
             "nodePools",
             {"general": {"machineType": machine, "minSize": 2, "maxSize": 5}},
-            "",
+            f"or machineTypes: [..]; image, diskType: docs/engines/{engine_name}.md",
         ),
         ("addons", [], f"{engine_name} knows: {', '.join(sorted(engine.addons))}"),
         ("tags", {"team": "CHANGE-ME"}, "become the cloud's tags or labels"),

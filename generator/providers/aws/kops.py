@@ -8,6 +8,7 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers import machines
 from treeform.providers.common import tf_id, versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
@@ -46,6 +47,8 @@ class AwsKopsEngine(KopsEngine):
     cnis = CNI_AWS
     addon_fields = ADDONS_AWS
     addons: tuple[str, ...] = tuple(ADDONS_AWS)
+    catalog = machines.AWS
+    several_types = True
 
     def _shared_ids(self, cluster: Cluster) -> dict[str, Any] | None:
         ids = cluster.settings.get("sharedVpcIds")
@@ -102,10 +105,18 @@ class AwsKopsEngine(KopsEngine):
         }
         if group.pool is not None and group.pool.spot:
             fields["mixedInstancesPolicy"] = {
-                "instances": [group.machine_type],
+                "instances": list(group.pool.machine_types),
                 "onDemandAboveBase": 0,
                 "onDemandBase": 0,
                 "spotAllocationStrategy": "price-capacity-optimized",
+            }
+        elif group.pool is not None and len(group.pool.machine_types) > 1:
+            # On-demand capacity from several types: all of it on demand, in the listed
+            # order of preference.
+            fields["mixedInstancesPolicy"] = {
+                "instances": list(group.pool.machine_types),
+                "onDemandAboveBase": 100,
+                "onDemandAllocationStrategy": "prioritized",
             }
         return fields
 
