@@ -388,6 +388,17 @@ def _schema_valid_part(raw: RawCluster, issues: list[Issue]) -> RawCluster | Non
     return None
 
 
+def _repeats(issue: Issue, refused: set[str]) -> bool:
+    """Whether a rule's issue only repeats a schema error: it is at a refused value, or it
+    finds a field missing whose alternative the schema refused (machineType when
+    machineTypes was refused)."""
+    if issue.path in refused:
+        return True
+    return issue.message.startswith("missing required field") and any(
+        r.startswith(issue.path) for r in refused
+    )
+
+
 def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
     issues = list(_schema_issues(raw))
     if issues:
@@ -398,7 +409,7 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
         # A value the schema refused was left out of the valid part: the rules that then
         # find it missing would only repeat the schema's error in other words.
         refused = {i.path for i in issues}
-        return None, issues + [i for i in semantic if i.path not in refused]
+        return None, issues + [i for i in semantic if not _repeats(i, refused)]
     data = raw.data
     provider = PROVIDERS.get(data["cloud"])
     if provider is None:

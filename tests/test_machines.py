@@ -602,8 +602,9 @@ def test_kops_gce_hyperdisk(tmp_path: Path) -> None:
                   machineType: n4-standard-4
                   minSize: 1
                   maxSize: 3
-                arm:
-                  machineType: t2a-standard-4
+                ssd:
+                  machineType: c3-standard-4
+                  diskType: pd-ssd
                   minSize: 1
                   maxSize: 3
                 """,
@@ -612,7 +613,7 @@ def test_kops_gce_hyperdisk(tmp_path: Path) -> None:
     )
     groups = _groups(files, "lab")
     assert groups["hyper"]["rootVolumeType"] == "hyperdisk-balanced"
-    assert groups["arm"]["rootVolumeType"] == "pd-balanced"
+    assert groups["ssd"]["rootVolumeType"] == "pd-ssd"
     out = write_files(tmp_path / "out", files)
     assert kops_findings([out / "lab" / "kops" / "cluster.yaml"]) == ""
 
@@ -956,6 +957,36 @@ def test_kops_image_for_two_architectures(tmp_path: Path) -> None:
     errors = errors_of(tmp_path, tree)
     assert any("kops.image: one image serves one architecture" in e for e in errors), errors
     assert any("arm: m7g.large (arm64)" in e and "t3.medium (x86_64)" in e for e in errors), errors
+
+
+def test_kops_gce_arm_needs_an_arm_image(tmp_path: Path) -> None:
+    pool = """
+        arm:
+          machineType: t2a-standard-4
+          minSize: 1
+          maxSize: 3
+    """
+    errors = errors_of(tmp_path / "a", {"c.yaml": cluster(KOPS_GCE_HEAD, pool)})
+    assert any(
+        "nodePools.arm.machineType: t2a-standard-4 (arm64): kOps on GCE gives every group the "
+        "amd64 channel image" in e
+        for e in errors
+    ), errors
+    # An arm64 image for every group, the control plane arm64 too: valid, the image written.
+    head = KOPS_GCE_HEAD.replace(
+        "dnsZone: example.com",
+        "dnsZone: example.com\n      image: ubuntu-os-cloud/ubuntu-2404-noble-arm64-v20251001"
+        "\n      controlPlaneMachineType: t2a-standard-2",
+    )
+    files = render(tmp_path / "b", {"c.yaml": cluster(head, pool)})
+    groups = _groups(files, "c")
+    assert {g["image"] for g in groups.values()} == {
+        "ubuntu-os-cloud/ubuntu-2404-noble-arm64-v20251001"
+    }
+    # With an x86 control plane, one image cannot serve both.
+    mixed = head.replace("controlPlaneMachineType: t2a-standard-2", "channel: stable")
+    errors = errors_of(tmp_path / "c", {"c.yaml": cluster(mixed, pool)})
+    assert any("kops.image: one image serves one architecture" in e for e in errors), errors
 
 
 def test_inherited_machine_type_replaced_by_a_list(tmp_path: Path) -> None:

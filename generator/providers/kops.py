@@ -24,7 +24,7 @@ from treeform.providers.common import (
     machine_type_issues,
     pool_machines,
 )
-from treeform.providers.machines import Catalog, Machine, describe
+from treeform.providers.machines import X86_64, Catalog, Machine, describe
 from treeform.render import Renderer, to_yaml
 from treeform.yamlload import FieldPath
 
@@ -241,6 +241,9 @@ class KopsEngine:
     #: The cloud's machine table, and whether a group takes several types.
     catalog: Catalog | None = None
     several_types = False
+    #: Whether kOps asks this cloud for a machine type's architecture to pick the channel
+    #: image (kOps's MachineArchitecture knows AWS only; elsewhere every group is amd64).
+    detects_architecture = False
 
     def disk_type(self, cluster: Cluster, pool: NodePool) -> str | None:
         """`rootVolumeType` of a pool's group: the model's, or its family's default."""
@@ -595,6 +598,16 @@ class KopsEngine:
                     f"{machines[0].name} cannot boot from {disk}; kOps on "
                     f"{self.cloud_provider.upper()} takes {', '.join(machines[0].disks)}",
                 )
+        if not cluster.settings.get("image") and not self.detects_architecture:
+            for name, machines in found.items():
+                if machines and machines[0].arch != X86_64:
+                    yield cluster.issue(
+                        cluster.node_pools[name].machine_type_path,
+                        f"{describe(machines[0])}: kOps on {self.cloud_provider.upper()} "
+                        "gives every group the amd64 channel image (kOps detects the "
+                        "architecture on AWS only); an arm64 pool needs kops.image set to an "
+                        "arm64 image, with every group arm64 (kops.controlPlaneMachineType too)",
+                    )
         if cluster.settings.get("image"):
             archs: dict[str, str] = {}
             for group in self.groups(cluster):

@@ -49,6 +49,7 @@ class AwsKopsEngine(KopsEngine):
     addons: tuple[str, ...] = tuple(ADDONS_AWS)
     catalog = machines.AWS
     several_types = True
+    detects_architecture = True
 
     def _shared_ids(self, cluster: Cluster) -> dict[str, Any] | None:
         ids = cluster.settings.get("sharedVpcIds")
