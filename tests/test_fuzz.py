@@ -46,6 +46,7 @@ ENGINES: dict[str, dict[str, Any]] = {
         "cloud": "gcp",
         "machines": [
             "e2-standard-4",
+            "n2d-highcpu-8",
             "c3-standard-4",
             "n4-standard-4",
             "c4a-standard-4",
