@@ -989,6 +989,25 @@ def test_kops_gce_arm_needs_an_arm_image(tmp_path: Path) -> None:
     assert any("kops.image: one image serves one architecture" in e for e in errors), errors
 
 
+@pytest.mark.parametrize(
+    ("head", "setting", "value", "message"),
+    [
+        (KOPS_AWS_HEAD, "controlPlaneMachineType", "t3", "is not an EC2 instance type"),
+        (KOPS_AWS_HEAD, "bastionMachineType", "zz9.micro", "not in treeform's table of EC2"),
+        (KOPS_GCE_HEAD, "controlPlaneMachineType", "e2.medium", "is not a Compute Engine"),
+    ],
+)
+def test_kops_group_machine_types(
+    tmp_path: Path, head: str, setting: str, value: str, message: str
+) -> None:
+    head = head.replace("dnsZone: example.com", f"dnsZone: example.com\n      {setting}: {value}")
+    pool = "p1:\n  machineType: {}\n  minSize: 0\n  maxSize: 2".format(
+        "m6i.large" if "aws" in head else "e2-standard-4"
+    )
+    errors = errors_of(tmp_path, {"c.yaml": cluster(head, pool)})
+    assert any(f"kops.{setting}: " in e and message in e for e in errors), errors
+
+
 def test_inherited_machine_type_replaced_by_a_list(tmp_path: Path) -> None:
     """A cluster replaces an inherited machineType with machineTypes by nulling it."""
     tree = {

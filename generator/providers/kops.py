@@ -589,6 +589,11 @@ class KopsEngine:
             cluster, catalog.form, catalog.form_text, catalog=catalog, several=self.several_types
         )
         yield from choice_issues(cluster, "image", dict.fromkeys(IMAGES), "node image")
+        for setting in ("controlPlaneMachineType", "bastionMachineType"):
+            value = cluster.settings.get(setting)
+            machine = catalog.machine(str(value)) if value is not None else None
+            if isinstance(machine, str):
+                yield cluster.issue(("kops", setting), machine)
         found = pool_machines(cluster, catalog)
         for name, machines in found.items():
             disk = cluster.node_pools[name].disk_type
