@@ -206,7 +206,7 @@ def machine_type_issues(
                 continue
             if catalog is None:
                 continue
-            machine = catalog.lookup(machine_type)
+            machine = catalog.machine(machine_type)
             if isinstance(machine, str):
                 yield cluster.issue(path, machine)
                 continue

@@ -69,15 +69,16 @@ def _families(*groups: tuple[str, str, str | None]) -> dict[str, tuple[str, str 
 
 #: EC2 instance families, compiled 2026-12-01 from the Amazon EC2 instance types guide
 #: (docs.aws.amazon.com/ec2/latest/instancetypes: general purpose, compute, memory and
-#: storage optimized, accelerated computing, HPC; Graviton = arm64). Families EKS managed
-#: node groups cannot run (mac*, the u-* high-memory metal types) are left out.
+#: storage optimized, accelerated computing, HPC, and the previous generation still on
+#: sale; Graviton = arm64). Families EKS managed node groups cannot run (mac*, the u-*
+#: high-memory metal types) are left out, and so is p2 (Kepler: no current NVIDIA driver).
 EC2_FAMILIES = _families(
     (
         "t2 t3 t3a m4 m5 m5a m5ad m5d m5dn m5n m5zn m6a m6i m6id m6idn m6in m7a m7i m7i-flex "
         "m8a m8i m8i-flex c4 c5 c5a c5ad c5d c5n c6a c6i c6id c6in c7a c7i c7i-flex c8a c8i "
         "c8i-flex r4 r5 r5a r5ad r5b r5d r5dn r5n r6a r6i r6id r6idn r6in r7a r7i r7iz r8a "
         "r8i r8i-flex x1 x1e x2idn x2iedn x2iezn x8i z1d d2 d3 d3en h1 i3 i3en i4i i7i i7ie "
-        "hpc6a hpc6id hpc7a",
+        "hpc6a hpc6id hpc7a t1 m1 m2 m3 c1 c3 r3 i2 cc2 cr1 hs1",
         X86_64,
         None,
     ),
@@ -88,7 +89,7 @@ EC2_FAMILIES = _families(
         None,
     ),
     (
-        "g4dn g5 g6 g6e g6f gr6 gr6f g7e p3 p3dn p4d p4de p5 p5e p5en p6-b200 p6-b300",
+        "g3 g3s g4dn g5 g6 g6e g6f gr6 gr6f g7e p3 p3dn p4d p4de p5 p5e p5en p6-b200 p6-b300",
         X86_64,
         NVIDIA,
     ),
