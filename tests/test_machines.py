@@ -141,6 +141,7 @@ def test_gce_families(
         ("g2-standard-6", "is not a G2 machine type"),
         ("a2-highgpu-3g", "is not a A2 machine type"),
         ("zz9-standard-4", "not in treeform's table of Compute Engine families"),
+        ("ct5lp-hightpu-4t", "is a TPU machine type"),
     ],
 )
 def test_gce_unknown(name: str, why: str) -> None:
@@ -165,6 +166,8 @@ def test_gce_unknown(name: str, why: str) -> None:
         ("Standard_NV36ads_A10_v5", "x86_64", "nvidia", True),
         ("Standard_NV4as_v4", "x86_64", "amd-gpu", True),
         ("Standard_NG8ads_V620_v1", "x86_64", "amd-gpu", True),
+        ("Standard_NCC40ads_H100_v5", "x86_64", "nvidia", True),
+        ("Standard_B2pts_v2", "arm64", None, True),
     ],
 )
 def test_azure_families(name: str, arch: str, accelerator: str | None, ephemeral: bool) -> None:

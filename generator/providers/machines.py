@@ -143,7 +143,9 @@ _HYPERDISK = ("hyperdisk-balanced",)
 #: (cloud.google.com/compute/docs/machine-resource). N4, N4D, N4A, C4, C4A, C4D, H4D, M4,
 #: X4, A4, A4X, G4 and A3 Ultra attach Hyperdisk only.
 GCE_FAMILIES: dict[str, tuple[str, tuple[str, ...]]] = {
-    **dict.fromkeys(("e2", "n1", "n2", "n2d", "c2", "c2d", "t2d", "m1", "m2", "a2"), (X86_64, _PD)),
+    **dict.fromkeys(
+        ("e2", "n1", "f1", "g1", "n2", "n2d", "c2", "c2d", "t2d", "m1", "m2", "a2"), (X86_64, _PD)
+    ),
     "t2a": (ARM64, _PD),
     **dict.fromkeys(("c3", "c3d", "m3", "z3", "a3"), (X86_64, _PD_HYPERDISK)),
     "h3": (X86_64, ("pd-balanced", "hyperdisk-balanced")),
@@ -184,6 +186,11 @@ _GCE_TYPE = re.compile(
 def _gce(name: str) -> Machine | str:
     family = "n1" if name.startswith("custom-") else name.split("-", 1)[0]
     known = GCE_FAMILIES.get(family)
+    if known is None and family.startswith("ct"):
+        return (
+            f"{name!r} is a TPU machine type: TPU node pools need a placement policy and "
+            "topology that treeform does not write yet"
+        )
     if known is None:
         return (
             f"{name!r}: machine family {family!r} is not in treeform's table of Compute "
@@ -229,11 +236,11 @@ GCP = Catalog(
 
 #: Azure VM size families (the letters before the vCPU count), compiled 2026-12-01 from
 #: the Azure VM sizes overview (learn.microsoft.com/azure/virtual-machines/sizes/overview).
-#: NC, ND and NV carry NVIDIA GPUs except NVv4 (AMD); NG is AMD; NP is FPGA. A `p` among a
+#: NC, NCC, ND and NV carry NVIDIA GPUs except NVv4 (AMD); NG is AMD; NP is FPGA. A `p` among a
 #: size's features (Dpsv5, Dplds_v6, Epsv6) is an Arm64 (Ampere Altra, Cobalt 100) size;
 #: the GB200/GB300 ND sizes are Arm64 (Grace) too.
 AZURE_FAMILIES = frozenset(
-    "A B D DS DC E EC F FS FX G GS H HB HC HX L LS M MS NC ND NV NG NP".split()
+    "A B D DS DC E EC F FS FX G GS H HB HC HX L LS M MS NC NCC ND NV NG NP".split()
 )
 #: `os_disk_type` of an AKS pool; AKS itself picks the storage SKU (Premium SSD where the
 #: size takes it).
@@ -261,7 +268,7 @@ def _azure(name: str) -> Machine | str:
     arch = ARM64 if "p" in features or _GRACE.search(name) else X86_64
     version = int(match["version"] or 1)
     accel: str | None = None
-    if family in ("NC", "ND") or (family == "NV" and version != 4):
+    if family in ("NC", "NCC", "ND") or (family == "NV" and version != 4):
         accel = NVIDIA
     elif family in ("NG", "NV"):
         accel = AMD_GPU
