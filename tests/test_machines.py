@@ -594,6 +594,25 @@ def test_kops_aws_mixed_instances_and_images(tmp_path: Path) -> None:
     assert kops_findings([out / "lab" / "kops" / "cluster.yaml"]) == ""
 
 
+def test_kops_aws_gpu_drivers(tmp_path: Path) -> None:
+    pools = """
+        gpu:
+          machineType: g5.xlarge
+          minSize: 0
+          maxSize: 2
+        plain:
+          machineType: m6i.large
+          minSize: 1
+          maxSize: 2
+    """
+    files = render(tmp_path, {"lab.yaml": cluster(KOPS_AWS_HEAD, pools)})
+    groups = _groups(files, "lab")
+    assert groups["gpu"]["containerd"] == {"nvidiaGPU": {"enabled": True}}
+    assert "containerd" not in groups["plain"]
+    out = write_files(tmp_path / "out", files)
+    assert kops_findings([out / "lab" / "kops" / "cluster.yaml"]) == ""
+
+
 def test_kops_gce_hyperdisk(tmp_path: Path) -> None:
     files = render(
         tmp_path,
@@ -854,6 +873,8 @@ IKS_HEAD = """
             "diskType",
             "m6i.large cannot boot from st1; kOps on AWS takes gp3, gp2",
         ),
+        (KOPS_AWS_HEAD, "machineType: inf2.xlarge", "machineType", "NVIDIA GPUs on AWS only"),
+        (KOPS_GCE_HEAD, "machineType: g2-standard-8", "machineType", "NVIDIA GPUs on AWS only"),
         (
             KOPS_GCE_HEAD,
             "machineTypes: [e2-standard-4, e2-standard-8]",

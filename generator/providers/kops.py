@@ -24,7 +24,7 @@ from treeform.providers.common import (
     machine_type_issues,
     pool_machines,
 )
-from treeform.providers.machines import X86_64, Catalog, Machine, describe
+from treeform.providers.machines import NVIDIA, X86_64, Catalog, Machine, describe
 from treeform.render import Renderer, to_yaml
 from treeform.yamlload import FieldPath
 
@@ -244,6 +244,8 @@ class KopsEngine:
     #: Whether kOps asks this cloud for a machine type's architecture to pick the channel
     #: image (kOps's MachineArchitecture knows AWS only; elsewhere every group is amd64).
     detects_architecture = False
+    #: Whether kOps installs NVIDIA drivers on this cloud's GPU instances (nvidiaGPU).
+    installs_nvidia = False
 
     def disk_type(self, cluster: Cluster, pool: NodePool) -> str | None:
         """`rootVolumeType` of a pool's group: the model's, or its family's default."""
@@ -602,6 +604,14 @@ class KopsEngine:
                     ("nodePools", name, "diskType"),
                     f"{machines[0].name} cannot boot from {disk}; kOps on "
                     f"{self.cloud_provider.upper()} takes {', '.join(machines[0].disks)}",
+                )
+        for name, machines in found.items():
+            accel = machines[0].accelerator if machines else None
+            if accel is not None and not (accel == NVIDIA and self.installs_nvidia):
+                yield cluster.issue(
+                    cluster.node_pools[name].machine_type_path,
+                    f"{describe(machines[0])}: kOps installs accelerator drivers for NVIDIA "
+                    "GPUs on AWS only (containerd.nvidiaGPU); choose another machine type",
                 )
         if not cluster.settings.get("image") and not self.detects_architecture:
             for name, machines in found.items():

@@ -9,7 +9,7 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
-from treeform.providers.common import tf_id, versions_tf
+from treeform.providers.common import pool_machines, tf_id, versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
     CNI_COMMON,
@@ -50,6 +50,7 @@ class AwsKopsEngine(KopsEngine):
     catalog = machines.AWS
     several_types = True
     detects_architecture = True
+    installs_nvidia = True
 
     def _shared_ids(self, cluster: Cluster) -> dict[str, Any] | None:
         ids = cluster.settings.get("sharedVpcIds")
@@ -104,6 +105,11 @@ class AwsKopsEngine(KopsEngine):
             "instanceMetadata": {"httpPutResponseHopLimit": 1, "httpTokens": "required"},
             "rootVolumeEncryption": True,
         }
+        found = pool_machines(cluster, machines.AWS).get(group.name) if group.pool else None
+        if found and found[0].accelerator == machines.NVIDIA:
+            # kOps installs the NVIDIA driver, container runtime and device plugin on the
+            # group's GPU instances (its docs/gpu.md).
+            fields["containerd"] = {"nvidiaGPU": {"enabled": True}}
         if group.pool is not None and group.pool.spot:
             fields["mixedInstancesPolicy"] = {
                 "instances": list(group.pool.machine_types),
