@@ -629,6 +629,10 @@ def test_kops_gce_hyperdisk(tmp_path: Path) -> None:
                   diskType: pd-ssd
                   minSize: 1
                   maxSize: 3
+                plain:
+                  machineType: e2-standard-4
+                  minSize: 1
+                  maxSize: 3
                 """,
             )
         },
@@ -636,6 +640,8 @@ def test_kops_gce_hyperdisk(tmp_path: Path) -> None:
     groups = _groups(files, "lab")
     assert groups["hyper"]["rootVolumeType"] == "hyperdisk-balanced"
     assert groups["ssd"]["rootVolumeType"] == "pd-ssd"
+    # kOps's own default where the family takes it: existing groups keep their disks.
+    assert groups["plain"]["rootVolumeType"] == "pd-standard"
     out = write_files(tmp_path / "out", files)
     assert kops_findings([out / "lab" / "kops" / "cluster.yaml"]) == ""
 

@@ -247,12 +247,19 @@ class KopsEngine:
     #: Whether kOps installs NVIDIA drivers on this cloud's GPU instances (nvidiaGPU).
     installs_nvidia = False
 
+    #: kOps's own root volume type on this cloud (its `DefaultVolumeType`).
+    default_root_volume = ""
+
     def disk_type(self, cluster: Cluster, pool: NodePool) -> str | None:
-        """`rootVolumeType` of a pool's group: the model's, or its family's default."""
-        if self.catalog is None:
+        """`rootVolumeType` of a pool's group: the model's; else kOps's own default where the
+        family takes it (so existing groups keep their disks), else the family's default."""
+        if pool.disk_type or self.catalog is None:
             return pool.disk_type
         found = pool_machines(cluster, self.catalog).get(pool.name) or []
-        return pool.disk_type or (found[0].disks[0] if found and found[0].disks else None)
+        if not found or not found[0].disks:
+            return None
+        disks = found[0].disks
+        return self.default_root_volume if self.default_root_volume in disks else disks[0]
 
     def subnets(self, cluster: Cluster) -> list[Subnet]:
         raise NotImplementedError

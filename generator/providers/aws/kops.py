@@ -50,6 +50,7 @@ class AwsKopsEngine(KopsEngine):
     catalog = machines.AWS
     several_types = True
     detects_architecture = True
+    default_root_volume = "gp3"
     installs_nvidia = True
 
     def _shared_ids(self, cluster: Cluster) -> dict[str, Any] | None:

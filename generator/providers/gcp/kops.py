@@ -44,6 +44,7 @@ class GcpKopsEngine(KopsEngine):
     addon_fields = ADDONS_GCE
     addons: tuple[str, ...] = tuple(ADDONS_GCE)
     catalog = machines.GCP
+    default_root_volume = "pd-standard"
 
     def network_name(self, cluster: Cluster) -> str:
         """The network and subnetwork Terraform makes for kops.sharedVpc (GCE names start
