@@ -44,6 +44,8 @@ class NodePool:
     machine_types_given: bool = False
     image: str | None = None  # nodePools.<p>.image; None: the engine's recommended image
     disk_type: str | None = None  # nodePools.<p>.diskType; None: the family's default
+    #: The pool's own version (held back); None: the control plane's.
+    kubernetes_version: str | None = None
 
     @property
     def machine_type_path(self) -> tuple[str, ...]:
@@ -111,6 +113,8 @@ class Cluster:
     settings: dict[str, Any]
     provenance: Provenance = field(repr=False)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
+    #: Warnings about the cluster (reported, never failing a run): see treeform.versions.
+    warnings: list[Issue] = field(repr=False, compare=False, default_factory=list)
 
     @property
     def minor_version(self) -> str:
@@ -176,6 +180,7 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
             machine_types_given="machineTypes" in p,
             image=p.get("image"),
             disk_type=p.get("diskType"),
+            kubernetes_version=p.get("kubernetesVersion"),
         )
     backend = dict(d.get("backend") or {"type": "local"})
     cloud = d["cloud"]

@@ -179,6 +179,9 @@ class OkeEngine:
         return {
             "name": pool.name,
             "tf_id": tf_id(pool.name),
+            "kubernetes_version": oke_version(pool.kubernetes_version)
+            if pool.kubernetes_version
+            else None,
             "shape": pool.machine_type,
             "image_kind": image_kind(machine),
             "flex": flex,

@@ -37,6 +37,10 @@ resource "aws_eks_node_group" "arm" {
   capacity_type   = "ON_DEMAND"
   ami_type        = "BOTTLEROCKET_ARM_64"
 
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
   scaling_config {
     desired_size = 1
     min_size     = 1
@@ -110,6 +114,10 @@ resource "aws_eks_node_group" "general" {
   capacity_type   = "ON_DEMAND"
   ami_type        = "AL2023_x86_64_STANDARD"
 
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
   scaling_config {
     desired_size = 3
     min_size     = 3
@@ -182,6 +190,10 @@ resource "aws_eks_node_group" "gpu" {
   instance_types  = ["g5.xlarge"]
   capacity_type   = "ON_DEMAND"
   ami_type        = "AL2023_x86_64_NVIDIA"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
 
   scaling_config {
     desired_size = 0
@@ -261,6 +273,10 @@ resource "aws_eks_node_group" "spot" {
   instance_types  = ["c6i.2xlarge", "c6a.2xlarge", "c7i.2xlarge"]
   capacity_type   = "SPOT"
   ami_type        = "AL2023_x86_64_STANDARD"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
 
   scaling_config {
     desired_size = 0

@@ -37,6 +37,10 @@ resource "aws_eks_node_group" "batch" {
   capacity_type   = "SPOT"
   ami_type        = "AL2023_x86_64_STANDARD"
 
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
   scaling_config {
     desired_size = 0
     min_size     = 0
@@ -115,6 +119,10 @@ resource "aws_eks_node_group" "general" {
   instance_types  = ["m6i.large"]
   capacity_type   = "ON_DEMAND"
   ami_type        = "AL2023_x86_64_STANDARD"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
 
   scaling_config {
     desired_size = 3

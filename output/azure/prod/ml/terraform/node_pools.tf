@@ -4,6 +4,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "arm" {
   mode                        = "User"
   temporary_name_for_rotation = "tmparm"
   vm_size                     = "Standard_D4ps_v5"
+  orchestrator_version        = azurerm_kubernetes_cluster.this.kubernetes_version
   vnet_subnet_id              = local.node_subnet_id
   zones                       = ["1", "2", "3"]
   auto_scaling_enabled        = true
@@ -38,6 +39,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "gpu" {
   mode                        = "User"
   temporary_name_for_rotation = "tmpgpu"
   vm_size                     = "Standard_NC4as_T4_v3"
+  orchestrator_version        = azurerm_kubernetes_cluster.this.kubernetes_version
   vnet_subnet_id              = local.node_subnet_id
   zones                       = ["1", "2", "3"]
   auto_scaling_enabled        = true
