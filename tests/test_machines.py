@@ -655,7 +655,7 @@ def test_ack_instance_types_and_arm_image(tmp_path: Path) -> None:
                 cloud: alibaba
                 engine: ack
                 region: cn-hangzhou
-                kubernetesVersion: "1.33"
+                kubernetesVersion: "1.34"
                 """,
                 """
                 arm:
@@ -696,13 +696,13 @@ DOKS_HEAD = """
     cloud: digitalocean
     engine: doks
     region: nyc1
-    kubernetesVersion: "1.33"
+    kubernetesVersion: "1.34"
 """
 ACK_HEAD = """
     cloud: alibaba
     engine: ack
     region: cn-hangzhou
-    kubernetesVersion: "1.33"
+    kubernetesVersion: "1.34"
 """
 TKE_HEAD = """
     cloud: tencent
@@ -720,7 +720,7 @@ IKS_HEAD = """
     cloud: ibm
     engine: iks
     region: us-south
-    kubernetesVersion: "1.33"
+    kubernetesVersion: "1.34"
 """
 
 
