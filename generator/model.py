@@ -38,8 +38,24 @@ class NodePool:
     taints: tuple[Taint, ...]
     zones_given: bool = False
     max_pods: int | None = None  # nodePools.<p>.maxPods; None: the engine's default
+    #: Every machine type of the pool: `machineTypes`, or `machineType` alone. `machine_type`
+    #: is the first of them (the pool's one type on engines that take one).
+    machine_types: tuple[str, ...] = ()
+    #: Whether the model gave `machineTypes` (a list) rather than `machineType`.
+    machine_types_given: bool = False
+    image: str | None = None  # nodePools.<p>.image; None: the engine's recommended image
+    disk_type: str | None = None  # nodePools.<p>.diskType; None: the family's default
     #: The pool's own version (held back); None: the control plane's.
     kubernetes_version: str | None = None
+
+    @property
+    def machine_type_path(self) -> tuple[str, ...]:
+        """The model field that names the pool's machine type(s)."""
+        return (
+            "nodePools",
+            self.name,
+            "machineTypes" if self.machine_types_given else "machineType",
+        )
 
 
 @dataclass(frozen=True)
@@ -204,9 +220,11 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
     api = d.get("apiServer") or {}
     pools = {}
     for pool_name, p in sorted((d.get("nodePools") or {}).items()):
+        types = tuple(p.get("machineTypes") or ([p["machineType"]] if "machineType" in p else ()))
         pools[pool_name] = NodePool(
             name=pool_name,
-            machine_type=p["machineType"],
+            # Empty only for a pool with neither field, which the shared rules report.
+            machine_type=types[0] if types else "",
             min_size=p["minSize"],
             max_size=p["maxSize"],
             desired_size=p.get("desiredSize", p["minSize"]),
@@ -219,6 +237,10 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
             ),
             zones_given="zones" in p,
             max_pods=p.get("maxPods"),
+            machine_types=types,
+            machine_types_given="machineTypes" in p,
+            image=p.get("image"),
+            disk_type=p.get("diskType"),
             kubernetes_version=p.get("kubernetesVersion"),
         )
     backend = dict(d.get("backend") or {"type": "local"})

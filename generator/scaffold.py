@@ -117,7 +117,7 @@ def scaffold_cluster(
         (
             "nodePools",
             {"general": {"machineType": machine, "minSize": 2, "maxSize": 5}},
-            "",
+            f"or machineTypes: [..]; image, diskType: docs/engines/{engine_name}.md",
         ),
         (
             "addons",

@@ -258,6 +258,22 @@ def _cidr_issues(cluster: Cluster) -> Iterator[Issue]:
         )
 
 
+def _machine_field_issues(cluster: Cluster, name: str) -> Iterator[Issue]:
+    """machineType and machineTypes: exactly one of the two."""
+    given = cluster.data["nodePools"][name]
+    if "machineType" in given and "machineTypes" in given:
+        yield cluster.issue(
+            ("nodePools", name, "machineTypes"),
+            "machineType and machineTypes exclude each other; keep one (set machineType: null "
+            "to drop an inherited one)",
+        )
+    elif "machineType" not in given and "machineTypes" not in given:
+        yield cluster.issue(
+            ("nodePools", name, "machineType"),
+            "missing required field (or machineTypes, for several types)",
+        )
+
+
 def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
     for name, pool in cluster.node_pools.items():
         base = ("nodePools", name)
@@ -266,6 +282,7 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
                 (*base, "minSize"),
                 f"minSize {pool.min_size} is greater than maxSize {pool.max_size}",
             )
+        yield from _machine_field_issues(cluster, name)
         given = "desiredSize" in cluster.data["nodePools"][name]
         if given and not pool.min_size <= pool.desired_size <= pool.max_size:
             yield cluster.issue(
@@ -422,6 +439,17 @@ def _schema_valid_part(raw: RawCluster, issues: list[Issue]) -> RawCluster | Non
     return None
 
 
+def _repeats(issue: Issue, refused: set[str]) -> bool:
+    """Whether a rule's issue only repeats a schema error: it is at a refused value, or it
+    finds a field missing whose alternative the schema refused (machineType when
+    machineTypes was refused)."""
+    if issue.path in refused:
+        return True
+    return issue.message.startswith("missing required field") and any(
+        r.startswith(issue.path) for r in refused
+    )
+
+
 def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
     issues = list(_schema_issues(raw))
     if issues:
@@ -432,7 +460,7 @@ def _cluster_issues(raw: RawCluster) -> tuple[Cluster | None, list[Issue]]:
         # A value the schema refused was left out of the valid part: the rules that then
         # find it missing would only repeat the schema's error in other words.
         refused = {i.path for i in issues}
-        return None, issues + [i for i in semantic if i.path not in refused]
+        return None, issues + [i for i in semantic if not _repeats(i, refused)]
     data = raw.data
     provider = PROVIDERS.get(data["cloud"])
     if provider is None:

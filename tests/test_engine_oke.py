@@ -134,7 +134,8 @@ def test_node_pools_shapes_placement_and_labels(tmp_path: Path) -> None:
         '${local.ads["IAD-AD-2"]}',
         '${local.ads["IAD-AD-3"]}',
     ]
-    assert general["node_source_details"][0]["image_id"] == '${var.node_image_ids["general"]}'
+    # Images by architecture: an x86 shape boots the x86_64 image.
+    assert general["node_source_details"][0]["image_id"] == '${var.node_image_ids["x86_64"]}'
     assert general["initial_node_labels"] == [{"key": "workload", "value": "general"}]
     fixed = res[("oci_containerengine_node_pool", "fixed")]
     assert "node_shape_config" not in fixed

@@ -39,17 +39,43 @@ LINE = re.compile(r"^m/[^:]+:\d+:\d+: (\S+: )?\S.*$")
 # --- what each engine accepts --------------------------------------------------------
 
 ENGINES: dict[str, dict[str, Any]] = {
-    "eks": {"cloud": "aws", "machines": ["m6i.large", "c6i.xlarge", "t3.medium"]},
-    "kops-aws": {"cloud": "aws", "machines": ["m6i.large", "t3.large"]},
+    "eks": {"cloud": "aws", "machines": ["m6i.large", "c6i.xlarge", "m7g.large", "g5.xlarge"]},
+    "kops-aws": {"cloud": "aws", "machines": ["m6i.large", "t3.large", "m7g.large"]},
     "kops-gcp": {"cloud": "gcp", "machines": ["e2-standard-4", "n2-standard-2"]},
-    "gke": {"cloud": "gcp", "machines": ["e2-standard-4", "n2d-highcpu-8", "c3-standard-4"]},
-    "aks": {"cloud": "azure", "machines": ["Standard_D4s_v5", "Standard_E8ds_v5"]},
+    "gke": {
+        "cloud": "gcp",
+        "machines": [
+            "e2-standard-4",
+            "n2d-highcpu-8",
+            "c3-standard-4",
+            "n4-standard-4",
+            "c4a-standard-4",
+            "g2-standard-8",
+        ],
+    },
+    "aks": {
+        "cloud": "azure",
+        "machines": [
+            "Standard_D4s_v5",
+            "Standard_E8ds_v5",
+            "Standard_D4ps_v5",
+            "Standard_NC4as_T4_v3",
+        ],
+    },
     "doks": {"cloud": "digitalocean", "machines": ["s-2vcpu-4gb", "c-4", "g-2vcpu-8gb"]},
     "ack": {"cloud": "alibaba", "machines": ["ecs.g7.large", "ecs.c7.2xlarge"]},
     "tke": {"cloud": "tencent", "machines": ["S5.MEDIUM4", "SA2.2XLARGE16"]},
     "cce": {"cloud": "huawei", "machines": ["c7.large.2", "s6.2xlarge.4"]},
     "iks": {"cloud": "ibm", "machines": ["bx2.4x16", "cx2.8x16"]},
-    "oke": {"cloud": "oracle", "machines": ["VM.Standard.E4.Flex", "VM.Standard2.4"]},
+    "oke": {
+        "cloud": "oracle",
+        "machines": [
+            "VM.Standard.E4.Flex",
+            "VM.Standard2.4",
+            "VM.Standard.A1.Flex",
+            "VM.GPU.A10.1",
+        ],
+    },
 }
 
 #: Tag keys a cloud reserves (lowercase prefixes), kept out of valid models.

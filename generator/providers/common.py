@@ -11,7 +11,9 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers.machines import Catalog, Machine, describe
 from treeform.render import Renderer
+from treeform.yamlload import FieldPath
 
 #: Terraform versions every root module accepts (S3 native locking needs 1.10).
 TERRAFORM_VERSION = ">= 1.10"
@@ -164,13 +166,86 @@ def carve_subnets(cidr: str, zones: tuple[str, ...]) -> list[ZoneSubnets]:
     return list(_carved(cidr, tuple(zones)))
 
 
-def machine_type_issues(cluster: Cluster, pattern: re.Pattern[str], not_a: str) -> Iterator[Issue]:
+#: Engine names as their clouds write them, for messages.
+ENGINE_NAMES = {"kops": "kOps"}
+
+
+def engine_name(cluster: Cluster) -> str:
+    return ENGINE_NAMES.get(cluster.engine, cluster.engine.upper())
+
+
+def machine_type_issues(
+    cluster: Cluster,
+    pattern: re.Pattern[str],
+    not_a: str,
+    *,
+    catalog: Catalog | None = None,
+    several: bool = False,
+) -> Iterator[Issue]:
     """Each node pool whose machine type is not of the cloud's form: `'x' is not <not_a>`
-    (the engine says what the form is, with an example)."""
+    (the engine says what the form is, with an example). With the cloud's `catalog`, each
+    type must also be in its family table, and the types of one pool must share one
+    architecture and accelerator. An engine that takes one type per pool (`several`
+    false) refuses a `machineTypes` list of more than one."""
     for name, pool in cluster.node_pools.items():
-        if not pattern.match(pool.machine_type):
+        list_path = ("nodePools", name, "machineTypes")
+        if pool.machine_types_given and len(pool.machine_types) > 1 and not several:
             yield cluster.issue(
-                ("nodePools", name, "machineType"), f"{pool.machine_type!r} is not {not_a}"
+                list_path,
+                f"{engine_name(cluster)} takes one machine type per node pool; use machineType "
+                "(or one pool per type)",
+            )
+            continue
+        kinds: dict[tuple[str, str | None], str] = {}
+        for i, machine_type in enumerate(pool.machine_types):
+            path: FieldPath = (
+                (*list_path, i) if pool.machine_types_given else pool.machine_type_path
+            )
+            if not pattern.match(machine_type):
+                yield cluster.issue(path, f"{machine_type!r} is not {not_a}")
+                continue
+            if catalog is None:
+                continue
+            machine = catalog.machine(machine_type)
+            if isinstance(machine, str):
+                yield cluster.issue(path, machine)
+                continue
+            kinds.setdefault((machine.arch, machine.accelerator), describe(machine))
+        if len(kinds) > 1:
+            yield cluster.issue(
+                list_path,
+                "the machine types of one pool share one architecture and accelerator (one "
+                f"node image); {' and '.join(kinds.values())} do not",
+            )
+
+
+def pool_machines(cluster: Cluster, catalog: Catalog) -> dict[str, list[Machine]]:
+    """The machines of each pool (the well-formed, known ones: a valid model has only those)."""
+    out: dict[str, list[Machine]] = {}
+    for name, pool in cluster.node_pools.items():
+        found = [catalog.machine(t) for t in pool.machine_types]
+        out[name] = [m for m in found if isinstance(m, Machine)]
+    return out
+
+
+def refused_pool_field_issues(cluster: Cluster, field: str, why: str) -> Iterator[Issue]:
+    """`nodePools.<p>.<field>` on an engine that cannot express it: an error naming the
+    engine, never a field dropped silently."""
+    for name in cluster.node_pools:
+        if field in (cluster.data.get("nodePools") or {}).get(name, {}):
+            yield cluster.issue(("nodePools", name, field), f"{engine_name(cluster)} {why}")
+
+
+def choice_issues(
+    cluster: Cluster, field: str, choices: Mapping[str, Any], what: str
+) -> Iterator[Issue]:
+    """`nodePools.<p>.<field>` outside the engine's `choices` (image, diskType)."""
+    for name in cluster.node_pools:
+        value = (cluster.data.get("nodePools") or {}).get(name, {}).get(field)
+        if value is not None and value not in choices:
+            yield cluster.issue(
+                ("nodePools", name, field),
+                f"{engine_name(cluster)} has no {what} {value!r}; it takes {', '.join(choices)}",
             )
 
 

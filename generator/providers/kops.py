@@ -19,6 +19,12 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
+from treeform.providers.common import (
+    choice_issues,
+    machine_type_issues,
+    pool_machines,
+)
+from treeform.providers.machines import NVIDIA, X86_64, Catalog, Machine, describe
 from treeform.render import Renderer, to_yaml
 from treeform.yamlload import FieldPath
 
@@ -71,6 +77,10 @@ CLUSTER_LABEL = "kops.k8s.io/cluster"
 GROUP_LABEL = "kops.k8s.io/instancegroup"
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+
+#: Node images (nodePools.<p>.image) kOps can pick by itself: Ubuntu, its channel's image,
+#: which kOps chooses for each instance group's architecture when `image` is absent.
+IMAGES = ("ubuntu",)
 
 
 def kops_kubernetes_version(version: str) -> str:
@@ -228,6 +238,28 @@ class KopsEngine:
     default_bastion_type = ""
     cnis: Mapping[str, Mapping[str, Any]] = CNI_COMMON
     addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_COMMON
+    #: The cloud's machine table, and whether a group takes several types.
+    catalog: Catalog | None = None
+    several_types = False
+    #: Whether kOps asks this cloud for a machine type's architecture to pick the channel
+    #: image (kOps's MachineArchitecture knows AWS only; elsewhere every group is amd64).
+    detects_architecture = False
+    #: Whether kOps installs NVIDIA drivers on this cloud's GPU instances (nvidiaGPU).
+    installs_nvidia = False
+
+    #: kOps's own root volume type on this cloud (its `DefaultVolumeType`).
+    default_root_volume = ""
+
+    def disk_type(self, cluster: Cluster, pool: NodePool) -> str | None:
+        """`rootVolumeType` of a pool's group: the model's; else kOps's own default where the
+        family takes it (so existing groups keep their disks), else the family's default."""
+        if pool.disk_type or self.catalog is None:
+            return pool.disk_type
+        found = pool_machines(cluster, self.catalog).get(pool.name) or []
+        if not found or not found[0].disks:
+            return None
+        disks = found[0].disks
+        return self.default_root_volume if self.default_root_volume in disks else disks[0]
 
     def subnets(self, cluster: Cluster) -> list[Subnet]:
         raise NotImplementedError
@@ -428,6 +460,9 @@ class KopsEngine:
         if group.pool is not None:
             labels.update(group.pool.labels)
             spec["rootVolumeSize"] = group.pool.disk_size_gb
+            disk = self.disk_type(cluster, group.pool)
+            if disk is not None:
+                spec["rootVolumeType"] = disk
             if group.pool.taints:
                 spec["taints"] = [taint_text(t.key, t.value, t.effect) for t in group.pool.taints]
         labels[GROUP_LABEL] = group.name
@@ -484,6 +519,7 @@ class KopsEngine:
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         issues = list(self.setting_issues(cluster))
         issues.extend(self.cloud_issues(cluster))
+        issues.extend(self.machine_issues(cluster))
         yield from issues
         if issues:
             return
@@ -550,6 +586,63 @@ class KopsEngine:
             except ValueError as exc:
                 yield cluster.issue(
                     ("kops", "nonMasqueradeCidr"), f"{value!r} is not a CIDR block: {exc}"
+                )
+
+    def machine_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        """Machine types, images and disks; `kops.image` (one image for every group) only
+        where every group is of one architecture."""
+        if self.catalog is None:
+            return
+        catalog = self.catalog
+        yield from machine_type_issues(
+            cluster, catalog.form, catalog.form_text, catalog=catalog, several=self.several_types
+        )
+        yield from choice_issues(cluster, "image", dict.fromkeys(IMAGES), "node image")
+        for setting in ("controlPlaneMachineType", "bastionMachineType"):
+            value = cluster.settings.get(setting)
+            machine = catalog.machine(str(value)) if value is not None else None
+            if isinstance(machine, str):
+                yield cluster.issue(("kops", setting), machine)
+        found = pool_machines(cluster, catalog)
+        for name, machines in found.items():
+            disk = cluster.node_pools[name].disk_type
+            if machines and disk is not None and disk not in machines[0].disks:
+                yield cluster.issue(
+                    ("nodePools", name, "diskType"),
+                    f"{machines[0].name} cannot boot from {disk}; kOps on "
+                    f"{self.cloud_provider.upper()} takes {', '.join(machines[0].disks)}",
+                )
+        for name, machines in found.items():
+            accel = machines[0].accelerator if machines else None
+            if accel is not None and not (accel == NVIDIA and self.installs_nvidia):
+                yield cluster.issue(
+                    cluster.node_pools[name].machine_type_path,
+                    f"{describe(machines[0])}: kOps installs accelerator drivers for NVIDIA "
+                    "GPUs on AWS only (containerd.nvidiaGPU); choose another machine type",
+                )
+        if not cluster.settings.get("image") and not self.detects_architecture:
+            for name, machines in found.items():
+                if machines and machines[0].arch != X86_64:
+                    yield cluster.issue(
+                        cluster.node_pools[name].machine_type_path,
+                        f"{describe(machines[0])}: kOps on {self.cloud_provider.upper()} "
+                        "gives every group the amd64 channel image (kOps detects the "
+                        "architecture on AWS only); an arm64 pool needs kops.image set to an "
+                        "arm64 image, with every group arm64 (kops.controlPlaneMachineType too)",
+                    )
+        if cluster.settings.get("image"):
+            archs: dict[str, str] = {}
+            for group in self.groups(cluster):
+                machine = catalog.machine(group.machine_type)
+                if isinstance(machine, Machine):
+                    archs.setdefault(machine.arch, f"{group.name}: {describe(machine)}")
+            if len(archs) > 1:
+                yield cluster.issue(
+                    ("kops", "image"),
+                    "one image serves one architecture, and these groups differ ("
+                    + "; ".join(archs.values())
+                    + "); remove kops.image so that kOps picks each group's image from its "
+                    "channel",
                 )
 
     def cni_default_note(self) -> str:

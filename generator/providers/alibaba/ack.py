@@ -14,7 +14,14 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
+from treeform.providers import machines
+from treeform.providers.common import (
+    carve_subnets,
+    machine_type_issues,
+    refused_pool_field_issues,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-12-01 from "Support for
@@ -121,7 +128,27 @@ class AckEngine:
                 "allowedCidrs, or keep the endpoint private (apiServer.public: false)",
             )
         yield from machine_type_issues(
-            cluster, _INSTANCE_TYPE, "an ECS instance type (ecs.<family>.<size>, like ecs.g7.large)"
+            cluster,
+            _INSTANCE_TYPE,
+            "an ECS instance type (ecs.<family>.<size>, like ecs.g7.large)",
+            several=True,
+        )
+        for name, pool in cluster.node_pools.items():
+            archs = {machines.ecs_arch(t) for t in pool.machine_types}
+            if len(archs) > 1:
+                yield cluster.issue(
+                    ("nodePools", name, "machineTypes"),
+                    "the machine types of one pool share one architecture (one node image); "
+                    f"{', '.join(pool.machine_types)} mix x86_64 and arm64",
+                )
+        yield from refused_pool_field_issues(
+            cluster,
+            "image",
+            "pools boot Alibaba Cloud Linux 3 (AliyunLinux3, or AliyunLinux3Arm64 on Arm64 "
+            "families), chosen by treeform; remove image",
+        )
+        yield from refused_pool_field_issues(
+            cluster, "diskType", "system disks are ESSD (cloud_essd) in treeform; remove diskType"
         )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
@@ -182,6 +209,12 @@ class AckEngine:
                     "name": pool.name,
                     "tf_id": tf_id(pool.name),
                     "machine_type": pool.machine_type,
+                    "machine_types": list(pool.machine_types),
+                    "image_type": (
+                        "AliyunLinux3Arm64"
+                        if machines.ecs_arch(pool.machine_type) == machines.ARM64
+                        else "AliyunLinux3"
+                    ),
                     "min_size": pool.min_size,
                     "max_size": pool.max_size,
                     "desired_size": pool.desired_size,

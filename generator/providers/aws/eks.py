@@ -11,7 +11,15 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import carve_subnets, tf_id, versions_tf
+from treeform.providers import machines
+from treeform.providers.common import (
+    carve_subnets,
+    choice_issues,
+    machine_type_issues,
+    pool_machines,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-12-01
@@ -230,9 +238,12 @@ def pool_max_pods(cluster: Cluster, name: str) -> int | None:
     return pool.max_pods
 
 
-def node_config_user_data(max_pods: int) -> str:
-    """Launch-template user data for AL2023 nodes (nodeadm): a MIME part with a NodeConfig
-    that sets the kubelet's maxPods; EKS merges it with the NodeConfig of its own."""
+def node_config_user_data(max_pods: int, image: str = "al2023") -> str:
+    """Launch-template user data that sets the kubelet's maxPods, in the form the node image
+    reads: for AL2023 (nodeadm) a MIME part with a NodeConfig, for Bottlerocket its TOML
+    settings; EKS merges either with the settings of its own."""
+    if image == "bottlerocket":
+        return f"[settings.kubernetes]\nmax-pods = {max_pods}\n"
     return (
         "MIME-Version: 1.0\n"
         'Content-Type: multipart/mixed; boundary="//"\n'
@@ -249,6 +260,55 @@ def node_config_user_data(max_pods: int) -> str:
         "\n"
         "--//--\n"
     )
+
+
+#: Node images (nodePools.<p>.image) -> the eksctl amiFamily; the first is the default.
+IMAGES = {"al2023": "AmazonLinux2023", "bottlerocket": "Bottlerocket"}
+DEFAULT_IMAGE = "al2023"
+#: The launch template's volume for the node's disk: AL2023 boots from /dev/xvda and keeps
+#: containers there; Bottlerocket keeps them on its data volume, /dev/xvdb.
+DISK_DEVICES = {"al2023": "/dev/xvda", "bottlerocket": "/dev/xvdb"}
+
+
+def ami_type(machine: machines.Machine, image: str) -> str:
+    """The managed node group `ami_type` of a pool's machines (EKS API AMI types:
+    AL2023_{x86_64,ARM_64}_{STANDARD,NVIDIA}, AL2023_x86_64_NEURON, BOTTLEROCKET_{x86_64,
+    ARM_64}[_NVIDIA])."""
+    arch = "ARM_64" if machine.arch == machines.ARM64 else "x86_64"
+    if image == "bottlerocket":
+        return f"BOTTLEROCKET_{arch}" + (
+            "_NVIDIA" if machine.accelerator == machines.NVIDIA else ""
+        )
+    kind = {machines.NVIDIA: "NVIDIA", machines.NEURON: "NEURON"}.get(
+        machine.accelerator or "", "STANDARD"
+    )
+    return f"AL2023_{arch}_{kind}"
+
+
+def image_issues(cluster: Cluster) -> Iterator[Issue]:
+    """Images an EKS pool's machines have none of (the Terraform and eksctl alike)."""
+    yield from choice_issues(cluster, "image", IMAGES, "node image")
+    yield from choice_issues(
+        cluster, "diskType", dict.fromkeys(machines.EBS_ROOT_TYPES), "root volume type"
+    )
+    for name, found in pool_machines(cluster, machines.AWS).items():
+        pool = cluster.node_pools[name]
+        image = pool.image or DEFAULT_IMAGE
+        if not found or image not in IMAGES:
+            continue
+        machine = found[0]
+        if machine.accelerator == machines.AMD_GPU:
+            yield cluster.issue(
+                pool.machine_type_path,
+                f"{machines.describe(machine)}: EKS has no AMI with AMD GPU drivers; choose "
+                "an NVIDIA (g5, g6, p5) or Neuron (inf2, trn1) family",
+            )
+        elif machine.accelerator == machines.NEURON and image == "bottlerocket":
+            yield cluster.issue(
+                ("nodePools", name, "image"),
+                f"EKS has no Bottlerocket AMI type with Neuron drivers for "
+                f"{machines.describe(machine)}; use image al2023 (AL2023_x86_64_NEURON)",
+            )
 
 
 def partition(region: str) -> str:
@@ -441,6 +501,10 @@ class EksEngine:
                 f"EKS runs the Amazon VPC CNI; cni {cluster.network.cni!r} is not supported "
                 "(use default or amazonvpc)",
             )
+        yield from machine_type_issues(
+            cluster, machines.AWS.form, machines.AWS.form_text, catalog=machines.AWS, several=True
+        )
+        yield from image_issues(cluster)
         for name, pool in cluster.node_pools.items():
             if pool.max_size < 1:
                 yield cluster.issue(("nodePools", name, "maxSize"), "EKS needs maxSize >= 1")
@@ -614,14 +678,20 @@ class EksEngine:
             if p["addon"] == "vpc-cni"
         ]
         pools = []
+        found = pool_machines(cluster, machines.AWS)
         for pool in cluster.node_pools.values():
             max_pods = pool_max_pods(cluster, pool.name)
+            image = pool.image or DEFAULT_IMAGE
             pools.append(
                 {
                     "name": pool.name,
                     "tf_id": tf_id(pool.name),
                     "resource_name": f"{cluster.name}-{pool.name}",
                     "machine_type": pool.machine_type,
+                    "machine_types": list(pool.machine_types),
+                    "ami_type": ami_type(found[pool.name][0], image),
+                    "disk_type": pool.disk_type or machines.EBS_ROOT_TYPES[0],
+                    "disk_device": DISK_DEVICES[image],
                     "min_size": pool.min_size,
                     "max_size": pool.max_size,
                     "desired_size": pool.desired_size,
@@ -638,7 +708,8 @@ class EksEngine:
                         for t in pool.taints
                     ],
                     "max_pods": max_pods,
-                    "user_data": node_config_user_data(max_pods) if max_pods else None,
+                    "user_data": node_config_user_data(max_pods, image) if max_pods else None,
+                    "image": image,
                 }
             )
         admin_roles = list(cluster.settings.get("adminRoleArns") or [])

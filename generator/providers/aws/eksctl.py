@@ -16,6 +16,8 @@ from treeform.providers.aws.eks import (
     AUTOSCALER_READ,
     AUTOSCALER_READ_NODEGROUPS,
     AUTOSCALER_SCALE,
+    DEFAULT_IMAGE,
+    IMAGES,
     LOG_RETENTION_DAYS,
     LOG_TYPES,
     NOT_EKS_ADDONS,
@@ -28,6 +30,7 @@ from treeform.providers.aws.eks import (
     pool_max_pods,
     support_type,
 )
+from treeform.providers.machines import EBS_ROOT_TYPES
 
 API_VERSION = "eksctl.io/v1alpha5"
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
@@ -67,14 +70,16 @@ def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
     pool = cluster.node_pools[name]
     ng: dict[str, Any] = {
         "name": pool.name,
-        "amiFamily": "AmazonLinux2023",
-        "instanceTypes": [pool.machine_type],
+        # eksctl picks the AMI of the family for the instance types' architecture and
+        # accelerator (the ami_type the Terraform writes).
+        "amiFamily": IMAGES[pool.image or DEFAULT_IMAGE],
+        "instanceTypes": list(pool.machine_types),
         "spot": pool.spot,
         "minSize": pool.min_size,
         "maxSize": pool.max_size,
         "desiredCapacity": pool.desired_size,
         "volumeSize": pool.disk_size_gb,
-        "volumeType": "gp3",
+        "volumeType": pool.disk_type or EBS_ROOT_TYPES[0],
         "volumeEncrypted": True,
         # IMDSv2 only, out of reach of pods: the launch template's hop limit 1.
         "disableIMDSv1": True,

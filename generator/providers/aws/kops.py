@@ -8,7 +8,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import tf_id, versions_tf
+from treeform.providers import machines
+from treeform.providers.common import pool_machines, tf_id, versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
     CNI_COMMON,
@@ -46,6 +47,11 @@ class AwsKopsEngine(KopsEngine):
     cnis = CNI_AWS
     addon_fields = ADDONS_AWS
     addons: tuple[str, ...] = tuple(ADDONS_AWS)
+    catalog = machines.AWS
+    several_types = True
+    detects_architecture = True
+    default_root_volume = "gp3"
+    installs_nvidia = True
 
     def _shared_ids(self, cluster: Cluster) -> dict[str, Any] | None:
         ids = cluster.settings.get("sharedVpcIds")
@@ -100,12 +106,25 @@ class AwsKopsEngine(KopsEngine):
             "instanceMetadata": {"httpPutResponseHopLimit": 1, "httpTokens": "required"},
             "rootVolumeEncryption": True,
         }
+        found = pool_machines(cluster, machines.AWS).get(group.name) if group.pool else None
+        if found and found[0].accelerator == machines.NVIDIA:
+            # kOps installs the NVIDIA driver, container runtime and device plugin on the
+            # group's GPU instances (its docs/gpu.md).
+            fields["containerd"] = {"nvidiaGPU": {"enabled": True}}
         if group.pool is not None and group.pool.spot:
             fields["mixedInstancesPolicy"] = {
-                "instances": [group.machine_type],
+                "instances": list(group.pool.machine_types),
                 "onDemandAboveBase": 0,
                 "onDemandBase": 0,
                 "spotAllocationStrategy": "price-capacity-optimized",
+            }
+        elif group.pool is not None and len(group.pool.machine_types) > 1:
+            # On-demand capacity from several types: all of it on demand, in the listed
+            # order of preference.
+            fields["mixedInstancesPolicy"] = {
+                "instances": list(group.pool.machine_types),
+                "onDemandAboveBase": 100,
+                "onDemandAllocationStrategy": "prioritized",
             }
         return fields
 

@@ -9,8 +9,14 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
-from treeform.providers import windows
-from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.providers import machines, windows
+from treeform.providers.common import (
+    choice_issues,
+    machine_type_issues,
+    pool_machines,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer
 
 #: Kubernetes minor versions AKS supports, taken 2026-12-01 from the AKS Kubernetes release
@@ -178,8 +184,13 @@ _KEY_VAULT_KEY = re.compile(
 )
 #: Linux node pool names: lowercase letters and digits, starting with a letter, 1-12.
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
-#: Azure VM sizes: Standard_D4s_v5, Standard_E8-4ds_v5, Standard_NC24ads_A100_v4, ...
-_VM_SIZE = re.compile(r"^Standard_[A-Z][A-Za-z0-9]*(?:[-_][A-Za-z0-9]+)*\Z")
+#: Node images (nodePools.<p>.image) -> the pool's `os_sku`; both run on x86_64 and Arm64
+#: sizes and take AKS's NVIDIA driver installation. Ubuntu is AKS's default for Linux.
+OS_SKUS = {"ubuntu": "Ubuntu", "azurelinux": "AzureLinux"}
+DEFAULT_IMAGE = "ubuntu"
+#: GPU pools: AKS installs the NVIDIA driver (`gpu_driver`, the provider's and AKS's
+#: "Install"), stated so that the pool says what it gets.
+GPU_DRIVER = "Install"
 _SUBNET_ID = re.compile(
     r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/"
     r"virtualNetworks/[^/]+/subnets/([^/]+)\Z",
@@ -353,8 +364,9 @@ class AksEngine:
                 f"({', '.join(cluster.node_pools)})",
             )
         yield from machine_type_issues(
-            cluster, _VM_SIZE, "an Azure VM size; AKS takes names like Standard_D4s_v5"
+            cluster, machines.AZURE.form, machines.AZURE.form_text, catalog=machines.AZURE
         )
+        yield from self._machine_issues(cluster)
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if not _POOL_NAME.match(name):
@@ -367,6 +379,30 @@ class AksEngine:
                 )
             if name == system:
                 yield from self._system_pool_issues(cluster, pool)
+
+    def _machine_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        yield from choice_issues(cluster, "image", OS_SKUS, "node image")
+        yield from choice_issues(
+            cluster, "diskType", dict.fromkeys(machines.AKS_OS_DISKS), "OS disk type"
+        )
+        for name, found in pool_machines(cluster, machines.AZURE).items():
+            if not found:
+                continue
+            machine, pool = found[0], cluster.node_pools[name]
+            if machine.accelerator in (machines.AMD_GPU, machines.OTHER):
+                yield cluster.issue(
+                    pool.machine_type_path,
+                    f"{machines.describe(machine)}: AKS installs GPU drivers for NVIDIA sizes "
+                    "only (NC, ND, NV except NVv4); choose one of those",
+                )
+            disk = pool.disk_type
+            if disk in machines.AKS_OS_DISKS and disk not in machine.disks:
+                yield cluster.issue(
+                    ("nodePools", name, "diskType"),
+                    f"{machine.name} has no local disk to hold an ephemeral OS disk; it takes "
+                    f"{', '.join(machine.disks)} (or choose a size with a d, like "
+                    "Standard_D4ds_v5)",
+                )
 
     def _system_pool_issues(self, cluster: Cluster, pool: NodePool) -> Iterator[Issue]:
         base = ("nodePools", pool.name)
@@ -479,7 +515,9 @@ class AksEngine:
         pinned = version.count(".") == 2
         channel = settings.get("automaticUpgradeChannel") or ("node-image" if pinned else "patch")
         pools = []
+        found = pool_machines(cluster, machines.AZURE)
         for pool in cluster.node_pools.values():
+            machine = found[pool.name][0]
             autoscale = pool.max_size > pool.min_size
             labels = dict(pool.labels)
             taints = [_taint(t.key, t.value, t.effect) for t in pool.taints]
@@ -496,6 +534,9 @@ class AksEngine:
                     "tf_id": tf_id(pool.name),
                     "system": pool.name == system,
                     "vm_size": pool.machine_type,
+                    "os_sku": OS_SKUS[pool.image or DEFAULT_IMAGE],
+                    "os_disk_type": pool.disk_type or machine.disks[0],
+                    "gpu_driver": GPU_DRIVER if machine.accelerator == machines.NVIDIA else None,
                     "autoscale": autoscale,
                     "min_size": pool.min_size,
                     "max_size": pool.max_size,

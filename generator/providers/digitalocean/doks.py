@@ -9,8 +9,13 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import windows
-from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.providers import machines, windows
+from treeform.providers.common import (
+    machine_type_issues,
+    refused_pool_field_issues,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer
 
 #: The version slug DOKS offered for each Kubernetes minor, taken 2026-11-27 from
@@ -119,7 +124,15 @@ class DoksEngine:
                 "DOKS needs at least one node pool (the first is made with the cluster)",
             )
         yield from machine_type_issues(
-            cluster, _SIZE, "a DigitalOcean Droplet size; DOKS takes slugs like s-2vcpu-4gb"
+            cluster, _SIZE, machines.DIGITALOCEAN.form_text, catalog=machines.DIGITALOCEAN
+        )
+        yield from refused_pool_field_issues(
+            cluster, "image", "nodes run DigitalOcean's one node image; remove image"
+        )
+        yield from refused_pool_field_issues(
+            cluster,
+            "diskType",
+            "node disks come with the Droplet size (local SSD); remove diskType",
         )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)

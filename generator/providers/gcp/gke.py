@@ -16,8 +16,14 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 
 # The package itself, read at call time: it imports this module to register the engine.
-from treeform.providers import gcp, windows
-from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.providers import gcp, machines, windows
+from treeform.providers.common import (
+    choice_issues,
+    machine_type_issues,
+    pool_machines,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
@@ -68,13 +74,16 @@ NODE_ROLES = (
 
 PROVIDERS = {"google": {"source": "hashicorp/google", "version": "~> 7.0"}}
 
-#: A Compute Engine machine type: `FAMILY-TYPE[-N...]` (e2-standard-4, n2d-highmem-8,
-#: c3-standard-4-lssd, a2-highgpu-1g, e2-micro), or a custom type (custom-4-8192,
-#: n2-custom-4-8192-ext).
-_MACHINE_TYPE = re.compile(
-    r"^(?:[a-z]+[0-9][a-z0-9]*-)?custom-[0-9]+-[0-9]+(?:-ext)?\Z"
-    r"|^[a-z]+[0-9][a-z0-9]*-[a-z]+(?:-[0-9]+[a-z]*)?(?:-[a-z0-9]+)*\Z"
-)
+#: Node images (nodePools.<p>.image) -> GKE `image_type`; both exist for x86_64 and Arm64
+#: and take GPU driver installation. Container-Optimized OS is GKE's default.
+IMAGE_TYPES = {"cos": "COS_CONTAINERD", "ubuntu": "UBUNTU_CONTAINERD"}
+DEFAULT_IMAGE = "cos"
+#: Boot disk types GKE gives a node (what each family attaches: machines.GCE_FAMILIES).
+DISK_TYPES = ("pd-balanced", "pd-standard", "pd-ssd", "hyperdisk-balanced")
+#: The NVIDIA driver GKE installs on GPU nodes: DEFAULT, the version GKE qualifies for the
+#: node's GKE version (LATEST is the newest it offers).
+GPU_DRIVER_VERSION = "DEFAULT"
+
 #: GKE cluster and node pool names: a lowercase letter first (the DNS label rule is the
 #: schema's).
 _STARTS_WITH_LETTER = re.compile(r"^[a-z]")
@@ -324,16 +333,27 @@ class GkeEngine:
                 return  # the node pools error says all there is to say about the pools
         yield from self._network_issues(cluster)
         yield from machine_type_issues(
-            cluster,
-            _MACHINE_TYPE,
-            "a Compute Engine machine type (FAMILY-TYPE-N, like e2-standard-4 or n2-highmem-8)",
+            cluster, machines.GCP.form, machines.GCP.form_text, catalog=machines.GCP
         )
+        yield from self._disk_issues(cluster)
         for name in cluster.node_pools:
             if not _STARTS_WITH_LETTER.match(name):
                 yield cluster.issue(
                     ("nodePools", name),
                     "GKE node pool names start with a lowercase letter",
                     key=True,
+                )
+
+    def _disk_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        yield from choice_issues(cluster, "image", IMAGE_TYPES, "node image")
+        yield from choice_issues(cluster, "diskType", dict.fromkeys(DISK_TYPES), "boot disk type")
+        for name, found in pool_machines(cluster, machines.GCP).items():
+            disk = cluster.node_pools[name].disk_type
+            if found and disk in DISK_TYPES and disk not in found[0].disks:
+                yield cluster.issue(
+                    ("nodePools", name, "diskType"),
+                    f"{found[0].name} ({found[0].family.upper()}) cannot attach {disk}; it "
+                    f"takes {', '.join(found[0].disks)}",
                 )
 
     def _autopilot_issues(self, cluster: Cluster) -> Iterator[Issue]:
@@ -416,10 +436,23 @@ class GkeEngine:
             **gcp.labels_of(cluster.tags),
         }
         pools = []
+        found = pool_machines(cluster, machines.GCP)
         for pool in cluster.node_pools.values():
             zones = pool.zones if pool.zones_given else node_zones
+            machine = found[pool.name][0]
             pools.append(
                 {
+                    "image_type": IMAGE_TYPES[pool.image or DEFAULT_IMAGE],
+                    "disk_type": pool.disk_type or machine.disks[0],
+                    "accelerator": (
+                        {
+                            "type": machine.accelerator_type,
+                            "count": machine.accelerator_count,
+                            "driver_version": GPU_DRIVER_VERSION,
+                        }
+                        if machine.accelerator_type
+                        else None
+                    ),
                     "name": pool.name,
                     "tf_id": tf_id(pool.name),
                     "machine_type": pool.machine_type,

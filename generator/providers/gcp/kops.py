@@ -14,7 +14,7 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import gcp
+from treeform.providers import gcp, machines
 from treeform.providers.common import versions_tf
 from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, KopsEngine, Subnet
 from treeform.render import Renderer
@@ -43,6 +43,8 @@ class GcpKopsEngine(KopsEngine):
     cnis = CNI_GCE
     addon_fields = ADDONS_GCE
     addons: tuple[str, ...] = tuple(ADDONS_GCE)
+    catalog = machines.GCP
+    default_root_volume = "pd-standard"
 
     def network_name(self, cluster: Cluster) -> str:
         """The network and subnetwork Terraform makes for kops.sharedVpc (GCE names start

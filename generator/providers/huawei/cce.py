@@ -10,7 +10,13 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.names import MAX_NODE_POOL_NAME
-from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.providers import machines
+from treeform.providers.common import (
+    machine_type_issues,
+    refused_pool_field_issues,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-12-01 from the CCE
@@ -116,6 +122,21 @@ class CceEngine:
         limit = MAX_NODE_POOL_NAME["cce"]
         yield from machine_type_issues(
             cluster, _FLAVOR, "a Huawei Cloud ECS flavor (like c7.large.2 or s6.2xlarge.4)"
+        )
+        for pool in cluster.node_pools.values():
+            if machines.huawei_arch(pool.machine_type) == machines.ARM64:
+                yield cluster.issue(
+                    pool.machine_type_path,
+                    f"{pool.machine_type} is an Arm64 (Kunpeng) flavor; treeform's CCE node "
+                    "pools boot an x86_64 image, so Arm64 pools are not supported yet",
+                )
+        yield from refused_pool_field_issues(
+            cluster, "image", "node pools boot CCE's default OS in treeform; remove image"
+        )
+        yield from refused_pool_field_issues(
+            cluster,
+            "diskType",
+            "node disks are General Purpose SSD (GPSSD) in treeform; remove diskType",
         )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)

@@ -12,7 +12,13 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.names import MAX_NODE_POOL_NAME
-from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
+from treeform.providers.common import (
+    carve_subnets,
+    machine_type_issues,
+    refused_pool_field_issues,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS supports, taken 2026-12-01 from the IBM Cloud Kubernetes
@@ -98,6 +104,14 @@ class IksEngine:
         first = default_pool(cluster)
         yield from machine_type_issues(
             cluster, _FLAVOR, "an IBM Cloud VPC worker flavor (like bx2.4x16 or cx2.8x16)"
+        )
+        yield from refused_pool_field_issues(
+            cluster,
+            "image",
+            "workers run the operating system IKS gives the cluster's version; remove image",
+        )
+        yield from refused_pool_field_issues(
+            cluster, "diskType", "worker boot disks come with the flavor; remove diskType"
         )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)

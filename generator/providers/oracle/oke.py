@@ -9,7 +9,14 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
-from treeform.providers.common import machine_type_issues, tf_id, versions_tf
+from treeform.providers import machines
+from treeform.providers.common import (
+    machine_type_issues,
+    pool_machines,
+    refused_pool_field_issues,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
@@ -37,9 +44,13 @@ CNI_TYPES = {
     "vcn-native": "OCI_VCN_IP_NATIVE",
 }
 
-#: Shapes: VM.Standard.E4.Flex, VM.Standard3.Flex, VM.Standard.A1.Flex, VM.Standard2.4,
-#: BM.GPU.A10.4, VM.GPU.A10.1 ...
-_SHAPE = re.compile(r"^(VM|BM)\.[A-Za-z0-9]+(\.[A-Za-z0-9]+)+\Z")
+
+def image_kind(machine: machines.Machine) -> str:
+    """The key of `var.node_image_ids` a shape's nodes boot from: OKE publishes its node
+    images per architecture (x86_64, aarch64 for Ampere), and GPU images apart."""
+    arch = "aarch64" if machine.arch == machines.ARM64 else "x86_64"
+    return f"{arch}-gpu" if machine.accelerator == machines.NVIDIA else arch
+
 
 #: A Flex pool without `oke.nodeShapes.<pool>` gets this (the OKE console's default for
 #: VM.Standard.E4.Flex is 1 OCPU; two leave room for the node's own daemons).
@@ -130,7 +141,24 @@ class OkeEngine:
                     key=True,
                 )
         yield from machine_type_issues(
-            cluster, _SHAPE, "an OCI shape (like VM.Standard.E4.Flex or VM.Standard2.4)"
+            cluster, machines.ORACLE.form, machines.ORACLE.form_text, catalog=machines.ORACLE
+        )
+        for name, found in pool_machines(cluster, machines.ORACLE).items():
+            if found and found[0].accelerator == machines.AMD_GPU:
+                yield cluster.issue(
+                    cluster.node_pools[name].machine_type_path,
+                    f"{machines.describe(found[0])}: OKE node images carry NVIDIA drivers "
+                    "only; choose an NVIDIA GPU shape (VM.GPU.A10.1, BM.GPU.H100.8, ...)",
+                )
+        yield from refused_pool_field_issues(
+            cluster,
+            "image",
+            "takes node images by OCID, one per architecture, in var.node_image_ids; remove image",
+        )
+        yield from refused_pool_field_issues(
+            cluster,
+            "diskType",
+            "boot volumes have one type (their performance is set in VPUs); remove diskType",
         )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
@@ -147,6 +175,7 @@ class OkeEngine:
             f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
             for t in pool.taints
         )
+        machine = pool_machines(cluster, machines.ORACLE)[pool.name][0]
         return {
             "name": pool.name,
             "tf_id": tf_id(pool.name),
@@ -154,6 +183,7 @@ class OkeEngine:
             if pool.kubernetes_version
             else None,
             "shape": pool.machine_type,
+            "image_kind": image_kind(machine),
             "flex": flex,
             "ocpus": shape.get("ocpus", DEFAULT_OCPUS) if flex else None,
             "memory_gb": shape.get("memoryGb", DEFAULT_MEMORY_GB) if flex else None,
@@ -215,6 +245,7 @@ class OkeEngine:
             },
             "api": {"public": cluster.api_server.public, "sources": api_sources},
             "pools": pools,
+            "image_kinds": sorted({p["image_kind"] for p in pools}),
             "autoscaled": [p for p in pools if p["autoscale"]],
             "addons": [
                 {"name": a, "tf_id": tf_id(a), "oke_name": MANAGED_ADDONS[a]}

@@ -14,7 +14,14 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
+from treeform.providers import machines
+from treeform.providers.common import (
+    carve_subnets,
+    machine_type_issues,
+    refused_pool_field_issues,
+    tf_id,
+    versions_tf,
+)
 from treeform.render import Renderer
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
@@ -96,6 +103,21 @@ class TkeEngine:
             cluster,
             _INSTANCE_TYPE,
             "a CVM instance type (FAMILY.SIZE, like S5.MEDIUM4 or SA2.2XLARGE16)",
+        )
+        for pool in cluster.node_pools.values():
+            if machines.cvm_arch(pool.machine_type) == machines.ARM64:
+                yield cluster.issue(
+                    pool.machine_type_path,
+                    f"{pool.machine_type} is an Arm64 (SR1) type; treeform's TKE node pools "
+                    "boot an x86_64 image, so Arm64 pools are not supported yet",
+                )
+        yield from refused_pool_field_issues(
+            cluster, "image", "node pools boot TKE's default image in treeform; remove image"
+        )
+        yield from refused_pool_field_issues(
+            cluster,
+            "diskType",
+            "system disks are Premium Cloud Disks (CLOUD_PREMIUM) in treeform; remove diskType",
         )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)

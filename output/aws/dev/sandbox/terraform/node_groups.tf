@@ -35,6 +35,7 @@ resource "aws_eks_node_group" "general" {
   subnet_ids      = [for zone in ["eu-west-1a", "eu-west-1b"] : local.node_subnets[zone]]
   instance_types  = ["m6i.large"]
   capacity_type   = "SPOT"
+  ami_type        = "AL2023_x86_64_STANDARD"
 
   # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
   # the nodes; the release (AMI) is EKS's latest for the version.

@@ -35,6 +35,7 @@ resource "aws_eks_node_group" "general" {
   subnet_ids      = local.existing_subnet_ids
   instance_types  = ["m6i.large"]
   capacity_type   = "ON_DEMAND"
+  ami_type        = "AL2023_x86_64_STANDARD"
 
   # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
   # the nodes; the release (AMI) is EKS's latest for the version.

@@ -38,6 +38,7 @@ resource "aws_eks_node_group" "batch" {
   subnet_ids      = [for zone in ["us-east-1a", "us-east-1b"] : local.node_subnets[zone]]
   instance_types  = ["c6i.2xlarge"]
   capacity_type   = "SPOT"
+  ami_type        = "AL2023_x86_64_STANDARD"
 
   # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
   # the nodes; the release (AMI) is EKS's latest for the version.
@@ -123,6 +124,7 @@ resource "aws_eks_node_group" "general" {
   subnet_ids      = [for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] : local.node_subnets[zone]]
   instance_types  = ["m6i.large"]
   capacity_type   = "ON_DEMAND"
+  ami_type        = "AL2023_x86_64_STANDARD"
 
   # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
   # the nodes; the release (AMI) is EKS's latest for the version.

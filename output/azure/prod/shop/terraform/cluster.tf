@@ -4,7 +4,7 @@ locals {
 }
 
 resource "azurerm_kubernetes_cluster" "this" {
-  # checkov:skip=CKV_AZURE_226: ephemeral OS disks need a VM size whose cache or temp disk holds the OS disk, which treeform cannot know; OS disks stay managed and encrypted at host
+  # checkov:skip=CKV_AZURE_226: ephemeral OS disks need a VM size whose cache or temp disk holds the OS disk, which treeform cannot know; OS disks stay managed and encrypted at host (diskType: Ephemeral asks for one)
   # checkov:skip=CKV_AZURE_117: a disk encryption set needs the user's own Key Vault key (aks.diskEncryptionSetId); disks are encrypted at host with platform keys
   # checkov:skip=CKV_AZURE_232: no other on-demand pool without a NoSchedule taint can run the workloads, so the system pool runs them
   name                = local.name
@@ -40,6 +40,8 @@ resource "azurerm_kubernetes_cluster" "this" {
     node_count                  = 3
     max_pods                    = 50
     os_disk_size_gb             = 128
+    os_disk_type                = "Managed"
+    os_sku                      = "Ubuntu"
     host_encryption_enabled     = true
     node_public_ip_enabled      = false
     tags                        = local.tags

@@ -13,6 +13,8 @@ resource "azurerm_kubernetes_cluster_node_pool" "batch" {
   node_count                  = 0
   max_pods                    = 50
   os_disk_size_gb             = 50
+  os_disk_type                = "Managed"
+  os_sku                      = "Ubuntu"
   host_encryption_enabled     = true
   node_public_ip_enabled      = false
   tags                        = local.tags

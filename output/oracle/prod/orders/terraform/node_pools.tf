@@ -18,7 +18,7 @@ resource "oci_containerengine_node_pool" "arm" {
 
   node_source_details {
     source_type             = "IMAGE"
-    image_id                = var.node_image_ids["arm"]
+    image_id                = var.node_image_ids["aarch64"]
     boot_volume_size_in_gbs = "50"
   }
 
@@ -76,7 +76,7 @@ resource "oci_containerengine_node_pool" "general" {
 
   node_source_details {
     source_type             = "IMAGE"
-    image_id                = var.node_image_ids["general"]
+    image_id                = var.node_image_ids["x86_64"]
     boot_volume_size_in_gbs = "100"
   }
 

@@ -1,0 +1,313 @@
+resource "aws_launch_template" "arm" {
+  name                   = "ml-arm"
+  update_default_version = true
+
+  # IMDSv2 only, and out of reach of pods (hop limit 1).
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvdb"
+
+    ebs {
+      volume_size           = 50
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags = {
+      Name = "ml-arm"
+    }
+  }
+}
+
+resource "aws_eks_node_group" "arm" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "arm"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] : local.node_subnets[zone]]
+  instance_types  = ["m7g.large"]
+  capacity_type   = "ON_DEMAND"
+  ami_type        = "BOTTLEROCKET_ARM_64"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
+  scaling_config {
+    desired_size = 1
+    min_size     = 1
+    max_size     = 6
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  launch_template {
+    id      = aws_launch_template.arm.id
+    version = aws_launch_template.arm.latest_version
+  }
+
+  labels = {
+    workload = "arm"
+  }
+
+  # The cluster autoscaler owns the size once the group exists.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  # Nodes become Ready once the network add-ons run with their permissions.
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.eks_pod_identity_agent,
+    aws_eks_addon.kube_proxy,
+    aws_eks_addon.vpc_cni,
+    aws_eks_pod_identity_association.vpc_cni,
+  ]
+}
+
+resource "aws_launch_template" "general" {
+  name                   = "ml-general"
+  update_default_version = true
+
+  # IMDSv2 only, and out of reach of pods (hop limit 1).
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = 100
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags = {
+      Name = "ml-general"
+    }
+  }
+}
+
+resource "aws_eks_node_group" "general" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "general"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] : local.node_subnets[zone]]
+  instance_types  = ["m6i.large"]
+  capacity_type   = "ON_DEMAND"
+  ami_type        = "AL2023_x86_64_STANDARD"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
+  scaling_config {
+    desired_size = 3
+    min_size     = 3
+    max_size     = 10
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  launch_template {
+    id      = aws_launch_template.general.id
+    version = aws_launch_template.general.latest_version
+  }
+
+  labels = {
+    workload = "general"
+  }
+
+  # The cluster autoscaler owns the size once the group exists.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  # Nodes become Ready once the network add-ons run with their permissions.
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.eks_pod_identity_agent,
+    aws_eks_addon.kube_proxy,
+    aws_eks_addon.vpc_cni,
+    aws_eks_pod_identity_association.vpc_cni,
+  ]
+}
+
+resource "aws_launch_template" "gpu" {
+  name                   = "ml-gpu"
+  update_default_version = true
+
+  # IMDSv2 only, and out of reach of pods (hop limit 1).
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = 200
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags = {
+      Name = "ml-gpu"
+    }
+  }
+}
+
+resource "aws_eks_node_group" "gpu" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "gpu"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] : local.node_subnets[zone]]
+  instance_types  = ["g5.xlarge"]
+  capacity_type   = "ON_DEMAND"
+  ami_type        = "AL2023_x86_64_NVIDIA"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
+  scaling_config {
+    desired_size = 0
+    min_size     = 0
+    max_size     = 4
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  launch_template {
+    id      = aws_launch_template.gpu.id
+    version = aws_launch_template.gpu.latest_version
+  }
+
+  labels = {
+    workload = "gpu"
+  }
+
+  taint {
+    key    = "nvidia.com/gpu"
+    value  = "true"
+    effect = "NO_SCHEDULE"
+  }
+
+  # The cluster autoscaler owns the size once the group exists.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  # Nodes become Ready once the network add-ons run with their permissions.
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.eks_pod_identity_agent,
+    aws_eks_addon.kube_proxy,
+    aws_eks_addon.vpc_cni,
+    aws_eks_pod_identity_association.vpc_cni,
+  ]
+}
+
+resource "aws_launch_template" "spot" {
+  name                   = "ml-spot"
+  update_default_version = true
+
+  # IMDSv2 only, and out of reach of pods (hop limit 1).
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+
+  block_device_mappings {
+    device_name = "/dev/xvda"
+
+    ebs {
+      volume_size           = 50
+      volume_type           = "gp3"
+      encrypted             = true
+      delete_on_termination = true
+    }
+  }
+
+  tag_specifications {
+    resource_type = "instance"
+    tags = {
+      Name = "ml-spot"
+    }
+  }
+}
+
+resource "aws_eks_node_group" "spot" {
+  cluster_name    = aws_eks_cluster.this.name
+  node_group_name = "spot"
+  node_role_arn   = aws_iam_role.node.arn
+  subnet_ids      = [for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] : local.node_subnets[zone]]
+  instance_types  = ["c6i.2xlarge", "c6a.2xlarge", "c7i.2xlarge"]
+  capacity_type   = "SPOT"
+  ami_type        = "AL2023_x86_64_STANDARD"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
+  scaling_config {
+    desired_size = 0
+    min_size     = 0
+    max_size     = 20
+  }
+
+  update_config {
+    max_unavailable = 1
+  }
+
+  launch_template {
+    id      = aws_launch_template.spot.id
+    version = aws_launch_template.spot.latest_version
+  }
+
+  labels = {
+    workload = "batch"
+  }
+
+  # The cluster autoscaler owns the size once the group exists.
+  lifecycle {
+    ignore_changes = [scaling_config[0].desired_size]
+  }
+
+  # Nodes become Ready once the network add-ons run with their permissions.
+  depends_on = [
+    aws_iam_role_policy_attachment.node,
+    aws_eks_addon.eks_pod_identity_agent,
+    aws_eks_addon.kube_proxy,
+    aws_eks_addon.vpc_cni,
+    aws_eks_pod_identity_association.vpc_cni,
+  ]
+}

@@ -1,0 +1,4 @@
+provider "google" {
+  project = local.project
+  region  = local.region
+}
