@@ -12,6 +12,7 @@ from treeform.providers.common import tf_id, versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
     CNI_COMMON,
+    CNI_VPC_NATIVE,
     Group,
     KopsEngine,
     Subnet,
@@ -35,7 +36,12 @@ ADDONS_AWS: dict[str, tuple[str, ...]] = {
 
 
 #: Model CNI -> kOps networking block on this cloud.
-CNI_AWS: dict[str, dict[str, Any]] = {**CNI_COMMON, "amazonvpc": {"amazonvpc": {}}}
+#: cilium-eni: Cilium with AWS ENI IPAM (`kops create cluster --networking cilium-eni`).
+CNI_AWS: dict[str, dict[str, Any]] = {
+    **CNI_COMMON,
+    "amazonvpc": {"amazonvpc": {}},
+    "cilium-eni": {"cilium": {"enableNodePort": True, "ipam": "eni"}},
+}
 
 
 class AwsKopsEngine(KopsEngine):
@@ -77,6 +83,17 @@ class AwsKopsEngine(KopsEngine):
             ]
         return carved
 
+    def network_cidr(self, cluster: Cluster) -> str | None:
+        # An existing VPC: its range as the model gives it, else none, and kOps reads it
+        # from the VPC (cloudup/defaults.go); never treeform's default range.
+        if cluster.network.existing is not None:
+            return self.known_network_cidr(cluster)
+        return cluster.network.cidr
+
+    def additional_network_cidrs(self, cluster: Cluster) -> list[str]:
+        existing = cluster.network.existing
+        return list(existing.additional_cidrs) if existing is not None else []
+
     def network_id(self, cluster: Cluster) -> str | None:
         if cluster.network.existing is not None:
             return cluster.network.existing.network_id
@@ -84,7 +101,8 @@ class AwsKopsEngine(KopsEngine):
         return str(shared["networkId"]) if shared is not None else None
 
     def api_load_balancer(self, cluster: Cluster) -> dict[str, Any]:
-        return {"class": "Network", **super().api_load_balancer(cluster)}
+        lb_class = str(self.api_settings(cluster).get("class", "Network"))
+        return {"class": lb_class, **super().api_load_balancer(cluster)}
 
     def etcd_member(self, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
         return {"encryptedVolume": True, "instanceGroup": group, "name": name}
@@ -148,10 +166,11 @@ class AwsKopsEngine(KopsEngine):
                     f"{', '.join(names)}",
                     key=True,
                 )
-        if cluster.network.pod_cidr is not None and self.cni(cluster) == "amazonvpc":
+        if cluster.network.pod_cidr is not None and self.cni(cluster) in CNI_VPC_NATIVE:
             yield cluster.issue(
                 ("network", "podCidr"),
-                "with the Amazon VPC CNI pods take addresses from the VPC subnets; remove podCidr",
+                f"with {self.cni(cluster)} pods take addresses from the VPC subnets; "
+                "remove podCidr",
             )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:

@@ -1,0 +1,435 @@
+"""kOps as its users run it (issue 16): values that must come from the model (existing
+networks, GCE IP aliases, disks, access), kOps's reserved labels, the escape hatches
+`kops.clusterSpec` / `nodePools.<p>.kops.spec` checked against the kOps CRDs at FILE:LINE,
+and the choices of `kops create cluster` (networking, control-plane count, API)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import ORACLES, ROOT, kops_findings, oracle_findings, terraform_problems, write_tree
+from test_engine_kops import (
+    AWS_DEFAULTS,
+    DEV_PUBLIC,
+    GCE,
+    HA_PRIVATE,
+    ORG_DEFAULTS,
+    docs_of,
+    errors_of,
+    groups,
+    render,
+    tf_blocks,
+)
+from treeform.cli import cli
+from treeform.providers.gcp.kops import cluster_suffixed_name
+from treeform.providers.kops import trim_common_prefix
+
+#: DEV_PUBLIC without its network and pools, so that a test can give its own.
+DEV_BARE = DEV_PUBLIC.replace("    network: {cidr: 10.40.0.0/16, topology: public}\n", "").replace(
+    "    nodePools:\n      general: {minSize: 1, maxSize: 2}\n", ""
+)
+assert "network" not in DEV_BARE and "nodePools" not in DEV_BARE
+
+
+def aws(extra: str = "", base: str = DEV_BARE) -> dict[str, str]:
+    return {
+        "_defaults.yaml": ORG_DEFAULTS,
+        "aws/_defaults.yaml": AWS_DEFAULTS,
+        "aws/c.yaml": base + extra,
+    }
+
+
+def spec_of(tmp_path: Path, files: dict[str, str], cid: str = "aws/c") -> dict:
+    out, written = render(tmp_path, files)
+    assert kops_findings([written / cid / "kops/cluster.yaml"]) == ""
+    return docs_of(out[f"{cid}/kops/cluster.yaml"])
+
+
+def located(errors: list[str], field: str) -> tuple[str, int, str]:
+    for e in errors:
+        m = re.match(r"(.+?):(\d+):\d+: (\S+): (.*)", e)
+        if m and m[3] == field:
+            return m[1], int(m[2]), m[4]
+    raise AssertionError(f"no error at {field}: {errors}")
+
+
+# --- 1. values from the model ---------------------------------------------------------------
+
+EXISTING = """
+    network:
+      topology: public
+      existing: {networkId: vpc-0abc, subnetIds: [subnet-1]}
+    """
+
+
+def test_existing_vpc_without_a_range_lets_kops_read_it(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, aws(EXISTING))[0]["spec"]
+    assert spec["networkID"] == "vpc-0abc"
+    # Never treeform's default 10.0.0.0/16: kOps reads the VPC's range (cloudup/defaults.go).
+    assert "networkCIDR" not in spec
+    assert "additionalNetworkCIDRs" not in spec
+
+
+def test_existing_vpc_range_and_secondary_ranges(tmp_path: Path) -> None:
+    model = DEV_PUBLIC.replace(
+        "    network: {cidr: 10.40.0.0/16, topology: public}\n",
+        "    network:\n"
+        "      topology: public\n"
+        "      existing:\n"
+        "        networkId: vpc-0abc\n"
+        "        subnetIds: [subnet-1]\n"
+        "        cidr: 172.31.0.0/16\n"
+        "        additionalCidrs: [172.32.0.0/16]\n",
+    )
+    spec = spec_of(tmp_path, aws(base=model))[0]["spec"]
+    assert spec["networkCIDR"] == "172.31.0.0/16"
+    assert spec["additionalNetworkCIDRs"] == ["172.32.0.0/16"]
+
+
+def test_existing_vpc_range_given_twice_must_agree(tmp_path: Path) -> None:
+    model = DEV_PUBLIC.replace(
+        "    network: {cidr: 10.40.0.0/16, topology: public}\n",
+        "    network:\n"
+        "      cidr: 10.40.0.0/16\n"
+        "      topology: public\n"
+        "      existing: {networkId: vpc-0abc, subnetIds: [subnet-1], cidr: 172.31.0.0/16}\n",
+    )
+    errors = errors_of(tmp_path, aws(base=model))
+    _, _, message = located(errors, "network.existing.cidr")
+    assert "differs from network.cidr 10.40.0.0/16" in message
+
+
+def test_existing_vpc_private_api_needs_a_range(tmp_path: Path) -> None:
+    model = DEV_PUBLIC.replace(
+        "    network: {cidr: 10.40.0.0/16, topology: public}\n",
+        "    network:\n      topology: public\n"
+        "      existing: {networkId: vpc-0abc, subnetIds: [subnet-1]}\n",
+    ).replace(
+        "apiServer: {public: true, allowedCidrs: [203.0.113.0/24, 198.51.100.7/32]}",
+        "apiServer: {public: false}",
+    )
+    errors = errors_of(tmp_path, aws(base=model))
+    _, _, message = located(errors, "network.existing")
+    assert "network.existing.cidr or apiServer.allowedCidrs" in message
+
+
+GCE_ALIASES = GCE.replace(
+    "network: {cidr: 10.60.0.0/20, topology: private}",
+    "network: {cidr: 10.60.0.0/20, topology: private, cni: gce, "
+    "podCidr: 100.100.0.0/16, serviceCidr: 100.64.0.0/16}",
+).replace("      bastion: true\n", "")
+
+
+def test_gce_ip_aliases_keep_the_model_ranges(tmp_path: Path) -> None:
+    out, written = render(tmp_path, {"gcp/ha.yaml": GCE_ALIASES})
+    assert kops_findings([written / "gcp/ha/kops/cluster.yaml"]) == ""
+    spec = docs_of(out["gcp/ha/kops/cluster.yaml"])[0]["spec"]
+    # All three set, or kOps allocates all three afresh (performNetworkAssignmentsIPAliases).
+    assert spec["networking"] == {"gce": {}}
+    assert spec["podCIDR"] == "100.100.0.0/16"
+    assert spec["serviceClusterIPRange"] == "100.64.0.0/16"
+    assert spec["subnets"][0]["cidr"] == "10.60.0.0/20"
+    module = written / "gcp/ha/terraform"
+    subnet = tf_blocks(module, "resource")["google_compute_subnetwork.this"]
+    ranges = {
+        r["range_name"].strip('"'): r["ip_cidr_range"].strip('"')
+        for r in subnet["secondary_ip_range"]
+    }
+    assert ranges == {
+        "pods-ha-gce-example-com": "100.100.0.0/16",
+        "services-ha-gce-example-com": "100.64.0.0/16",
+    }
+    assert terraform_problems(module) == []
+    assert oracle_findings([module]) == ""
+
+
+def test_gce_ip_aliases_default_ranges(tmp_path: Path) -> None:
+    model = GCE_ALIASES.replace(", podCidr: 100.100.0.0/16, serviceCidr: 100.64.0.0/16", "")
+    out, _ = render(tmp_path, {"gcp/ha.yaml": model})
+    spec = docs_of(out["gcp/ha/kops/cluster.yaml"])[0]["spec"]
+    assert (spec["podCIDR"], spec["serviceClusterIPRange"]) == ("100.96.0.0/11", "100.64.0.0/13")
+
+
+def test_gce_ip_aliases_existing_subnetwork_needs_its_range(tmp_path: Path) -> None:
+    model = GCE_ALIASES.replace("      sharedVpc: true\n", "").replace(
+        "network: {cidr: 10.60.0.0/20,",
+        "network: {existing: {networkId: shared, subnetIds: [shared-us-central1]},",
+    )
+    errors = errors_of(tmp_path, {"gcp/ha.yaml": model})
+    assert "network.existing.cidr" in located(errors, "network.existing")[2]
+    fixed = model.replace(
+        "subnetIds: [shared-us-central1]}", "subnetIds: [shared-us-central1], cidr: 10.8.0.0/20}"
+    )
+    out, _ = render(tmp_path / "ok", {"gcp/ha.yaml": fixed})
+    subnet = docs_of(out["gcp/ha/kops/cluster.yaml"])[0]["spec"]["subnets"][0]
+    assert (subnet["id"], subnet["cidr"]) == ("shared-us-central1", "10.8.0.0/20")
+
+
+def test_gce_alias_range_names_are_cut_as_kops_cuts_them() -> None:
+    assert cluster_suffixed_name("pods", "a.example.com") == "pods-a-example-com"
+    long = "x" * 40 + ".k8s.example.com"
+    name = cluster_suffixed_name("services", long)
+    assert len(name) == 63
+    assert re.fullmatch(r"services-x{40}-k8s-ex-[0-9a-v]{6}", name), name
+
+
+@pytest.mark.parametrize(
+    ("tag", "rule"),
+    [
+        ("Name", "'Name' is a reserved label"),
+        ("KubernetesCluster", "'KubernetesCluster' is a reserved label"),
+        ("kubernetes.io/cluster/other", "'kubernetes.io/cluster/' is a reserved label prefix"),
+        ("k8s.io/role/master", "'k8s.io/role/' is a reserved label prefix"),
+        ("kops.k8s.io/instancegroup", "'kops.k8s.io/' is a reserved label prefix"),
+    ],
+)
+def test_reserved_tags_are_refused_at_the_tag(tmp_path: Path, tag: str, rule: str) -> None:
+    errors = errors_of(tmp_path, aws(f"    tags: {{{tag!r}: x}}\n"))
+    file, _, message = located(errors, f"tags.{tag}")
+    assert file.endswith("aws/c.yaml") and rule in message
+
+
+def test_reserved_pool_cloud_label(tmp_path: Path) -> None:
+    errors = errors_of(
+        tmp_path, aws("    nodePools:\n      general: {kops: {cloudLabels: {Name: x}}}\n")
+    )
+    assert "reserved label" in located(errors, "nodePools.general.kops.cloudLabels.Name")[2]
+
+
+def test_pool_cloud_labels_over_cluster_tags(tmp_path: Path) -> None:
+    pools = "    nodePools:\n      general: {kops: {cloudLabels: {team: batch, cost: b}}}\n"
+    docs = spec_of(tmp_path, aws(pools))
+    assert docs[0]["spec"]["cloudLabels"] == {"env": "prod", "team": "platform"}
+    assert groups(docs)["general"]["spec"]["cloudLabels"] == {
+        "cost": "b",
+        "env": "prod",
+        "team": "batch",
+    }
+
+
+def test_ssh_access_apart_from_the_api(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, aws("    kops: {sshAccess: [192.0.2.0/24]}\n"))[0]["spec"]
+    assert spec["kubernetesApiAccess"] == ["203.0.113.0/24", "198.51.100.7/32"]
+    assert spec["sshAccess"] == ["192.0.2.0/24"]
+
+
+def test_bastion_of_a_private_api_needs_ssh_access(tmp_path: Path) -> None:
+    files = {
+        "_defaults.yaml": ORG_DEFAULTS,
+        "aws/_defaults.yaml": AWS_DEFAULTS,
+        "aws/c.yaml": HA_PRIVATE.replace(", sshAccess: [203.0.113.0/24]", ""),
+    }
+    errors = errors_of(tmp_path, files)
+    file, _, message = located(errors, "kops.bastion")
+    assert file.endswith("aws/c.yaml") and "kops.sshAccess" in message
+
+
+def test_desired_size_is_refused(tmp_path: Path) -> None:
+    model = DEV_PUBLIC.replace(
+        "general: {minSize: 1, maxSize: 2}", "general: {minSize: 1, maxSize: 2, desiredSize: 2}"
+    )
+    errors = errors_of(tmp_path, aws(base=model))
+    file, _, message = located(errors, "nodePools.general.desiredSize")
+    assert file.endswith("aws/c.yaml") and "kOps has no desired size" in message
+    same = DEV_PUBLIC.replace(
+        "general: {minSize: 1, maxSize: 2}", "general: {minSize: 1, maxSize: 2, desiredSize: 1}"
+    )
+    spec_of(tmp_path / "ok", aws(base=same))
+
+
+def test_kops_disk_defaults_unless_the_model_says(tmp_path: Path) -> None:
+    defaults = AWS_DEFAULTS.replace(", diskSizeGb: 80", "")
+    files = {
+        "_defaults.yaml": ORG_DEFAULTS,
+        "aws/_defaults.yaml": defaults,
+        "aws/c.yaml": DEV_PUBLIC,
+    }
+    igs = groups(spec_of(tmp_path, files))
+    # kOps then gives 128 GB to nodes, 64 to control planes (pkg/model/defaults/volumes.go).
+    assert all("rootVolumeSize" not in g["spec"] for g in igs.values())
+    igs = groups(spec_of(tmp_path / "given", aws()))
+    assert igs["general"]["spec"]["rootVolumeSize"] == 80
+
+
+# --- 2. the escape hatch ----------------------------------------------------------------------
+
+HATCH = """
+    kops:
+      clusterSpec:
+        kubelet:
+          maxPods: 200
+        api:
+          loadBalancer:
+            idleTimeoutSeconds: 600
+        etcdClusters:
+        - name: main
+          etcdMembers: [{name: a, instanceGroup: control-plane-eu-west-1a, volumeSize: 40}]
+        - name: events
+          etcdMembers: [{name: a, instanceGroup: control-plane-eu-west-1a}]
+    nodePools:
+      general:
+        kops:
+          spec:
+            maxPrice: "0.10"
+            nodeLabels: {extra: "yes"}
+    """
+
+
+def test_cluster_spec_and_pool_spec_are_merged_last(tmp_path: Path) -> None:
+    docs = spec_of(tmp_path, aws(HATCH))
+    spec = docs[0]["spec"]
+    assert spec["kubelet"] == {"anonymousAuth": False, "maxPods": 200}
+    assert spec["api"]["loadBalancer"] == {
+        "class": "Network",
+        "idleTimeoutSeconds": 600,
+        "type": "Public",
+    }
+    # Lists replace: the model's etcd clusters are the ones written.
+    assert spec["etcdClusters"][0]["etcdMembers"][0]["volumeSize"] == 40
+    assert "cpuRequest" not in spec["etcdClusters"][0]
+    general = groups(docs)["general"]["spec"]
+    assert general["maxPrice"] == "0.10"
+    assert general["nodeLabels"] == {"extra": "yes", "kops.k8s.io/instancegroup": "general"}
+    assert general["machineType"] == "m6i.large"
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "line", "fragment"),
+    [
+        (
+            "    kops:\n      clusterSpec:\n        kubelett: {maxPods: 1}\n",
+            "kops.clusterSpec.kubelett",
+            7,
+            "did you mean 'kubelet'?",
+        ),
+        (
+            "    kops:\n      clusterSpec:\n        api:\n          loadBalancer:\n"
+            "            idleTimeout: 5\n",
+            "kops.clusterSpec.api.loadBalancer.idleTimeout",
+            9,
+            "did you mean 'idleTimeoutSeconds'?",
+        ),
+        (
+            "    kops:\n      clusterSpec:\n        kubelet: {maxPods: many}\n",
+            "kops.clusterSpec.kubelet.maxPods",
+            7,
+            "'many' is not of type 'integer'",
+        ),
+        (
+            "    nodePools:\n      general:\n        kops:\n          spec: {maxSizee: 3}\n",
+            "nodePools.general.kops.spec.maxSizee",
+            8,
+            "did you mean 'maxSize'?",
+        ),
+    ],
+)
+def test_escape_hatch_typos_are_located(
+    tmp_path: Path, extra: str, field: str, line: int, fragment: str
+) -> None:
+    files = aws(extra)
+    errors = errors_of(tmp_path, files)
+    file, at, message = located(errors, field)
+    key = field.rsplit(".", 1)[-1]
+    lines = files["aws/c.yaml"].lstrip("\n").splitlines()
+    assert at == line == 1 + max(i for i, t in enumerate(lines) if key + ":" in t), errors
+    assert file.endswith("aws/c.yaml")
+    assert fragment in message
+
+
+def test_escape_hatch_is_in_explain(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "m", aws(HATCH))
+    result = CliRunner().invoke(
+        cli, ["explain", str(root), "aws/c", "kops.clusterSpec"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"kops\.clusterSpec\.kubelet\.maxPods: 200  # .*aws/c\.yaml:\d+", result.output
+    )
+
+
+def test_shipped_crd_schemas_are_the_oracle() -> None:
+    for kind in ("cluster", "instancegroup"):
+        shipped = (ROOT / "schemas" / f"kops.{kind}.schema.json").read_bytes()
+        assert shipped == (ORACLES / "kops" / f"{kind}.schema.json").read_bytes()
+
+
+# --- 3. choices of `kops create cluster` ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cni", "networking"),
+    [
+        ("kubenet", {"kubenet": {}}),
+        ("calico", {"calico": {}}),
+        ("cilium", {"cilium": {"enableNodePort": True}}),
+        ("cilium-eni", {"cilium": {"enableNodePort": True, "ipam": "eni"}}),
+        ("flannel", {"flannel": {"backend": "vxlan"}}),
+        ("kube-router", {"kuberouter": {}}),
+        ("amazonvpc", {"amazonvpc": {}}),
+        ("cni", {"cni": {}}),
+    ],
+)
+def test_networking_as_kops_names_it(tmp_path: Path, cni: str, networking: dict) -> None:
+    model = DEV_PUBLIC.replace("topology: public}", f"topology: public, cni: {cni}}}")
+    spec = spec_of(tmp_path, aws(base=model))[0]["spec"]
+    assert spec["networking"] == networking
+    replaced = cni in {"cilium", "cilium-eni", "kube-router"}
+    assert (spec.get("kubeProxy") == {"enabled": False}) is replaced
+
+
+def test_aws_networking_is_refused_on_gce(tmp_path: Path) -> None:
+    model = GCE.replace("topology: private}", "topology: private, cni: cilium-eni}")
+    errors = errors_of(tmp_path, {"gcp/ha.yaml": model})
+    assert "no CNI 'cilium-eni'" in located(errors, "network.cni")[2]
+
+
+def test_control_plane_count_apart_from_zones(tmp_path: Path) -> None:
+    docs = spec_of(tmp_path, aws("    kops: {controlPlaneCount: 3}\n"))
+    names = [n for n, g in groups(docs).items() if g["spec"]["role"] == "ControlPlane"]
+    assert names == [f"control-plane-eu-west-1a-{i}" for i in (1, 2, 3)]
+    members = [m["name"] for m in docs[0]["spec"]["etcdClusters"][0]["etcdMembers"]]
+    assert members == ["etcd-1", "etcd-2", "etcd-3"]
+
+
+def test_control_plane_names_as_kops_create_cluster() -> None:
+    assert trim_common_prefix(["control-plane-us-east-1a"]) == ["a"]
+    assert trim_common_prefix(
+        ["control-plane-us-east-1a-1", "control-plane-us-east-1b-1", "control-plane-us-east-1a-2"]
+    ) == ["a-1", "b-1", "a-2"]
+
+
+def test_ha_with_one_control_plane_is_refused(tmp_path: Path) -> None:
+    model = HA_PRIVATE.replace(
+        "kops: {bastion: true,", "kops: {controlPlaneCount: 1, bastion: true,"
+    )
+    files = {
+        "_defaults.yaml": ORG_DEFAULTS,
+        "aws/_defaults.yaml": AWS_DEFAULTS,
+        "aws/c.yaml": model,
+    }
+    assert (
+        "3 or 5 control planes" in located(errors_of(tmp_path, files), "kops.controlPlaneCount")[2]
+    )
+
+
+def test_api_load_balancer_class_and_dns_only(tmp_path: Path) -> None:
+    spec = spec_of(tmp_path, aws("    kops: {apiLoadBalancer: {class: Classic}}\n"))[0]["spec"]
+    assert spec["api"] == {"loadBalancer": {"class": "Classic", "type": "Public"}}
+    spec = spec_of(tmp_path / "dns", aws("    kops: {apiLoadBalancer: {dnsOnly: true}}\n"))[0][
+        "spec"
+    ]
+    assert spec["api"] == {"dns": {}}
+    files = {
+        "_defaults.yaml": ORG_DEFAULTS,
+        "aws/_defaults.yaml": AWS_DEFAULTS,
+        "aws/c.yaml": HA_PRIVATE.replace(
+            "kops: {bastion: true,", "kops: {apiLoadBalancer: {dnsOnly: true}, bastion: true,"
+        ),
+    }
+    assert (
+        "apiServer.public: true"
+        in located(errors_of(tmp_path / "bad", files), "kops.apiLoadBalancer.dnsOnly")[2]
+    )
