@@ -254,6 +254,12 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
                 f"desiredSize {pool.desired_size} is outside minSize..maxSize "
                 f"({pool.min_size}..{pool.max_size})",
             )
+        if "kops" in cluster.data["nodePools"][name] and cluster.engine != "kops":
+            yield cluster.issue(
+                (*base, "kops"),
+                f"kOps settings of a pool; engine {cluster.engine} does not read them",
+                key=True,
+            )
         if pool.zones_given:
             for i, zone in enumerate(pool.zones):
                 if zone not in cluster.zones:

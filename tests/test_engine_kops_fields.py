@@ -433,3 +433,74 @@ def test_api_load_balancer_class_and_dns_only(tmp_path: Path) -> None:
         "apiServer.public: true"
         in located(errors_of(tmp_path / "bad", files), "kops.apiLoadBalancer.dnsOnly")[2]
     )
+
+
+ROLES = """
+    kops:
+      roles:
+        controlPlane:
+          image: ami-0123456789abcdef0
+          rootVolume: {sizeGb: 80, type: io2, iops: 4000}
+        bastion:
+          rootVolume: {sizeGb: 20}
+        node:
+          image: ami-0fedcba9876543210
+          rootVolume: {sizeGb: 200, type: gp3, throughput: 250}
+      etcd: {volumeType: io2, volumeSizeGb: 40, volumeIops: 3000, events: false}
+      discoveryStore: s3://example-oidc/discovery
+    nodePools:
+      big: {machineType: m6i.xlarge, minSize: 1, maxSize: 2, diskSizeGb: 300}
+    """
+
+
+def test_roles_etcd_and_discovery(tmp_path: Path) -> None:
+    docs = spec_of(tmp_path, aws(ROLES))
+    spec = docs[0]["spec"]
+    igs = groups(docs)
+    cp = igs["control-plane-eu-west-1a"]["spec"]
+    assert (cp["image"], cp["rootVolumeSize"], cp["rootVolumeType"], cp["rootVolumeIops"]) == (
+        "ami-0123456789abcdef0",
+        80,
+        "io2",
+        4000,
+    )
+    assert cp["rootVolumeEncryption"] is True
+    general, big = igs["general"]["spec"], igs["big"]["spec"]
+    assert general["image"] == big["image"] == "ami-0fedcba9876543210"
+    # The pool's own diskSizeGb wins over the role's size.
+    assert (general["rootVolumeSize"], big["rootVolumeSize"]) == (80, 300)
+    assert general["rootVolumeThroughput"] == 250
+    assert [e["name"] for e in spec["etcdClusters"]] == ["main"]
+    member = spec["etcdClusters"][0]["etcdMembers"][0]
+    assert member == {
+        "encryptedVolume": True,
+        "instanceGroup": "control-plane-eu-west-1a",
+        "name": "a",
+        "volumeIops": 3000,
+        "volumeSize": 40,
+        "volumeType": "io2",
+    }
+    assert spec["serviceAccountIssuerDiscovery"] == {
+        "discoveryStore": "s3://example-oidc/discovery/c.k8s.example.com",
+        "enableAWSOIDCProvider": True,
+    }
+    assert spec["iam"]["useServiceAccountExternalPermissions"] is True
+
+
+def test_egress_on_private_subnets(tmp_path: Path) -> None:
+    files = {
+        "_defaults.yaml": ORG_DEFAULTS,
+        "aws/_defaults.yaml": AWS_DEFAULTS,
+        "aws/c.yaml": HA_PRIVATE.replace(
+            "kops: {bastion: true,", "kops: {egress: nat-0abc12, bastion: true,"
+        ),
+    }
+    spec = spec_of(tmp_path, files)[0]["spec"]
+    egress = {s["name"]: s.get("egress") for s in spec["subnets"]}
+    assert egress["us-east-1a"] == "nat-0abc12"
+    assert egress["utility-us-east-1a"] is None
+    errors = errors_of(tmp_path / "pub", aws("    kops: {egress: External}\n", base=DEV_PUBLIC))
+    assert "topology: private" in located(errors, "kops.egress")[2]
+    model = GCE.replace("      bastion: true\n", "      bastion: true\n      egress: nat-0abc\n")
+    errors = errors_of(tmp_path / "gce", {"gcp/ha.yaml": model})
+    assert "names an AWS resource" in located(errors, "kops.egress")[2]

@@ -68,6 +68,26 @@ CNI_VPC_NATIVE = {"amazonvpc", "cilium-eni"}
 #: out so that kOps applies them.
 KOPS_ROOT_VOLUME_GB = {"Node": 128, "ControlPlane": 64, "Bastion": 32}
 
+#: `kops.roles` keys by instance-group role, and `rootVolume` fields -> InstanceGroup fields.
+ROLE_KEYS = {"ControlPlane": "controlPlane", "Bastion": "bastion", "Node": "node"}
+ROOT_VOLUME_FIELDS = {
+    "sizeGb": "rootVolumeSize",
+    "type": "rootVolumeType",
+    "iops": "rootVolumeIops",
+    "throughput": "rootVolumeThroughput",
+    "encrypted": "rootVolumeEncryption",
+}
+#: `kops.etcd` fields -> etcd member fields (`kops create cluster --etcd-storage-type`,
+#: `--encrypt-etcd-storage`).
+ETCD_MEMBER_FIELDS = {
+    "volumeType": "volumeType",
+    "volumeSizeGb": "volumeSize",
+    "volumeIops": "volumeIops",
+    "volumeThroughput": "volumeThroughput",
+    "encrypted": "encryptedVolume",
+    "kmsKeyId": "kmsKeyId",
+}
+
 #: Cloud labels kOps reserves (pkg/apis/kops/validation/cluster.go validateCloudLabels).
 RESERVED_LABELS = ("Name", "KubernetesCluster")
 RESERVED_LABEL_PREFIXES = ("kubernetes.io/cluster/", "k8s.io/role/", "kops.k8s.io/")
@@ -467,6 +487,7 @@ class KopsEngine:
                     "name": etcd,
                 }
                 for etcd, cpu in ETCD_CLUSTERS
+                if etcd == "main" or self.etcd_settings(cluster).get("events", True)
             ],
             "iam": {"allowContainerRegistry": True, "legacy": False},
             "kubelet": {"anonymousAuth": False},
@@ -508,8 +529,30 @@ class KopsEngine:
             for part in parents:
                 target = target.setdefault(part, {})
             target[leaf] = {"enabled": True}
+        discovery = self.discovery_store(cluster)
+        if discovery:
+            spec["serviceAccountIssuerDiscovery"] = self.discovery(cluster, discovery)
+            spec["iam"].update(self.discovery_iam(cluster))
+        egress = cluster.settings.get("egress")
+        if egress:
+            for subnet in spec["subnets"]:
+                if subnet["type"] == "Private":
+                    subnet["egress"] = str(egress)
         spec.update(self.cluster_cloud_fields(cluster))
         return spec
+
+    def discovery_store(self, cluster: Cluster) -> str:
+        """`kops.discoveryStore`: where kOps publishes the OIDC documents (IRSA), or ""."""
+        return str(cluster.settings.get("discoveryStore", "")).rstrip("/")
+
+    def discovery(self, cluster: Cluster, store: str) -> dict[str, Any]:
+        """`spec.serviceAccountIssuerDiscovery`, as `kops create --discovery-store` writes it:
+        the store joined with the cluster name."""
+        return {"discoveryStore": f"{store}/{self.cluster_name(cluster)}"}
+
+    def discovery_iam(self, cluster: Cluster) -> dict[str, Any]:
+        """What `spec.iam` gains with a discovery store (AWS: roles for service accounts)."""
+        return {}
 
     def additional_network_cidrs(self, cluster: Cluster) -> list[str]:
         """`spec.additionalNetworkCIDRs`, where the cloud takes them."""
@@ -531,8 +574,17 @@ class KopsEngine:
         """`spec.api.loadBalancer`: internal when the model keeps the API server private."""
         return {"type": "Public" if cluster.api_server.public else "Internal"}
 
+    def etcd_settings(self, cluster: Cluster) -> Mapping[str, Any]:
+        value = cluster.settings.get("etcd")
+        return value if isinstance(value, Mapping) else {}
+
     def etcd_member(self, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
-        return {"instanceGroup": group, "name": name}
+        member: dict[str, Any] = {"instanceGroup": group, "name": name}
+        etcd = self.etcd_settings(cluster)
+        for key, target in ETCD_MEMBER_FIELDS.items():
+            if key in etcd:
+                member[target] = etcd[key]
+        return member
 
     def group_spec(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> dict[str, Any]:
         spec: dict[str, Any] = {
@@ -561,7 +613,28 @@ class KopsEngine:
         if image:
             spec["image"] = str(image)
         spec.update(self.group_cloud_fields(cluster, group))
+        spec.update(self.role_fields(cluster, group))
         return spec
+
+    def role_settings(self, cluster: Cluster, role: str) -> Mapping[str, Any]:
+        """`kops.roles.<controlPlane|bastion|node>`, or {}."""
+        roles = cluster.settings.get("roles") or {}
+        value = roles.get(ROLE_KEYS[role]) if isinstance(roles, Mapping) else None
+        return value if isinstance(value, Mapping) else {}
+
+    def role_fields(self, cluster: Cluster, group: Group) -> dict[str, Any]:
+        """The image and root volume of every group of a role (`kops.roles`); a pool's own
+        diskSizeGb wins over the role's size."""
+        role = self.role_settings(cluster, group.role)
+        fields: dict[str, Any] = {}
+        if "image" in role:
+            fields["image"] = str(role["image"])
+        volume = role.get("rootVolume") or {}
+        pool_size = group.pool is not None and self.pool_given(cluster, group.name, "diskSizeGb")
+        for key, target in ROOT_VOLUME_FIELDS.items():
+            if key in volume and not (key == "sizeGb" and pool_size):
+                fields[target] = volume[key]
+        return fields
 
     def documents(self, cluster: Cluster) -> list[dict[str, Any]]:
         """The Cluster document, then the InstanceGroups (bastion, control plane, nodes)."""
@@ -611,6 +684,9 @@ class KopsEngine:
         issues = list(self.setting_issues(cluster))
         issues.extend(self.cloud_issues(cluster))
         yield from issues
+        # Problems that leave the documents buildable: reported with the CRD check below.
+        yield from self.label_issues(cluster)
+        yield from self.pool_issues(cluster)
         if issues:
             return
         try:
@@ -690,8 +766,6 @@ class KopsEngine:
                     key=True,
                 )
         yield from self.access_issues(cluster)
-        yield from self.label_issues(cluster)
-        yield from self.pool_issues(cluster)
         yield from self.choice_issues(cluster)
         if "nonMasqueradeCidr" in s:
             value = str(s["nonMasqueradeCidr"])
@@ -776,6 +850,24 @@ class KopsEngine:
                 ("kops", "controlPlaneCount"),
                 "highAvailability survives the loss of a zone: spread the control planes "
                 "over at least two zones",
+            )
+        egress = cluster.settings.get("egress")
+        if egress and not cluster.network.private:
+            yield cluster.issue(
+                ("kops", "egress"),
+                "kops.egress is the way out of private subnets: it needs network.topology: private",
+            )
+        if egress and cluster.network.existing is not None:
+            yield cluster.issue(
+                ("kops", "egress"),
+                "an existing network brings its own egress; kOps does not route it",
+            )
+        store = self.discovery_store(cluster)
+        if store and not store.startswith(self.state_scheme + "://"):
+            yield cluster.issue(
+                ("kops", "discoveryStore"),
+                f"kOps on {cluster.cloud} publishes discovery documents to "
+                f"{self.state_scheme}://; {store!r} is not one",
             )
         api = self.api_settings(cluster)
         if api.get("dnsOnly"):

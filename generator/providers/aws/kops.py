@@ -105,7 +105,14 @@ class AwsKopsEngine(KopsEngine):
         return {"class": lb_class, **super().api_load_balancer(cluster)}
 
     def etcd_member(self, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
-        return {"encryptedVolume": True, "instanceGroup": group, "name": name}
+        return {"encryptedVolume": True, **super().etcd_member(cluster, group, name)}
+
+    def discovery(self, cluster: Cluster, store: str) -> dict[str, Any]:
+        # IRSA: kOps registers the issuer with IAM, and pods get roles instead of the node's.
+        return {**super().discovery(cluster, store), "enableAWSOIDCProvider": True}
+
+    def discovery_iam(self, cluster: Cluster) -> dict[str, Any]:
+        return {"useServiceAccountExternalPermissions": True}
 
     def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
         # Every group runs in the node subnets (Private or Public) of its zones; a bastion

@@ -177,6 +177,13 @@ class GcpKopsEngine(KopsEngine):
                 "GCE networks have no range of their own (kOps forbids networkCIDR and "
                 "additionalNetworkCIDRs on GCE); remove additionalCidrs",
             )
+        egress = cluster.settings.get("egress")
+        if egress and egress != "External":
+            yield cluster.issue(
+                ("kops", "egress"),
+                "kOps on GCE makes Cloud NAT or, with External, leaves egress to you; "
+                f"{egress!r} names an AWS resource",
+            )
         if "class" in self.api_settings(cluster):
             yield cluster.issue(
                 ("kops", "apiLoadBalancer", "class"),
