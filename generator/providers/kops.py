@@ -408,9 +408,13 @@ class KopsEngine:
             return tuple(cluster.zones[i % len(cluster.zones)] for i in range(count))
         return cluster.zones if cluster.high_availability else cluster.zones[:1]
 
+    def kops_zone(self, cluster: Cluster, zone: str) -> str:
+        """A model zone as kOps names it (Azure: `<location>-<n>`)."""
+        return zone
+
     def control_plane_names(self, cluster: Cluster) -> list[str]:
         """`control-plane-<zone>`, with `-<n>` when there are more groups than zones."""
-        zones = self.control_plane_zones(cluster)
+        zones = tuple(self.kops_zone(cluster, z) for z in self.control_plane_zones(cluster))
         distinct = len(dict.fromkeys(zones))
         if len(zones) <= distinct:
             return [CONTROL_PLANE_PREFIX + z for z in zones]
@@ -756,7 +760,8 @@ class KopsEngine:
                 f"kOps on {cluster.cloud} has no CNI {cluster.network.cni!r}; known: "
                 f"default ({self.cni_default_note()}), {', '.join(sorted(self.cnis))}",
             )
-        names = {CONTROL_PLANE_PREFIX + z for z in cluster.zones} | {BASTION_GROUP}
+        names = {CONTROL_PLANE_PREFIX + self.kops_zone(cluster, z) for z in cluster.zones}
+        names |= {BASTION_GROUP}
         for pool in cluster.node_pools:
             if pool in names or pool.startswith(CONTROL_PLANE_PREFIX):
                 yield cluster.issue(
@@ -844,12 +849,6 @@ class KopsEngine:
             yield cluster.issue(
                 ("kops", "controlPlaneCount"),
                 f"highAvailability needs 3 or 5 control planes; controlPlaneCount is {count}",
-            )
-        if isinstance(count, int) and cluster.high_availability and len(cluster.zones) < 2:
-            yield cluster.issue(
-                ("kops", "controlPlaneCount"),
-                "highAvailability survives the loss of a zone: spread the control planes "
-                "over at least two zones",
             )
         egress = cluster.settings.get("egress")
         if egress and not cluster.network.private:
