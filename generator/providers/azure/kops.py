@@ -18,6 +18,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers import azure
+from treeform.providers.common import versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
     CNI_COMMON,
@@ -26,8 +28,6 @@ from treeform.providers.kops import (
     Subnet,
     carve_kops_subnets,
 )
-from treeform.providers import azure
-from treeform.providers.common import versions_tf
 from treeform.render import Renderer
 
 PROVIDERS = {"azurerm": {"source": "hashicorp/azurerm", "version": "~> 4.0"}}
