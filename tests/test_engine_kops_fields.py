@@ -25,6 +25,8 @@ from test_engine_kops import (
     GCE,
     HA_PRIVATE,
     ORG_DEFAULTS,
+    _single,
+    compare_with_kops,
     docs_of,
     errors_of,
     groups,
@@ -652,3 +654,138 @@ AZURE_STORE_CHECKS = [
     "CKV2_AZURE_47",
     "CKV_AZURE_34",
 ]
+
+
+# --- held out: kOps's own `create_cluster` integration tests, written as models ----------------
+
+CREATE = """\
+name: {name}
+cloud: aws
+engine: kops
+region: us-east-1
+zones: [{zones}]
+kubernetesVersion: "1.32.0"
+highAvailability: false
+network: {{cidr: 172.20.0.0/16, topology: public, cni: {cni}}}
+apiServer: {{public: true}}
+nodePools:
+{pools}
+kops:
+  stateStore: s3://tests
+  dnsZone: example.com
+  dnsType: None
+  controlPlaneMachineType: m3.medium
+{extra}
+"""
+
+
+def _create(name: str, zones: list[str], cni: str, extra: str = "") -> str:
+    """A model of `kops create cluster --zones ZONES --networking CNI` (one node group per
+    zone, as kOps makes them); `extra` lines go under `kops:`."""
+    pools = "\n".join(
+        f"  nodes-{z}: {{machineType: t2.medium, minSize: 1, maxSize: 1, zones: [{z}]}}"
+        for z in zones
+    )
+    return CREATE.format(name=name, zones=", ".join(zones), cni=cni, pools=pools, extra=extra)
+
+
+SAME = (
+    "api",
+    "authorization",
+    "cloudProvider",
+    "iam",
+    "kubelet",
+    "kubernetesApiAccess",
+    "kubernetesVersion",
+    "networkCIDR",
+    "networking",
+    "nonMasqueradeCIDR",
+    "sshAccess",
+    "topology",
+)
+
+
+def test_matches_kops_create_ha_shared_zones(tmp_path: Path) -> None:
+    # --control-plane-count 5 over two zones, --networking cni.
+    ours = _single(
+        tmp_path, _create("ha", ["us-east-1a", "us-east-1b"], "cni", "  controlPlaneCount: 5")
+    )
+    compare_with_kops(
+        ours,
+        "create-ha_shared_zones.yaml",
+        "us-east-1",
+        "us-test-1",
+        same=SAME,
+        cidrs=True,
+        names=True,
+        exact_etcd=True,
+    )
+
+
+def test_matches_kops_create_cilium_eni(tmp_path: Path) -> None:
+    ours = _single(tmp_path, _create("minimal", ["us-east-1a"], "cilium-eni"))
+    compare_with_kops(
+        ours,
+        "create-cilium-eni.yaml",
+        "us-east-1",
+        "us-test-1",
+        same=(*SAME, "kubeProxy"),
+        cidrs=True,
+        names=True,
+        exact_etcd=True,
+    )
+
+
+def test_matches_kops_create_minimal_irsa(tmp_path: Path) -> None:
+    # --discovery-store: memfs:// is kOps's test store; the model takes s3://.
+    extra = "  discoveryStore: s3://tests/minimal.example.com/discovery"
+    ours = _single(tmp_path, _create("minimal", ["us-east-1a"], "cni", extra))
+    compare_with_kops(
+        ours.replace(
+            "s3://tests/minimal.example.com/discovery",
+            "memfs://tests/minimal.example.com/discovery",
+        ),
+        "create-minimal-irsa.yaml",
+        "us-east-1",
+        "us-test-1",
+        same=(*SAME, "serviceAccountIssuerDiscovery"),
+        cidrs=True,
+        names=True,
+        exact_etcd=True,
+    )
+
+
+def test_matches_kops_create_volume_type(tmp_path: Path) -> None:
+    # GCE, --control-plane-volume-size 32 --control-plane-volume-type pd-balanced
+    # --node-volume-size 64.
+    ours = _single(
+        tmp_path,
+        """
+        name: volume-types
+        cloud: gcp
+        engine: kops
+        region: us-central1
+        zones: [us-central1-a]
+        kubernetesVersion: "1.32.0"
+        highAvailability: false
+        gcp: {project: testproject}
+        network: {topology: public, cni: cni}
+        apiServer: {public: true}
+        nodePools:
+          nodes-us-central1-a: {machineType: n1-standard-2, minSize: 1, maxSize: 1, diskSizeGb: 64}
+        kops:
+          stateStore: gs://tests
+          dnsZone: example.com
+          dnsType: None
+          controlPlaneMachineType: n1-standard-1
+          roles:
+            controlPlane:
+              rootVolume: {sizeGb: 32, type: pd-balanced}
+        """,
+    )
+    mine = groups(docs_of(ours))
+    real = groups(docs_of((ORACLES / "kops/examples/create-volume_type.yaml").read_text()))
+    for name in ("control-plane-us-central1-a", "nodes-us-central1-a"):
+        fake = name.replace("us-central1", "us-test1")
+        for key in ("rootVolumeSize", "rootVolumeType"):
+            assert mine[name]["spec"].get(key) == real[fake]["spec"].get(key), (name, key)
