@@ -789,3 +789,59 @@ def test_matches_kops_create_volume_type(tmp_path: Path) -> None:
         fake = name.replace("us-central1", "us-test1")
         for key in ("rootVolumeSize", "rootVolumeType"):
             assert mine[name]["spec"].get(key) == real[fake]["spec"].get(key), (name, key)
+
+
+def test_matches_kops_create_ipv6(tmp_path: Path) -> None:
+    # --ipv6 --networking calico: IPv6 defaults kOps to a private topology.
+    model = (
+        _create("ipv6", ["us-east-1a"], "calico", "  ipv6: true")
+        .replace('kubernetesVersion: "1.32.0"', 'kubernetesVersion: "1.35.0"')
+        .replace("topology: public", "topology: private")
+    )
+    ours = _single(tmp_path, model)
+    compare_with_kops(
+        ours,
+        "create-ipv6.yaml",
+        "us-east-1",
+        "us-test-1",
+        same=(*SAME, "cloudControllerManager"),
+        cidrs=True,
+        names=True,
+        exact_etcd=True,
+    )
+    real = docs_of((ORACLES / "kops/examples/create-ipv6.yaml").read_text())[0]["spec"]
+    mine = _norm_region(docs_of(ours)[0]["spec"])
+    assert mine["subnets"] == real["subnets"]
+
+
+def _norm_region(value):  # type: ignore[no-untyped-def]
+    if isinstance(value, str):
+        return value.replace("us-east-1", "us-test-1")
+    if isinstance(value, dict):
+        return {k: _norm_region(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_norm_region(v) for v in value]
+    return value
+
+
+def test_ipv6_three_zones_and_refusals(tmp_path: Path) -> None:
+    zones = ["us-east-1a", "us-east-1b", "us-east-1c"]
+    model = _create("v6", zones, "cilium", "  ipv6: true").replace(
+        "topology: public", "topology: private"
+    )
+    docs = docs_of(_single(tmp_path, model))
+    subnets = {s["name"]: s for s in docs[0]["spec"]["subnets"]}
+    assert [s["ipv6CIDR"] for s in docs[0]["spec"]["subnets"]] == [f"/64#{i:x}" for i in range(9)]
+    assert "cidr" not in subnets["us-east-1b"]
+    assert subnets["dualstack-us-east-1b"]["cidr"] == "172.20.64.0/19"
+    assert subnets["utility-us-east-1c"]["cidr"] == "172.20.8.0/22"
+    igs = groups(docs)
+    assert igs["control-plane-us-east-1a"]["spec"]["subnets"] == ["dualstack-us-east-1a"]
+    assert igs["nodes-us-east-1b"]["spec"]["subnets"] == ["us-east-1b"]
+    errors = errors_of(
+        tmp_path / "flannel", {"c.yaml": model.replace("cni: cilium", "cni: flannel")}
+    )
+    assert "with IPv6" in located(errors, "network.cni")[2]
+    gce = GCE.replace("      bastion: true\n", "      bastion: true\n      ipv6: true\n")
+    errors = errors_of(tmp_path / "gce", {"gcp/ha.yaml": gce})
+    assert "AWS only" in located(errors, "kops.ipv6")[2]

@@ -159,11 +159,12 @@ class Subnet:
     """One entry of `spec.subnets`."""
 
     name: str
-    type: str  # Public | Private | Utility
+    type: str  # Public | Private | Utility | DualStack
     zone: str | None = None
     region: str | None = None
     cidr: str | None = None
     id: str | None = None
+    ipv6_cidr: str | None = None
 
     def doc(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -171,6 +172,8 @@ class Subnet:
             out["cidr"] = self.cidr
         if self.id is not None:
             out["id"] = self.id
+        if self.ipv6_cidr is not None:
+            out["ipv6CIDR"] = self.ipv6_cidr
         out["name"] = self.name
         if self.region is not None:
             out["region"] = self.region
@@ -236,6 +239,40 @@ def _carve_kops(cidr: str, zones: tuple[str, ...], private: bool) -> tuple[Subne
     )
 
 
+def carve_kops_ipv6_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> list[Subnet]:
+    """Subnets of `kops create cluster --ipv6` (`setupTopology`, `assignCIDRsToSubnets`).
+
+    Public: the IPv4 carving, each subnet also given an IPv6 /64 of the VPC's range. Private:
+    per zone an IPv6-only Private subnet (the nodes), a `dualstack-<zone>` subnet (control
+    planes, bastion) and a Utility subnet; the range is split as kOps splits it (the
+    IPv6-only subnets count but take no slot), Utility subnets in the first slot cut in
+    eight, dual-stack subnets in the next slots in zone order. Every subnet gets
+    `ipv6CIDR: /64#<n>`, n its place in the spec.
+    """
+    if not private:
+        out = carve_kops_subnets(cidr, zones, False)
+    else:
+        net = ipaddress.IPv4Network(cidr)
+        count = 2 * len(zones) + 1
+        pieces = 1 if count <= 1 else 2 if count <= 2 else 4 if count <= 4 else 8
+        if len(zones) + 1 > pieces or net.prefixlen + pieces.bit_length() - 1 > 32:
+            raise CarveError(f"{net} cannot hold the IPv6 layout of {len(zones)} zones")
+        slots = list(net.subnets(prefixlen_diff=pieces.bit_length() - 1))
+        little = list(slots[0].subnets(prefixlen_diff=3))
+        ordered = sorted(zones)
+        dual = {z: str(slots[1 + i]) for i, z in enumerate(ordered)}
+        util = {z: str(little[i]) for i, z in enumerate(ordered)}
+        out = (
+            [Subnet(z, "Private", zone=z) for z in zones]
+            + [Subnet(f"dualstack-{z}", "DualStack", zone=z, cidr=dual[z]) for z in zones]
+            + [Subnet(f"utility-{z}", "Utility", zone=z, cidr=util[z]) for z in zones]
+        )
+    return [
+        Subnet(s.name, s.type, s.zone, s.region, s.cidr, s.id, f"/64#{i:x}")
+        for i, s in enumerate(out)
+    ]
+
+
 def sort_keys(value: Any) -> Any:
     """Mappings with their keys in alphabetical order, as kOps writes its documents."""
     if isinstance(value, Mapping):
@@ -296,6 +333,8 @@ class KopsEngine:
     default_bastion_type = ""
     cnis: Mapping[str, Mapping[str, Any]] = CNI_COMMON
     addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_COMMON
+    #: kOps makes IPv6 clusters on AWS only ("IPv6 support is available only on AWS").
+    supports_ipv6 = False
 
     def subnets(self, cluster: Cluster) -> list[Subnet]:
         raise NotImplementedError
@@ -772,6 +811,10 @@ class KopsEngine:
                 )
         yield from self.access_issues(cluster)
         yield from self.choice_issues(cluster)
+        if s.get("ipv6") and not self.supports_ipv6:
+            yield cluster.issue(
+                ("kops", "ipv6"), f"kOps makes IPv6 clusters on AWS only, not on {cluster.cloud}"
+            )
         if "nonMasqueradeCidr" in s:
             value = str(s["nonMasqueradeCidr"])
             try:

@@ -16,6 +16,7 @@ from treeform.providers.kops import (
     Group,
     KopsEngine,
     Subnet,
+    carve_kops_ipv6_subnets,
     carve_kops_subnets,
 )
 from treeform.render import Renderer
@@ -44,12 +45,17 @@ CNI_AWS: dict[str, dict[str, Any]] = {
 }
 
 
+#: Networking kOps forbids with IPv6 (pkg/apis/kops/validation/validation.go).
+IPV6_REFUSED_CNIS = {"kubenet", "flannel", "kube-router", "amazonvpc", "cilium-eni"}
+
+
 class AwsKopsEngine(KopsEngine):
     cloud_provider = "aws"
     state_scheme = "s3"
     default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
     default_bastion_type = DEFAULT_BASTION_TYPE
     cnis = CNI_AWS
+    supports_ipv6 = True
     addon_fields = ADDONS_AWS
     addons: tuple[str, ...] = tuple(ADDONS_AWS)
 
@@ -62,8 +68,23 @@ class AwsKopsEngine(KopsEngine):
         # only be named in the kOps spec once `terraform apply` has told us its ids.
         return not self.shared_vpc(cluster) or self._shared_ids(cluster) is not None
 
+    def ipv6(self, cluster: Cluster) -> bool:
+        return bool(cluster.settings.get("ipv6", False))
+
     def carved(self, cluster: Cluster) -> list[Subnet]:
+        if self.ipv6(cluster):
+            return carve_kops_ipv6_subnets(
+                cluster.network.cidr, cluster.zones, cluster.network.private
+            )
         return carve_kops_subnets(cluster.network.cidr, cluster.zones, cluster.network.private)
+
+    def non_masquerade_cidr(self, cluster: Cluster) -> str:
+        # IPv6: pods and services are IPv6, nothing is masqueraded (`--ipv6`).
+        return "::/0" if self.ipv6(cluster) else super().non_masquerade_cidr(cluster)
+
+    def cluster_cloud_fields(self, cluster: Cluster) -> dict[str, Any]:
+        # IPv6 needs the external AWS cloud-controller-manager (`--ipv6`).
+        return {"cloudControllerManager": {}} if self.ipv6(cluster) else {}
 
     def subnets(self, cluster: Cluster) -> list[Subnet]:
         carved = self.carved(cluster)
@@ -117,6 +138,10 @@ class AwsKopsEngine(KopsEngine):
     def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
         # Every group runs in the node subnets (Private or Public) of its zones; a bastion
         # too, behind the load balancer kOps puts in the Utility subnets.
+        if any(s.type == "DualStack" for s in subnets):
+            # IPv6, private: nodes in the IPv6-only subnets, the rest dual-stack (`--ipv6`).
+            kind = "Private" if group.role == "Node" else "DualStack"
+            return [s.name for s in subnets if s.type == kind and s.zone in group.zones]
         return [s.name for s in subnets if s.type != "Utility" and s.zone in group.zones]
 
     def group_cloud_fields(self, cluster: Cluster, group: Group) -> dict[str, Any]:
@@ -172,6 +197,26 @@ class AwsKopsEngine(KopsEngine):
                     f"{extra!r} is not a kOps subnet of this cluster; its subnets: "
                     f"{', '.join(names)}",
                     key=True,
+                )
+        if self.ipv6(cluster):
+            for reason, path in (
+                (self.shared_vpc(cluster), ("kops", "sharedVpc")),
+                (existing is not None, ("network", "existing")),
+                (cluster.network.pod_cidr is not None, ("network", "podCidr")),
+                (cluster.network.service_cidr is not None, ("network", "serviceCidr")),
+                ("nonMasqueradeCidr" in cluster.settings, ("kops", "nonMasqueradeCidr")),
+            ):
+                if reason:
+                    yield cluster.issue(
+                        path,
+                        f"{'.'.join(map(str, path))} is not offered with kops.ipv6 (pods and "
+                        "services take IPv6 ranges kOps assigns)",
+                    )
+            if self.cni(cluster) in IPV6_REFUSED_CNIS:
+                yield cluster.issue(
+                    ("network", "cni"),
+                    f"kOps refuses {self.cni(cluster)} with IPv6 (validation.go); use cilium "
+                    "or calico",
                 )
         if cluster.network.pod_cidr is not None and self.cni(cluster) in CNI_VPC_NATIVE:
             yield cluster.issue(
