@@ -326,11 +326,11 @@ class KopsEngine:
     ha_min_zones = 3
     addons: tuple[str, ...] = tuple(ADDONS_COMMON)
 
-    # --- what a cloud supplies -------------------------------------------------------
-    cloud_provider = ""
-    state_scheme = ""  # s3 | gs
-    default_control_plane_type = ""
-    default_bastion_type = ""
+    # --- what a cloud supplies (no defaults: a cloud that forgets one fails at once) ----
+    cloud_provider: str  # spec.cloudProvider: aws | gce | azure
+    state_scheme: str  # s3 | gs | azureblob
+    default_control_plane_type: str
+    default_bastion_type: str
     cnis: Mapping[str, Mapping[str, Any]] = CNI_COMMON
     addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_COMMON
     #: kOps makes IPv6 clusters on AWS only ("IPv6 support is available only on AWS").

@@ -47,6 +47,8 @@ def _problems(error: Any) -> Iterator[tuple[list[str | int], str, bool]]:
             hint = difflib.get_close_matches(str(extra), known, n=1)
             if hint:
                 message = f"kOps has no field {extra!r} here; did you mean {hint[0]!r}?"
+            elif len(known) > 12:
+                message = f"kOps has no field {extra!r} here (it takes {len(known)} others)"
             elif known:
                 message = f"kOps has no field {extra!r} here; it takes {', '.join(sorted(known))}"
             else:
