@@ -845,3 +845,20 @@ def test_ipv6_three_zones_and_refusals(tmp_path: Path) -> None:
     gce = GCE.replace("      bastion: true\n", "      bastion: true\n      ipv6: true\n")
     errors = errors_of(tmp_path / "gce", {"gcp/ha.yaml": gce})
     assert "AWS only" in located(errors, "kops.ipv6")[2]
+
+
+def test_kops_fields_are_refused_on_other_engines(tmp_path: Path) -> None:
+    model = """
+        cloud: aws
+        engine: eks
+        region: us-east-1
+        kubernetesVersion: "1.33"
+        aws: {accountId: "123456789012"}
+        network:
+          existing: {networkId: vpc-1, subnetIds: [subnet-1, subnet-2], cidr: 10.1.0.0/16}
+        nodePools:
+          general: {machineType: m6i.large, minSize: 1, maxSize: 3, kops: {spec: {maxPrice: "1"}}}
+        """
+    errors = errors_of(tmp_path, {"c.yaml": model})
+    assert "engine eks reads" in located(errors, "network.existing.cidr")[2]
+    assert "engine eks does not read them" in located(errors, "nodePools.general.kops")[2]
