@@ -2,9 +2,10 @@
 
 Fields that a `_defaults.yaml` above already sets are written as comments that name the
 file, so the new cluster inherits them until someone uncomments one. The first line points
-the YAML language server (VS Code, Neovim, JetBrains...) at the cluster schema, which is
-written beside the model as `.treeform/cluster.schema.json` (the tree ignores names starting
-with `.`), so editors complete and check fields offline.
+the YAML language server (VS Code, Neovim, JetBrains...) at the schema of a model file (every
+field optional, `null` removes an inherited key; `treeform schema`), which is written beside
+the model as `.treeform/model-file.schema.json` (the tree ignores names starting with `.`), so
+editors complete and check fields offline.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from treeform.errors import OutputError, UsageError
+from treeform.fileschema import file_schema
 from treeform.providers import PROVIDERS
 from treeform.render import to_yaml
 from treeform.tree import DEFAULTS_FILE
 from treeform.validate import cluster_schema
 from treeform.yamlload import YamlProblem, load_yaml, read_yaml_file
 
-SCHEMA_PATH = ".treeform/cluster.schema.json"
+SCHEMA_PATH = ".treeform/model-file.schema.json"
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _SEGMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*\Z")
 
@@ -164,15 +166,18 @@ def create_cluster_file(
             f"engine {engine!r} does not run on {cloud}; {cloud} engines: "
             f"{', '.join(sorted(provider.engines)) or 'none in this treeform'}"
         )
-    if not model.is_dir():
+    if model.exists() and not model.is_dir():
         raise UsageError(f"{model}: the model root is not a directory")
     target = model / f"{cluster_id}.yaml"
     if target.exists() or target.with_suffix(".yml").exists():
         raise OutputError(f"{target}: the cluster exists already")
     written = []
+    if not model.exists():  # a new tree: its root is created with its first cluster
+        model.mkdir(parents=True)
+        written.append(model)
     if schema is None:
         schema_file = model / SCHEMA_PATH
-        text = json.dumps(cluster_schema(), indent=2) + "\n"
+        text = json.dumps(file_schema(), indent=2) + "\n"
         if not schema_file.is_file() or schema_file.read_text(encoding="utf-8") != text:
             schema_file.parent.mkdir(parents=True, exist_ok=True)
             schema_file.write_text(text, encoding="utf-8")
