@@ -63,6 +63,8 @@ class ExistingNetwork:
     network_id: str
     subnet_ids: tuple[str, ...]
     control_plane_subnet_ids: tuple[str, ...] = ()  # EKS: the control plane's own subnets
+    cidr: str | None = None  # the network's range, where the engine must be told it
+    additional_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,8 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
             existing["networkId"],
             tuple(existing["subnetIds"]),
             tuple(existing.get("controlPlaneSubnetIds") or ()),
+            existing.get("cidr"),
+            tuple(existing.get("additionalCidrs") or ()),
         )
         if existing
         else None,

@@ -587,7 +587,8 @@ def test_kops_aws_mixed_instances_and_images(tmp_path: Path) -> None:
         "onDemandAllocationStrategy": "prioritized",
     }
     assert groups["ondemand"]["rootVolumeType"] == "gp2"
-    assert groups["spot"]["rootVolumeType"] == "gp3"
+    # kOps's own default (gp3) is left to kOps, as `kops create cluster` leaves it.
+    assert "rootVolumeType" not in groups["spot"]
     # No image: kOps picks each group's channel image for its architecture.
     assert all("image" not in g for g in groups.values())
     out = write_files(tmp_path / "out", files)
@@ -640,8 +641,9 @@ def test_kops_gce_hyperdisk(tmp_path: Path) -> None:
     groups = _groups(files, "lab")
     assert groups["hyper"]["rootVolumeType"] == "hyperdisk-balanced"
     assert groups["ssd"]["rootVolumeType"] == "pd-ssd"
-    # kOps's own default where the family takes it: existing groups keep their disks.
-    assert groups["plain"]["rootVolumeType"] == "pd-standard"
+    # kOps's own default where the family takes it, left to kOps: existing groups keep
+    # their disks, and the manifest reads as `kops create cluster` writes it.
+    assert "rootVolumeType" not in groups["plain"]
     out = write_files(tmp_path / "out", files)
     assert kops_findings([out / "lab" / "kops" / "cluster.yaml"]) == ""
 
