@@ -1,0 +1,695 @@
+"""`treeform import kops`: a model file from kOps `Cluster` and `InstanceGroup` documents
+(`kops get cluster NAME -o yaml` and `kops get ig -o yaml`, one file or several).
+
+The model fields come from the documents (name and DNS zone, cloud, region and zones,
+version, network, topology, CNI, API access, node pools, bastion, addons, tags, state
+store); what the generated documents then still lack goes into kOps's escape hatch
+(`kops.clusterSpec`, `nodePools.<p>.kops.spec`) where the model has it. What neither can
+say (control-plane and bastion groups beyond their machine type, document names) is
+reported at the input's FILE:LINE.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections import Counter
+from typing import Any
+
+from treeform.errors import Issue, ModelError
+from treeform.importers.common import (
+    MISSING,
+    Allowed,
+    Source,
+    check_document,
+    mapping,
+    merge_patch,
+    with_additions,
+)
+from treeform.providers import PROVIDERS
+from treeform.providers.kops import (
+    BASTION_GROUP,
+    CLUSTER_LABEL,
+    CONTROL_PLANE_PREFIX,
+    GROUP_LABEL,
+    NEEDS_CERT_MANAGER,
+    KopsEngine,
+    kops_kubernetes_version,
+)
+
+TOOL = "kOps"
+OUTPUT = "kops/cluster.yaml"
+API_VERSIONS = {
+    "Cluster": ("kops.k8s.io/v1alpha2",),
+    "InstanceGroup": ("kops.k8s.io/v1alpha2",),
+}
+#: kOps cloudProvider -> treeform cloud.
+CLOUDS = {"aws": "aws", "gce": "gcp"}
+#: Top-level model fields an import states in full (inherited ones are nulled if unsaid).
+OWNED = (
+    "zones",
+    "highAvailability",
+    "network",
+    "apiServer",
+    "nodePools",
+    "addons",
+    "tags",
+    "kops",
+)
+#: Model fields the importer leaves to the escape hatch (or the report) when the model
+#: refuses the input's value there (an IPv6 range, a label kOps takes and the model not).
+DROPPABLE: tuple[tuple[str, ...], ...] = (
+    ("apiServer", "allowedCidrs"),
+    ("nodePools", "*", "labels"),
+    ("nodePools", "*", "taints"),
+    ("nodePools", "*", "diskSizeGb"),
+    ("nodePools", "*", "zones"),
+    ("tags",),
+    ("addons",),
+    ("network", "podCidr"),
+    ("network", "serviceCidr"),
+    ("network", "cni"),
+    ("network", "existing"),
+    ("kops", "image"),
+    ("kops", "channel"),
+    ("kops", "nonMasqueradeCidr"),
+    ("kops", "bastionMachineType"),
+    ("kops", "controlPlaneMachineType"),
+)
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_TAINT = re.compile(r"([^=:]+)(?:=([^:]*))?:([A-Za-z]+)\Z")
+_AWS_ZONE = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]\Z")
+_GCE_ZONE = re.compile(r"([a-z]+-[a-z]+\d+)-[a-z]\Z")
+_VERSION = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)\Z")
+_POOL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+
+#: The documented differences between a kOps manifest and what treeform generates from its
+#: import. Everything else that differs goes into the escape hatch or is reported.
+ALLOWED = (
+    Allowed(
+        "*",
+        ("metadata", "creationTimestamp"),
+        "ignored",
+        "kOps stamps a document when it stores it; `kops replace` keeps the stored one",
+    ),
+    Allowed(
+        "InstanceGroup",
+        ("spec", "role"),
+        "alias",
+        "kOps reads `Master` as `ControlPlane` (the role's name since kOps 1.26)",
+        lambda theirs, ours: {theirs, ours} <= {"Master", "ControlPlane"},
+    ),
+    Allowed(
+        "InstanceGroup",
+        ("metadata", "labels"),
+        "added",
+        "kOps labels every group with its cluster when it stores it",
+    ),
+    Allowed(
+        "InstanceGroup",
+        ("metadata", "labels", CLUSTER_LABEL),
+        "added",
+        "kOps labels every group with its cluster when it stores it",
+    ),
+    Allowed(
+        "InstanceGroup",
+        ("spec", "nodeLabels"),
+        "added",
+        "kOps labels each node with its group itself; treeform writes the label as "
+        "`kops create cluster` does",
+    ),
+    Allowed(
+        "InstanceGroup",
+        ("spec", "nodeLabels", GROUP_LABEL),
+        "added",
+        "kOps labels each node with its group itself; treeform writes the label as "
+        "`kops create cluster` does",
+    ),
+    Allowed(
+        "InstanceGroup",
+        ("spec", "instanceMetadata"),
+        "added",
+        "treeform's secure default: IMDSv2 only, one hop (pods cannot borrow the node's role)",
+    ),
+    Allowed(
+        "InstanceGroup",
+        ("spec", "rootVolumeEncryption"),
+        "added",
+        "treeform's secure default: encrypted root volumes",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "kubelet"),
+        "added",
+        "treeform's secure default: no anonymous requests to the kubelet",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "kubelet", "anonymousAuth"),
+        "added",
+        "treeform's secure default: no anonymous requests to the kubelet",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "authorization"),
+        "added",
+        "treeform's secure default: RBAC (kOps reads an absent authorization as AlwaysAllow)",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "iam"),
+        "added",
+        "what `kops create cluster` writes: scoped (non-legacy) IAM, nodes may pull from ECR",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "iam", "allowContainerRegistry"),
+        "added",
+        "what `kops create cluster` writes: nodes may pull from the cloud's registry",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "iam", "legacy"),
+        "added",
+        "false is kOps's default (the scoped IAM policies)",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "etcdClusters", "*", "etcdMembers", "*", "encryptedVolume"),
+        "added",
+        "treeform's secure default: encrypted etcd volumes",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "etcdClusters", "*", "manager"),
+        "added",
+        "treeform keeps etcd backups 90 days, as `kops create cluster` does",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "etcdClusters", "*", "manager", "backupRetentionDays"),
+        "added",
+        "treeform keeps etcd backups 90 days, as `kops create cluster` does",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "etcdClusters", "*", "cpuRequest"),
+        "added",
+        "the etcd requests `kops create cluster` writes",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "etcdClusters", "*", "memoryRequest"),
+        "added",
+        "the etcd requests `kops create cluster` writes",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "topology"),
+        "added",
+        "kOps's default DNS type is Public; treeform writes it",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "topology", "dns"),
+        "added",
+        "kOps's default DNS type is Public; treeform writes it",
+    ),
+    Allowed(
+        "Cluster",
+        ("spec", "dnsZone"),
+        "added",
+        "kOps finds the hosted zone from the cluster name when dnsZone is absent; treeform "
+        "names it",
+    ),
+)
+
+
+#: What to add to the report of a field the model cannot express, by the field's path.
+HINTS: dict[tuple[str, ...], str] = {
+    ("metadata", "name"): "treeform names control planes control-plane-<zone> and the "
+    "bastion group bastions",
+}
+
+
+def _cloud_provider(spec: dict[str, Any]) -> str | None:
+    value = spec.get("cloudProvider")
+    if isinstance(value, dict) and len(value) == 1:  # kOps 1.2x: `cloudProvider: {aws: {}}`
+        value = next(iter(value))
+    return value if isinstance(value, str) else None
+
+
+def _region_of(zone: str, cloud: str) -> str | None:
+    match = (_AWS_ZONE if cloud == "aws" else _GCE_ZONE).match(zone)
+    return match.group(1) if match else None
+
+
+class Extraction:
+    """The model read from one set of kOps documents, and what it could not say."""
+
+    def __init__(self, sources: list[Source]) -> None:
+        self.sources = sources
+        self.notes: list[Issue] = []
+        #: input instance-group name -> the name treeform gives that group
+        self.renames: dict[str, str] = {}
+        #: pool name -> the input group it comes from
+        self.pools: dict[str, str] = {}
+        self.cluster, self.groups = self._documents()
+        self.cluster_name = self.cluster.data["metadata"]["name"]
+
+    # --- reading ------------------------------------------------------------------------
+    def _documents(self) -> tuple[Source, list[Source]]:
+        problems: list[Issue] = []
+        clusters: list[Source] = []
+        groups: list[Source] = []
+        for source in self.sources:
+            problem = check_document(source, API_VERSIONS, TOOL)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            if not isinstance(source.data.get("spec"), dict):
+                problems.append(source.issue(("spec",), "the document has no spec mapping"))
+                continue
+            (clusters if source.data["kind"] == "Cluster" else groups).append(source)
+        if problems:
+            raise ModelError(problems)
+        if len(clusters) != 1:
+            where = clusters[1] if clusters else self.sources[0]
+            raise ModelError(
+                [
+                    where.issue(
+                        ("kind",),
+                        f"an import reads exactly one kOps Cluster, not {len(clusters)} "
+                        "(one cluster per model file)",
+                    )
+                ]
+            )
+        cluster = clusters[0]
+        name = cluster.data["metadata"]["name"]
+        seen: dict[str, Source] = {}
+        for group in groups:
+            gname = group.data["metadata"]["name"]
+            if gname in seen:
+                problems.append(
+                    group.issue(("metadata", "name"), f"instance group {gname!r} is repeated")
+                )
+            seen[gname] = group
+            labels = group.data["metadata"].get("labels")
+            owner = labels.get(CLUSTER_LABEL) if isinstance(labels, dict) else None
+            if owner is not None and owner != name:
+                problems.append(
+                    group.issue(
+                        ("metadata", "labels", CLUSTER_LABEL),
+                        f"instance group {gname!r} belongs to cluster {owner!r}, not {name!r}",
+                    )
+                )
+        if problems:
+            raise ModelError(problems)
+        return cluster, groups
+
+    def all_sources(self) -> list[Source]:
+        return [self.cluster, *self.groups]
+
+    def note(self, source: Source, path: tuple[str | int, ...], message: str) -> None:
+        self.notes.append(source.issue(path, message))
+
+    # --- the model ----------------------------------------------------------------------
+    def model(self) -> dict[str, Any]:
+        spec: dict[str, Any] = self.cluster.data["spec"]
+        src = self.cluster
+        provider = _cloud_provider(spec)
+        cloud = CLOUDS.get(provider or "")
+        if cloud is None:
+            raise ModelError(
+                [
+                    src.issue(
+                        ("spec", "cloudProvider"),
+                        f"kOps cloud {provider!r} is not one treeform runs kOps on; it runs "
+                        f"kOps on {', '.join(sorted(CLOUDS))}",
+                    )
+                ]
+            )
+        self.cloud = cloud
+        engine = PROVIDERS[cloud].engines["kops"]
+        assert isinstance(engine, KopsEngine)
+        self.engine = engine
+        model: dict[str, Any] = {}
+        settings: dict[str, Any] = {}
+
+        # Name and DNS zone: kOps names a cluster <name>.<dnsZone>.
+        full = self.cluster_name
+        zone = spec.get("dnsZone")
+        if isinstance(zone, str) and full.endswith("." + zone.rstrip(".")):
+            dns_zone = zone.rstrip(".")
+        elif "." in full:
+            dns_zone = full.split(".", 1)[1]
+        else:
+            raise ModelError(
+                [src.issue(("metadata", "name"), f"kOps cluster name {full!r} has no dot")]
+            )
+        name = full[: -len(dns_zone) - 1]
+        if not _POOL.match(name) or len(name) > 63:
+            raise ModelError(
+                [
+                    src.issue(
+                        ("metadata", "name"),
+                        f"treeform names a kOps cluster <name>.<dnsZone>; {name!r} (before "
+                        f"the DNS zone {dns_zone!r}) is not a DNS label",
+                    )
+                ]
+            )
+        model["name"] = name
+        model["cloud"] = cloud
+        model["engine"] = "kops"
+
+        subnets = [s for s in spec.get("subnets") or [] if isinstance(s, dict)]
+        cps = [g for g in self.groups if g.data["spec"].get("role") in ("Master", "ControlPlane")]
+        bastions = [g for g in self.groups if g.data["spec"].get("role") == "Bastion"]
+        nodes = [g for g in self.groups if g.data["spec"].get("role") == "Node"]
+        for g in self.groups:
+            if g not in cps and g not in bastions and g not in nodes:
+                self.note(
+                    g,
+                    ("spec", "role"),
+                    f"instance group role {g.data['spec'].get('role')!r} has no model field",
+                )
+
+        # Region and zones.
+        subnet_zone = {str(s.get("name")): s.get("zone") for s in subnets}
+        zones: list[str] = []
+        if cloud == "aws":
+            for s in subnets:
+                if s.get("type") != "Utility" and isinstance(s.get("zone"), str):
+                    if s["zone"] not in zones:
+                        zones.append(s["zone"])
+        else:
+            for g in [*cps, *nodes, *bastions]:
+                for z in g.data["spec"].get("zones") or []:
+                    if isinstance(z, str) and z not in zones:
+                        zones.append(z)
+        region = None
+        regions = [s.get("region") for s in subnets if isinstance(s.get("region"), str)]
+        if regions:
+            region = regions[0]
+        elif zones:
+            region = _region_of(zones[0], cloud)
+        if region is None:
+            raise ModelError(
+                [src.issue(("spec", "subnets"), "no zone or region in the cluster's subnets")]
+            )
+        model["region"] = region
+        if zones:
+            model["zones"] = zones
+
+        # Version: a minor where the channel's patch is the one named.
+        version = spec.get("kubernetesVersion")
+        match = _VERSION.match(str(version)) if isinstance(version, str) else None
+        if match is None:
+            raise ModelError(
+                [
+                    src.issue(
+                        ("spec", "kubernetesVersion"),
+                        f"kubernetesVersion {version!r} is not a Kubernetes version such as "
+                        "v1.34.5",
+                    )
+                ]
+            )
+        full_version = match.group(1)
+        minor = ".".join(full_version.split(".")[:2])
+        model["kubernetesVersion"] = (
+            minor if kops_kubernetes_version(minor) == "v" + full_version else full_version
+        )
+        model["highAvailability"] = len(cps) > 1
+
+        # Network.
+        network: dict[str, Any] = {}
+        if cloud == "aws" and isinstance(spec.get("networkCIDR"), str):
+            network["cidr"] = spec["networkCIDR"]
+        elif cloud == "gcp" and subnets and isinstance(subnets[0].get("cidr"), str):
+            network["cidr"] = subnets[0]["cidr"]
+        if isinstance(spec.get("podCIDR"), str):
+            network["podCidr"] = spec["podCIDR"]
+        if isinstance(spec.get("serviceClusterIPRange"), str):
+            network["serviceCidr"] = spec["serviceClusterIPRange"]
+        private = any(s.get("type") == "Private" for s in subnets)
+        network["topology"] = "private" if private else "public"
+        networking = spec.get("networking")
+        by_block = {next(iter(block)): cni for cni, block in engine.cnis.items() if block}
+        if isinstance(networking, dict) and len(networking) == 1:
+            key = next(iter(networking))
+            network["cni"] = by_block.get(key, "default")
+        else:
+            network["cni"] = "default"
+        if cloud == "aws" and isinstance(spec.get("networkID"), str):
+            ids = [s.get("id") for s in subnets]
+            if ids and all(isinstance(i, str) for i in ids):
+                order = [s for s in subnets if s.get("type") != "Utility"] + [
+                    s for s in subnets if s.get("type") == "Utility"
+                ]
+                network["existing"] = {
+                    "networkId": spec["networkID"],
+                    "subnetIds": [s["id"] for s in order],
+                }
+                network.pop("cidr", None)  # kOps reads it from the VPC
+        model["network"] = network
+
+        # API server.
+        api = mapping(spec.get("api"))
+        lb = api.get("loadBalancer") if isinstance(api.get("loadBalancer"), dict) else None
+        api_server: dict[str, Any] = {"public": not (lb and lb.get("type") == "Internal")}
+        access = spec.get("kubernetesApiAccess")
+        if isinstance(access, list) and all(isinstance(a, str) for a in access):
+            api_server["allowedCidrs"] = list(access)
+        model["apiServer"] = api_server
+
+        # Control plane, bastion, node pools.
+        for g in cps:
+            gzones = self._group_zones(g, subnet_zone)
+            if len(gzones) == 1:
+                self.renames[g.data["metadata"]["name"]] = CONTROL_PLANE_PREFIX + gzones[0]
+        cp_types = Counter(str(g.data["spec"].get("machineType")) for g in cps)
+        if cp_types:
+            settings["controlPlaneMachineType"] = cp_types.most_common(1)[0][0]
+        if bastions:
+            settings["bastion"] = True
+            b = bastions[0]
+            self.renames[b.data["metadata"]["name"]] = BASTION_GROUP
+            if isinstance(b.data["spec"].get("machineType"), str):
+                settings["bastionMachineType"] = b.data["spec"]["machineType"]
+            for extra in bastions[1:]:
+                self.note(extra, ("metadata", "name"), "treeform writes one bastion group")
+        images = Counter(
+            g.data["spec"]["image"]
+            for g in self.groups
+            if isinstance(g.data["spec"].get("image"), str)
+        )
+        if images:
+            settings["image"] = images.most_common(1)[0][0]
+        pools: dict[str, Any] = {}
+        for g in nodes:
+            pool = self._pool(g, subnet_zone, zones)
+            if pool is not None:
+                pools[g.data["metadata"]["name"]] = pool
+                self.pools[g.data["metadata"]["name"]] = g.data["metadata"]["name"]
+        if pools:
+            model["nodePools"] = pools
+
+        # Addons kOps runs itself.
+        addons = []
+        for addon, path in engine.addon_fields.items():
+            node: Any = spec
+            for part in path:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, dict) and node.get("enabled") is True:
+                addons.append(addon)
+        if "cert-manager" in addons and set(addons) & NEEDS_CERT_MANAGER:
+            addons.remove("cert-manager")  # the model turns it on with these
+        if addons:
+            model["addons"] = sorted(addons)
+        labels = spec.get("cloudLabels")
+        if isinstance(labels, dict) and labels:
+            model["tags"] = {str(k): str(v) for k, v in labels.items()}
+
+        # Engine settings.
+        base = spec.get("configBase")
+        scheme = engine.state_scheme
+        if isinstance(base, str) and base.endswith("/" + full):
+            store = base[: -len(full) - 1]
+        elif isinstance(base, str):
+            store = base.rsplit("/", 1)[0] if "/" in base.split("://", 1)[-1] else base
+        else:
+            store = ""
+        if store and not store.startswith(scheme + "://"):
+            self.note(
+                src,
+                ("spec", "configBase"),
+                f"state store {store!r} is not an {scheme}:// bucket; kops.stateStore is set to "
+                f"the same path on {scheme}:// and the escape hatch keeps configBase",
+            )
+            store = scheme + "://" + store.split("://", 1)[-1]
+        if not store:
+            self.note(src, ("spec", "configBase"), "no configBase: kops.stateStore is not known")
+            store = f"{scheme}://CHANGE-ME"
+        settings["stateStore"] = store
+        # An adopted cluster's state store exists already: Terraform must not create it.
+        settings["stateStoreExternal"] = True
+        settings["dnsZone"] = dns_zone
+        topology = mapping(spec.get("topology"))
+        dns = mapping(topology.get("dns"))
+        if dns.get("type") in ("Public", "Private", "None"):
+            settings["dnsType"] = dns["type"]
+        if isinstance(spec.get("channel"), str):
+            settings["channel"] = spec["channel"]
+        nmc = spec.get("nonMasqueradeCIDR")
+        if isinstance(nmc, str):
+            try:
+                ipaddress.IPv4Network(nmc)
+                settings["nonMasqueradeCidr"] = nmc
+            except ValueError:
+                pass  # IPv6 (`::/0`): the escape hatch carries it
+        model["kops"] = settings
+        if cloud == "gcp" and isinstance(spec.get("project"), str):
+            model["gcp"] = {"project": spec["project"]}
+        return model
+
+    def _group_zones(self, g: Source, subnet_zone: dict[str, Any]) -> list[str]:
+        spec = g.data["spec"]
+        if self.cloud == "gcp":
+            return [z for z in spec.get("zones") or [] if isinstance(z, str)]
+        out: list[str] = []
+        for s in spec.get("subnets") or []:
+            zone = subnet_zone.get(str(s))
+            if isinstance(zone, str) and zone not in out:
+                out.append(zone)
+        return out
+
+    def _pool(
+        self, g: Source, subnet_zone: dict[str, Any], zones: list[str]
+    ) -> dict[str, Any] | None:
+        spec = g.data["spec"]
+        gname = g.data["metadata"]["name"]
+        if not _POOL.match(gname) or len(gname) > 40 or gname.startswith(CONTROL_PLANE_PREFIX):
+            self.note(
+                g,
+                ("metadata", "name"),
+                f"instance group {gname!r} cannot be a node pool name (a DNS label of at most "
+                "40 characters, not control-plane-*)",
+            )
+            return None
+        pool: dict[str, Any] = {}
+        for field, key in (
+            ("machineType", "machineType"),
+            ("minSize", "minSize"),
+            ("maxSize", "maxSize"),
+        ):
+            value = spec.get(key)
+            if value is None or isinstance(value, bool):
+                self.note(g, ("spec", key), f"instance group {gname!r} has no {key}")
+                return None
+            pool[field] = value
+        if isinstance(spec.get("rootVolumeSize"), int):
+            pool["diskSizeGb"] = spec["rootVolumeSize"]
+        mixed = spec.get("mixedInstancesPolicy")
+        if (
+            isinstance(mixed, dict)
+            and mixed.get("onDemandAboveBase") == 0
+            and mixed.get("onDemandBase", 0) == 0
+        ):
+            pool["spot"] = True
+        if spec.get("gcpProvisioningModel") == "SPOT":
+            pool["spot"] = True
+        gzones = self._group_zones(g, subnet_zone)
+        if gzones:
+            pool["zones"] = gzones
+        labels = spec.get("nodeLabels")
+        if isinstance(labels, dict):
+            mine = {str(k): str(v) for k, v in labels.items() if k != GROUP_LABEL}
+            if mine:
+                pool["labels"] = mine
+        taints = spec.get("taints")
+        if isinstance(taints, list) and taints:
+            parsed: list[dict[str, str]] = []
+            for t in taints:
+                m = _TAINT.match(t) if isinstance(t, str) else None
+                if m is None or m.group(3) not in TAINT_EFFECTS:
+                    parsed = []
+                    break  # the escape hatch carries taints the model cannot say
+                taint = {"key": m.group(1), "effect": m.group(3)}
+                if m.group(2):
+                    taint["value"] = m.group(2)
+                parsed.append(taint)
+            if parsed:
+                pool["taints"] = parsed
+        return pool
+
+    # --- the escape hatch ---------------------------------------------------------------
+    def normalized(self) -> list[Any]:
+        """The input documents with the groups under the names treeform gives them (so that
+        the escape hatch never names a group treeform does not write)."""
+        out = []
+        for source in [self.cluster, *self.groups]:
+            doc = _copy(source.data)
+            if doc["kind"] == "Cluster":
+                for etcd in doc["spec"].get("etcdClusters") or []:
+                    for member in (etcd.get("etcdMembers") or []) if isinstance(etcd, dict) else []:
+                        if isinstance(member, dict) and member.get("instanceGroup") in self.renames:
+                            member["instanceGroup"] = self.renames[member["instanceGroup"]]
+            else:
+                old = doc["metadata"]["name"]
+                if old in self.renames:
+                    doc["metadata"]["name"] = self.renames[old]
+                    labels = doc["spec"].get("nodeLabels")
+                    if isinstance(labels, dict) and labels.get(GROUP_LABEL) == old:
+                        labels[GROUP_LABEL] = self.renames[old]
+            out.append(doc)
+        return out
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {k: without_nulls(v) for k, v in value.items() if v is not None}
+        return {k: v for k, v in out.items() if v != {} or value[k] == {}}
+    return value
+
+
+def hatch_fields() -> tuple[bool, bool]:
+    """Whether this treeform's model has `kops.clusterSpec` and `nodePools.<p>.kops`."""
+    from treeform.validate import cluster_schema
+
+    defs = cluster_schema()["$defs"]
+    cluster = "clusterSpec" in defs.get("engine_kops", {}).get("properties", {})
+    pool = "kops" in defs.get("nodePool", {}).get("properties", {})
+    return cluster, pool
+
+
+def with_hatch(model: dict[str, Any], ext: Extraction, generated: list[Any]) -> dict[str, Any]:
+    """`model` with the escape hatch filled so that the documents come out as the input's
+    (treeform's documented additions kept)."""
+    cluster_hatch, pool_hatch = hatch_fields()
+    ours = {(d["kind"], d["metadata"]["name"]): d for d in generated}
+    out: dict[str, Any] = _copy(model)
+    for doc in ext.normalized():
+        key = (doc["kind"], doc["metadata"]["name"])
+        gen = ours.get(key)
+        if gen is None:
+            continue
+        target = with_additions(doc, gen, doc["kind"], ALLOWED)
+        # kOps's hatch merges and replaces but cannot remove: what treeform writes and the
+        # input leaves out stays a reported difference.
+        patch = without_nulls(merge_patch(gen.get("spec", {}), target.get("spec", MISSING)))
+        if not patch:
+            continue
+        if doc["kind"] == "Cluster" and cluster_hatch:
+            out.setdefault("kops", {})["clusterSpec"] = patch
+        elif doc["kind"] == "InstanceGroup" and pool_hatch and key[1] in ext.pools:
+            pool = out["nodePools"][key[1]]
+            pool["kops"] = {"spec": patch}
+    return out
