@@ -164,7 +164,7 @@ def run_import(tool_name: str, sources: list[Source], place: Place) -> Imported:
     model = null_fill(ext.model(), place.layer.data, importer.OWNED)
     model, out = _settle(model, place, importer.DROPPABLE)
     if tool_name == "kops":
-        hatched = importer.with_hatch(model, ext, _documents(out))
+        hatched = importer.with_hatch(model, ext, _documents(out), place)
         hatched_out, hatched_issues = place.render(hatched)
         if hatched_out is None:
             raise ModelError(hatched_issues)

@@ -20,6 +20,7 @@ from treeform.errors import Issue, ModelError
 from treeform.importers.common import (
     MISSING,
     Allowed,
+    Place,
     Source,
     check_document,
     mapping,
@@ -75,6 +76,9 @@ DROPPABLE: tuple[tuple[str, ...], ...] = (
     ("kops", "nonMasqueradeCidr"),
     ("kops", "bastionMachineType"),
     ("kops", "controlPlaneMachineType"),
+    ("kops", "sshAccess"),
+    ("kops", "controlPlaneCount"),
+    ("kops", "apiLoadBalancer"),
 )
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _TAINT = re.compile(r"([^=:]+)(?:=([^:]*))?:([A-Za-z]+)\Z")
@@ -461,6 +465,20 @@ class Extraction:
         if isinstance(access, list) and all(isinstance(a, str) for a in access):
             api_server["allowedCidrs"] = list(access)
         model["apiServer"] = api_server
+        if has_setting("apiLoadBalancer"):
+            balancer: dict[str, Any] = {}
+            if lb is None and isinstance(api.get("dns"), dict):
+                balancer["dnsOnly"] = True
+            elif lb is not None and lb.get("class") in ("Network", "Classic"):
+                balancer["class"] = lb["class"]
+            if balancer:
+                settings["apiLoadBalancer"] = balancer
+        ssh = spec.get("sshAccess")
+        if has_setting("sshAccess") and isinstance(ssh, list):
+            if all(isinstance(a, str) for a in ssh):
+                settings["sshAccess"] = list(ssh)
+        if has_setting("controlPlaneCount") and len(cps) in (1, 3, 5):
+            settings["controlPlaneCount"] = len(cps)
 
         # Control plane, bastion, node pools.
         for g in cps:
@@ -660,6 +678,13 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+def has_setting(name: str) -> bool:
+    """Whether this treeform's model has the kOps setting `kops.<name>`."""
+    from treeform.validate import cluster_schema
+
+    return name in cluster_schema()["$defs"].get("engine_kops", {}).get("properties", {})
+
+
 def hatch_fields() -> tuple[bool, bool]:
     """Whether this treeform's model has `kops.clusterSpec` and `nodePools.<p>.kops`."""
     from treeform.validate import cluster_schema
@@ -670,9 +695,13 @@ def hatch_fields() -> tuple[bool, bool]:
     return cluster, pool
 
 
-def with_hatch(model: dict[str, Any], ext: Extraction, generated: list[Any]) -> dict[str, Any]:
+def with_hatch(
+    model: dict[str, Any], ext: Extraction, generated: list[Any], place: Place
+) -> dict[str, Any]:
     """`model` with the escape hatch filled so that the documents come out as the input's
-    (treeform's documented additions kept)."""
+    (treeform's documented additions kept). A part of the hatch that makes the model
+    invalid (kOps's rules, the CRDs) is left out, key by key: it stays a reported
+    difference rather than failing the whole import."""
     cluster_hatch, pool_hatch = hatch_fields()
     ours = {(d["kind"], d["metadata"]["name"]): d for d in generated}
     out: dict[str, Any] = _copy(model)
@@ -688,8 +717,35 @@ def with_hatch(model: dict[str, Any], ext: Extraction, generated: list[Any]) -> 
         if not patch:
             continue
         if doc["kind"] == "Cluster" and cluster_hatch:
-            out.setdefault("kops", {})["clusterSpec"] = patch
+            path: tuple[str, ...] = ("kops", "clusterSpec")
         elif doc["kind"] == "InstanceGroup" and pool_hatch and key[1] in ext.pools:
-            pool = out["nodePools"][key[1]]
-            pool["kops"] = {"spec": patch}
+            path = ("nodePools", key[1], "kops", "spec")
+        else:
+            continue
+        out = _hatched(out, path, patch, place)
     return out
+
+
+def _put(model: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = _copy(model)
+    node = out
+    for part in path[:-1]:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    node[path[-1]] = value
+    return out
+
+
+def _hatched(
+    model: dict[str, Any], path: tuple[str, ...], patch: dict[str, Any], place: Place
+) -> dict[str, Any]:
+    candidate = _put(model, path, patch)
+    if place.render(candidate)[0] is not None:
+        return candidate
+    kept: dict[str, Any] = {}
+    for key, value in patch.items():
+        trial = _put(model, path, {**kept, key: value})
+        if place.render(trial)[0] is not None:
+            kept[key] = value
+    return _put(model, path, kept) if kept else model
