@@ -56,8 +56,10 @@ FAKE_REGIONS = (("us-test-1", "us-east-1"), ("us-test1", "us-central1"))
 #: Round trips that do not bring back the kOps subnets yet, and why (the snapshot pins
 #: the differences).
 KNOWN_GAPS = {
-    "create-complex-private": "subnets in spec.additionalNetworkCIDRs: treeform's kOps rules "
-    "want every subnet inside networkCIDR (kOps accepts the additional ranges)",
+    ("create-complex-private", "subnets"): "subnets in spec.additionalNetworkCIDRs: treeform's "
+    "kOps rules want every subnet inside networkCIDR (kOps accepts the additional ranges)",
+    ("karpenter", "groups"): "an instance group managed by Karpenter names no machine type or "
+    "sizes: no node pool can say it",
 }
 #: eksctl's examples name versions EKS no longer offers.
 OLD_VERSION = re.compile(r"""(version:\s*)["']?1\.(1\d|2\d|3[01])["']?""")
@@ -126,7 +128,7 @@ def test_kops_round_trip(example: Path, tmp_path: Path, snapshot: Any) -> None:
         "v"
     )
     view = ("name", "type", "zone", "region")
-    assert example.stem in KNOWN_GAPS or [
+    assert (example.stem, "subnets") in KNOWN_GAPS or [
         tuple(s.get(k) for k in view) for s in oc["spec"]["subnets"]
     ] == [tuple(s.get(k) for k in view) for s in tc["spec"]["subnets"]]
     assert list(oc["spec"]["networking"]) == list(tc["spec"]["networking"])
@@ -136,16 +138,18 @@ def test_kops_round_trip(example: Path, tmp_path: Path, snapshot: Any) -> None:
         return sorted(
             (
                 role.get(d["spec"]["role"], d["spec"]["role"]),
-                d["spec"].get("machineType"),
-                d["spec"]["minSize"],
-                d["spec"]["maxSize"],
+                str(d["spec"].get("machineType")),
+                d["spec"].get("minSize"),
+                d["spec"].get("maxSize"),
             )
             for d in docs[1:]
         )
 
-    assert groups(ours) == groups(theirs)
+    assert (example.stem, "groups") in KNOWN_GAPS or groups(ours) == groups(theirs)
     nodes = sorted(d["metadata"]["name"] for d in theirs[1:] if d["spec"]["role"] == "Node")
-    assert nodes == sorted(d["metadata"]["name"] for d in ours[1:] if d["spec"]["role"] == "Node")
+    assert (example.stem, "groups") in KNOWN_GAPS or nodes == sorted(
+        d["metadata"]["name"] for d in ours[1:] if d["spec"]["role"] == "Node"
+    )
     # Every difference the import left is reported (and listed in the file): none is silent.
     reported = {i.path for i in outcome.unexpressed}
     for difference in diff_documents(theirs, ours, kops.ALLOWED, renames):

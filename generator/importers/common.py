@@ -256,28 +256,32 @@ def allowed_for(
     theirs: Any,
     ours: Any,
     doc: Any = MISSING,
+    other: Any = MISSING,
 ) -> Allowed | None:
-    """The rule that allows a difference at `path`, or None. With the input document
-    `doc`, an `added` rule also covers what lies under its field when the input has no
-    such field at all."""
+    """The rule that allows a difference at `path`, or None. With the two documents
+    (`doc` the input's, `other` treeform's), a rule also covers what lies under its field,
+    judged on the field as a whole (an `added` mapping, an `alias` of two mappings)."""
     for rule in allowed:
         if (
             doc is not MISSING
-            and rule.how == "added"
             and len(path) > len(rule.path)
             and rule.matches(kind, path, prefix=True)
-            and _at(doc, path[: len(rule.path)]) is MISSING
         ):
-            return rule
-        if not rule.matches(kind, path):
+            head = path[: len(rule.path)]
+            if _allows(rule, _at(doc, head), _at(other, head)):
+                return rule
             continue
-        if rule.how == "ignored":
-            return rule
-        if rule.how == "added" and theirs is MISSING:
-            return rule
-        if rule.how == "alias" and rule.same is not None and rule.same(theirs, ours):
+        if rule.matches(kind, path) and _allows(rule, theirs, ours):
             return rule
     return None
+
+
+def _allows(rule: Allowed, theirs: Any, ours: Any) -> bool:
+    if rule.how == "ignored":
+        return True
+    if rule.how == "added":
+        return theirs is MISSING
+    return rule.how == "alias" and rule.same is not None and rule.same(theirs, ours)
 
 
 def doc_key(doc: Any) -> tuple[str, str]:
@@ -307,7 +311,7 @@ def diff_documents(
             out.append(Difference(key[0], key[1], (), "the document", MISSING))
             continue
         for path, a, b in diff_values(doc, other):
-            if allowed_for(rules, key[0], path, a, b, doc) is None:
+            if allowed_for(rules, key[0], path, a, b, doc, other) is None:
                 out.append(Difference(key[0], key[1], path, a, b))
     for key in mine:
         out.append(Difference(key[0], key[1], (), MISSING, "the document"))

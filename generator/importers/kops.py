@@ -221,6 +221,14 @@ ALLOWED = (
     ),
     Allowed(
         "Cluster",
+        ("spec", "api"),
+        "alias",
+        "kOps reads an absent `api` of a public topology as DNS records of the control planes "
+        "(v1alpha2 SetDefaults_ClusterSpec)",
+        lambda theirs, ours: theirs is MISSING and ours == {"dns": {}},
+    ),
+    Allowed(
+        "Cluster",
         ("spec", "dnsZone"),
         "added",
         "kOps finds the hosted zone from the cluster name when dnsZone is absent; treeform "
@@ -467,7 +475,8 @@ class Extraction:
         model["apiServer"] = api_server
         if has_setting("apiLoadBalancer"):
             balancer: dict[str, Any] = {}
-            if lb is None and isinstance(api.get("dns"), dict):
+            if lb is None and (isinstance(api.get("dns"), dict) or (not api and not private)):
+                # kOps reads an empty `api` of a public topology as DNS (SetDefaults).
                 balancer["dnsOnly"] = True
             elif lb is not None and lb.get("class") in ("Network", "Classic"):
                 balancer["class"] = lb["class"]
@@ -477,7 +486,8 @@ class Extraction:
         if has_setting("sshAccess") and isinstance(ssh, list):
             if all(isinstance(a, str) for a in ssh):
                 settings["sshAccess"] = list(ssh)
-        if has_setting("controlPlaneCount") and len(cps) in (1, 3, 5):
+        ha_count = len(zones) if len(cps) > 1 else 1
+        if has_setting("controlPlaneCount") and len(cps) in (1, 3, 5) and len(cps) != ha_count:
             settings["controlPlaneCount"] = len(cps)
 
         # Control plane, bastion, node pools.
