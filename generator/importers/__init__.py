@@ -177,11 +177,11 @@ def run_import(tool_name: str, sources: list[Source], place: Place) -> Imported:
     return Imported(model, out, diffs, unexpressed)
 
 
-def _header(tool: str, files: Iterable[str], unexpressed: list[Issue]) -> list[str]:
-    lines = [f"Imported by `treeform import {tool}` from {', '.join(files)}."]
+def _footer(tool: str, files: Iterable[str], unexpressed: list[Issue]) -> list[str]:
+    lines = [f"From `treeform import {tool} {' '.join(files)}`."]
     if unexpressed:
         lines.append(
-            f"{len(unexpressed)} field(s) of the input the model cannot express (not in this file):"
+            f"{len(unexpressed)} field(s) of the input the model cannot express, not in this file:"
         )
         for issue in sorted(set(unexpressed))[:MAX_LISTED]:
             lines.append(f"  {issue}")
@@ -223,12 +223,12 @@ def import_cluster(
     if imported.unexpressed and (strict or tool.strict_always):
         raise ModelError(imported.unexpressed)
     model = minimize(imported.model, place)
-    text = model_text(model, _header(tool_name, [str(p) for p in paths], imported.unexpressed))
+    text = model_text(model, _footer(tool_name, [str(p) for p in paths], imported.unexpressed))
     # The file as written must pass `treeform validate` and give the same documents.
     from treeform.validate import validate_model
 
     validate_model([place.raw(text)])
-    outcome = Outcome(target, text, imported.unexpressed)
+    outcome = Outcome(target, text, sorted(set(imported.unexpressed)))
     if not dry_run:
         write_model_file(target, text, force)
         outcome.written = True

@@ -221,12 +221,13 @@ def _names(items: list[Any]) -> list[Any] | None:
 
 def paired(theirs: Any, ours: Any) -> list[tuple[int, Any, Any]] | None:
     """Two lists compared item by item: lists of named mappings (node groups, addons, etcd
-    clusters) by name, others by position when they are as long; None to compare whole.
+    clusters) by name where some names match, others by position when they are as long;
+    None to compare them whole.
     The index is the input's (past its end for an item only treeform writes)."""
     if not (isinstance(theirs, list) and isinstance(ours, list)):
         return None
     a, b = _names(theirs), _names(ours)
-    if a is not None and b is not None and theirs and ours:
+    if a is not None and b is not None and set(a) & set(b):
         mine = dict(zip(b, ours, strict=True))
         out = [(i, t, mine.pop(n, MISSING)) for i, (n, t) in enumerate(zip(a, theirs, strict=True))]
         # An item only treeform writes is placed after the input's items.
@@ -417,9 +418,15 @@ def ordered(model: dict[str, Any]) -> dict[str, Any]:
     return {k: model[k] for k in sorted(model, key=lambda k: (rank.get(k, len(rank)), k))}
 
 
-def model_text(model: dict[str, Any], header: list[str]) -> str:
+#: The first line of an imported model file (the lines below it are the ones errors name).
+HEADER = "# Imported by `treeform import`; `treeform explain` shows what each field inherits."
+
+
+def model_text(model: dict[str, Any], footer: list[str] | None = None) -> str:
+    """The model file: one comment line, the fields, then `footer` as comments."""
     body = to_yaml(ordered(model)) if model else "{}\n"
-    return "".join(f"# {line}\n" for line in header) + body
+    tail = "".join(f"# {line}\n" if line else "#\n" for line in footer or [])
+    return f"{HEADER}\n{body}" + (f"\n{tail}" if tail else "")
 
 
 def check_cluster_id(cluster_id: str) -> str:
@@ -485,7 +492,7 @@ class Place:
     def files(self, model: dict[str, Any]) -> dict[str, str] | None:
         """Every file `model` renders (None when it is invalid)."""
         self.render(model)
-        return self._files[model_text(model, [])]
+        return self._files[model_text(model)]
 
     def raw(self, text: str) -> RawCluster:
         doc = load_yaml(text.encode("utf-8"), self.shown)
@@ -499,7 +506,7 @@ class Place:
 
     def render(self, model: dict[str, Any]) -> tuple[str | None, list[Issue]]:
         """The compared output of a model file (None and the issues when it is invalid)."""
-        text = model_text(model, [])
+        text = model_text(model)
         if text in self._seen:
             return self._seen[text]
         self._files[text] = None
