@@ -417,6 +417,30 @@ def test_an_alias_bomb_fails_fast(tmp_path: Path) -> None:
     assert "alias bomb" in result.stderr
 
 
+@pytest.mark.parametrize("value", [7, "x", {"a": 1}], ids=["number", "string", "mapping"])
+def test_any_shape_of_a_field_is_an_import_or_a_located_error(value: Any, tmp_path: Path) -> None:
+    """Hostile input: every field of the Cluster and of one InstanceGroup, in turn, given a
+    value of the wrong shape; the import either succeeds or fails with located issues."""
+    from treeform.errors import ModelError
+    from treeform.importers import run_import
+    from treeform.importers.common import Place
+    from treeform.tree import Provenance, _Layer
+
+    source = _kops_input(ORACLES / "kops" / "examples" / "privatecalico.yaml", tmp_path)
+    docs = _docs(source.read_text())
+    for index in (0, 2):
+        for key in list(docs[index]["spec"]):
+            mutated = [dict(d, spec=dict(d["spec"])) for d in docs]
+            mutated[index]["spec"][key] = value
+            path = tmp_path / "fuzz.yaml"
+            path.write_text(yaml.safe_dump_all(mutated))
+            place = Place(tmp_path, "c", "c.yaml", _Layer({}, Provenance()), kops.OUTPUT)
+            try:
+                run_import("kops", read_sources([path]), place)
+            except ModelError as exc:
+                assert exc.issues and all(i.location.line >= 1 for i in exc.issues)
+
+
 def test_a_bad_id_is_a_usage_error(tmp_path: Path) -> None:
     source = _kops_input(ORACLES / "kops" / "examples" / "ha.yaml", tmp_path)
     for bad in ("../escape", "a/_b", "UPPER"):

@@ -161,7 +161,15 @@ def run_import(tool_name: str, sources: list[Source], place: Place) -> Imported:
         from treeform.importers import eksctl as importer  # type: ignore[no-redef]
 
         ext = importer.Extraction(sources)
-    model = null_fill(ext.model(), place.layer.data, importer.OWNED)
+    try:
+        extracted = ext.model()
+    except (TypeError, AttributeError, KeyError, ValueError, IndexError) as exc:
+        # A shape no check above foresaw: still one located error, never a traceback.
+        first = ext.all_sources()[0]
+        raise ModelError(
+            [first.issue((), f"cannot read this {tool_name} document: {type(exc).__name__}")]
+        ) from None
+    model = null_fill(extracted, place.layer.data, importer.OWNED)
     model, out = _settle(model, place, importer.DROPPABLE)
     if tool_name == "kops":
         hatched = importer.with_hatch(model, ext, _documents(out), place)

@@ -45,6 +45,11 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
+def listed(value: Any) -> list[Any]:
+    """`value` where it is a list, else an empty one."""
+    return value if isinstance(value, list) else []
+
+
 def mapping(value: Any) -> dict[str, Any]:
     """`value` where it is a mapping, else an empty one (hostile input has any shape)."""
     return value if isinstance(value, dict) else {}
@@ -214,6 +219,8 @@ def diff_values(
 
 def _names(items: list[Any]) -> list[Any] | None:
     names = [i.get("name") if isinstance(i, dict) else None for i in items]
+    if not all(isinstance(n, str) for n in names):
+        return None
     if None in names or len(set(names)) != len(names):
         return None
     return names
@@ -625,6 +632,7 @@ __all__ = [
     "deep_merge",
     "defaults_layer",
     "diff_documents",
+    "listed",
     "mapping",
     "merge_patch",
     "minimize",

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from treeform.errors import Issue, ModelError
-from treeform.importers.common import MISSING, Allowed, Source, check_document, mapping
+from treeform.importers.common import MISSING, Allowed, Source, check_document, listed, mapping
 from treeform.providers.aws.eksctl import ADMIN_POLICY
 
 TOOL = "eksctl"
@@ -358,7 +358,7 @@ class Extraction:
             model["zones"] = list(zones)
 
         vpc = mapping(doc.get("vpc"))
-        ngs = [g for g in doc.get("managedNodeGroups") or [] if isinstance(g, dict)]
+        ngs = [g for g in listed(doc.get("managedNodeGroups")) if isinstance(g, dict)]
         network: dict[str, Any] = {"cidr": vpc.get("cidr", "192.168.0.0/16")}
         private = bool(ngs) and all(g.get("privateNetworking") is True for g in ngs)
         network["topology"] = "private" if private else "public"
@@ -393,19 +393,21 @@ class Extraction:
         if pools:
             model["nodePools"] = pools
 
-        addons = [a["name"] for a in doc.get("addons") or [] if isinstance(a, dict) and "name" in a]
+        addons = [
+            a["name"] for a in listed(doc.get("addons")) if isinstance(a, dict) and "name" in a
+        ]
         if addons:
             model["addons"] = addons
         eks: dict[str, Any] = {"eksctl": True}
         profiles = []
-        for p in doc.get("fargateProfiles") or []:
+        for p in listed(doc.get("fargateProfiles")):
             if isinstance(p, dict) and isinstance(p.get("name"), str):
                 selectors = [
                     {
                         "namespace": s.get("namespace"),
                         **({"labels": s["labels"]} if s.get("labels") else {}),
                     }
-                    for s in p.get("selectors") or []
+                    for s in listed(p.get("selectors"))
                     if isinstance(s, dict)
                 ]
                 profiles.append({"name": p["name"], "selectors": selectors})
@@ -413,10 +415,10 @@ class Extraction:
             eks["fargateProfiles"] = profiles
         access = mapping(doc.get("accessConfig"))
         admins = []
-        for entry in access.get("accessEntries") or []:
+        for entry in listed(access.get("accessEntries")):
             if not isinstance(entry, dict):
                 continue
-            policies = entry.get("accessPolicies") or []
+            policies = listed(entry.get("accessPolicies"))
             if (
                 len(policies) == 1
                 and isinstance(policies[0], dict)

@@ -23,6 +23,7 @@ from treeform.importers.common import (
     Place,
     Source,
     check_document,
+    listed,
     mapping,
     merge_patch,
     with_additions,
@@ -374,7 +375,7 @@ class Extraction:
         model["cloud"] = cloud
         model["engine"] = "kops"
 
-        subnets = [s for s in spec.get("subnets") or [] if isinstance(s, dict)]
+        subnets = [s for s in listed(spec.get("subnets")) if isinstance(s, dict)]
         cps = [g for g in self.groups if g.data["spec"].get("role") in ("Master", "ControlPlane")]
         bastions = [g for g in self.groups if g.data["spec"].get("role") == "Bastion"]
         nodes = [g for g in self.groups if g.data["spec"].get("role") == "Node"]
@@ -396,7 +397,7 @@ class Extraction:
                         zones.append(s["zone"])
         else:
             for g in [*cps, *nodes, *bastions]:
-                for z in g.data["spec"].get("zones") or []:
+                for z in listed(g.data["spec"].get("zones")):
                     if isinstance(z, str) and z not in zones:
                         zones.append(z)
         region = None
@@ -583,9 +584,9 @@ class Extraction:
     def _group_zones(self, g: Source, subnet_zone: dict[str, Any]) -> list[str]:
         spec = g.data["spec"]
         if self.cloud == "gcp":
-            return [z for z in spec.get("zones") or [] if isinstance(z, str)]
+            return [z for z in listed(spec.get("zones")) if isinstance(z, str)]
         out: list[str] = []
-        for s in spec.get("subnets") or []:
+        for s in listed(spec.get("subnets")):
             zone = subnet_zone.get(str(s))
             if isinstance(zone, str) and zone not in out:
                 out.append(zone)
@@ -658,9 +659,10 @@ class Extraction:
         for source in [self.cluster, *self.groups]:
             doc = _copy(source.data)
             if doc["kind"] == "Cluster":
-                for etcd in doc["spec"].get("etcdClusters") or []:
-                    for member in (etcd.get("etcdMembers") or []) if isinstance(etcd, dict) else []:
-                        if isinstance(member, dict) and member.get("instanceGroup") in self.renames:
+                for etcd in listed(doc["spec"].get("etcdClusters")):
+                    for member in listed(mapping(etcd).get("etcdMembers")):
+                        group = mapping(member).get("instanceGroup")
+                        if isinstance(group, str) and group in self.renames:
                             member["instanceGroup"] = self.renames[member["instanceGroup"]]
             else:
                 old = doc["metadata"]["name"]
