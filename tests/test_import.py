@@ -448,6 +448,22 @@ def test_a_bad_id_is_a_usage_error(tmp_path: Path) -> None:
         assert result.exit_code == 2, bad
 
 
+def test_the_file_stays_inside_the_model(tmp_path: Path) -> None:
+    source = _kops_input(ORACLES / "kops" / "examples" / "ha.yaml", tmp_path)
+    model = tmp_path / "model"
+    model.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (model / "aws").symlink_to(outside)
+    result = _cli(["import", "kops", str(source), "--id", "aws/new/ha", str(model)])
+    assert result.exit_code == 2
+    assert "leads outside the model root" in result.stderr
+    assert list(outside.iterdir()) == []
+    result = _cli(["import", "kops", str(source), "--id", "ha", str(tmp_path / "missing")])
+    assert result.exit_code == 1  # not a directory: taken for an input FILE, which is missing
+    assert "cannot read" in result.stderr
+
+
 def test_an_invalid_import_writes_nothing_and_lists_the_errors(tmp_path: Path) -> None:
     source = tmp_path / "c.yaml"
     text = _kops_input(ORACLES / "kops" / "examples" / "ha.yaml", tmp_path).read_text()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from treeform.errors import Issue, ModelError, OutputError, one_line
+from treeform.errors import Issue, ModelError, OutputError, UsageError, one_line
 from treeform.importers.common import (
     MISSING,
     Difference,
@@ -31,7 +31,6 @@ from treeform.importers.common import (
     read_sources,
     write_model_file,
 )
-from treeform.tree import Provenance, _Layer
 from treeform.yamlload import format_path
 
 #: Unexpressed fields listed in the model file's header at most (all are reported).
@@ -219,13 +218,19 @@ def import_cluster(
         if shown_root in ("", ".")
         else f"{shown_root.rstrip('/')}/{cluster_id}.yaml"
     )
+    if not root.is_dir():
+        raise UsageError(f"{shown_root}: the model root is not a directory")
+    real_root = root.resolve()
+    existing = target.parent
+    while not existing.exists() and existing != root:
+        existing = existing.parent
+    if not existing.resolve().is_relative_to(real_root):
+        raise UsageError(f"{shown}: a directory on the way leads outside the model root")
     if not dry_run and target.exists() and not force:
         raise OutputError(f"{target}: exists already; --force overwrites it")
     paths = list(files)
     sources = read_sources(paths)
-    layer = (
-        defaults_layer(root, cluster_id, shown_root) if root.is_dir() else _Layer({}, Provenance())
-    )
+    layer = defaults_layer(root, cluster_id, shown_root)
     place = Place(root, cluster_id, shown, layer, tool.output)
     imported = run_import(tool_name, sources, place)
     if imported.unexpressed and (strict or tool.strict_always):
