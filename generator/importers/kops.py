@@ -45,8 +45,16 @@ API_VERSIONS = {
     "Cluster": ("kops.k8s.io/v1alpha2",),
     "InstanceGroup": ("kops.k8s.io/v1alpha2",),
 }
-#: kOps cloudProvider -> treeform cloud.
-CLOUDS = {"aws": "aws", "gce": "gcp"}
+#: kOps cloudProvider -> treeform cloud (where this treeform runs kOps on it).
+KOPS_CLOUDS = {"aws": "aws", "gce": "gcp", "azure": "azure"}
+
+
+def kops_clouds() -> dict[str, str]:
+    return {
+        kops: cloud
+        for kops, cloud in KOPS_CLOUDS.items()
+        if cloud in PROVIDERS and "kops" in PROVIDERS[cloud].engines
+    }
 #: Top-level model fields an import states in full (inherited ones are nulled if unsaid).
 OWNED = (
     "zones",
@@ -68,6 +76,7 @@ DROPPABLE: tuple[tuple[str, ...], ...] = (
     ("nodePools", "*", "zones"),
     ("tags",),
     ("addons",),
+    ("network", "cidr"),
     ("network", "podCidr"),
     ("network", "serviceCidr"),
     ("network", "cni"),
@@ -85,7 +94,7 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _TAINT = re.compile(r"([^=:]+)(?:=([^:]*))?:([A-Za-z]+)\Z")
 _AWS_ZONE = re.compile(r"([a-z]{2}(?:-[a-z]+)+-\d+)[a-z]\Z")
 _GCE_ZONE = re.compile(r"([a-z]+-[a-z]+\d+)-[a-z]\Z")
-_VERSION = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)\Z")
+_VERSION = re.compile(r"v?(\d+\.\d+(?:\.\d+)?)(-[0-9A-Za-z.-]+)?\Z")
 _POOL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
 #: The documented differences between a kOps manifest and what treeform generates from its
@@ -275,7 +284,12 @@ class Extraction:
         problems: list[Issue] = []
         clusters: list[Source] = []
         groups: list[Source] = []
+        extras: list[Source] = []
         for source in self.sources:
+            version = mapping(source.data).get("apiVersion")
+            if isinstance(version, str) and "/" in version and not version.startswith("kops."):
+                extras.append(source)  # an additional object kOps applies with the cluster
+                continue
             problem = check_document(source, API_VERSIONS, TOOL)
             if problem is not None:
                 problems.append(problem)
@@ -286,6 +300,21 @@ class Extraction:
             (clusters if source.data["kind"] == "Cluster" else groups).append(source)
         if problems:
             raise ModelError(problems)
+        if clusters:
+            for extra in extras:
+                self.note(
+                    extra,
+                    ("kind",),
+                    f"a {mapping(extra.data).get('kind')!r} that kOps applies with the cluster "
+                    "(additional objects) has no model field",
+                )
+        elif extras:
+            raise ModelError(
+                [
+                    check_document(extras[0], API_VERSIONS, TOOL)
+                    or extras[0].issue(("kind",), "not a kOps document")
+                ]
+            )
         if len(clusters) != 1:
             where = clusters[1] if clusters else self.sources[0]
             raise ModelError(
@@ -331,14 +360,15 @@ class Extraction:
         spec: dict[str, Any] = self.cluster.data["spec"]
         src = self.cluster
         provider = _cloud_provider(spec)
-        cloud = CLOUDS.get(provider or "")
+        clouds = kops_clouds()
+        cloud = clouds.get(provider or "")
         if cloud is None:
             raise ModelError(
                 [
                     src.issue(
                         ("spec", "cloudProvider"),
                         f"kOps cloud {provider!r} is not one treeform runs kOps on; it runs "
-                        f"kOps on {', '.join(sorted(CLOUDS))}",
+                        f"kOps on {', '.join(sorted(clouds))}",
                     )
                 ]
             )
@@ -432,7 +462,10 @@ class Extraction:
         model["kubernetesVersion"] = (
             minor if kops_kubernetes_version(minor) == "v" + full_version else full_version
         )
-        model["highAvailability"] = len(cps) > 1
+        # The control plane survives a zone's loss with groups in three zones or more (a
+        # pre-release version is left to the escape hatch: the model names releases).
+        cp_zones = {z for g in cps for z in self._group_zones(g, subnet_zone)}
+        model["highAvailability"] = len(cps) > 1 and len(cp_zones) >= engine.ha_min_zones
 
         # Network.
         network: dict[str, Any] = {}
@@ -487,7 +520,7 @@ class Extraction:
         if has_setting("sshAccess") and isinstance(ssh, list):
             if all(isinstance(a, str) for a in ssh):
                 settings["sshAccess"] = list(ssh)
-        ha_count = len(zones) if len(cps) > 1 else 1
+        ha_count = len(zones) if model["highAvailability"] else 1
         if has_setting("controlPlaneCount") and len(cps) in (1, 3, 5) and len(cps) != ha_count:
             settings["controlPlaneCount"] = len(cps)
 
