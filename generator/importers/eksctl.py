@@ -366,7 +366,10 @@ class Extraction:
         model["highAvailability"] = nat.get("gateway") == "HighlyAvailable"
         if isinstance(vpc.get("id"), str):
             subnets = mapping(vpc.get("subnets"))
-            side = subnets.get("private" if private else "public") or {}
+            if not ngs and set(subnets) == {"private"}:
+                private = True  # only private subnets: nodes would go there
+                network["topology"] = "private"
+            side = mapping(subnets.get("private" if private else "public"))
             ids = (
                 [(v.get("id") if isinstance(v, dict) and "id" in v else k) for k, v in side.items()]
                 if isinstance(side, dict)
