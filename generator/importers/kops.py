@@ -55,6 +55,8 @@ def kops_clouds() -> dict[str, str]:
         for kops, cloud in KOPS_CLOUDS.items()
         if cloud in PROVIDERS and "kops" in PROVIDERS[cloud].engines
     }
+
+
 #: Top-level model fields an import states in full (inherited ones are nulled if unsaid).
 OWNED = (
     "zones",
