@@ -575,26 +575,69 @@ def _get(model: dict[str, Any], path: FieldPath) -> Any:
     return node
 
 
+#: Renders one minimization may spend; beyond it the remaining fields stay (the file is
+#: then longer than it could be, never wrong).
+MAX_TRIALS = 1500
+
+
 def minimize(model: dict[str, Any], place: Place) -> dict[str, Any]:
     """`model` without every field whose removal leaves every rendered file as it is (one
     field at a time, whole mappings first, then their fields): a field that only the
-    Terraform reads is kept."""
-    reference = place.files(model)
+    Terraform reads is kept.
 
-    def visit(current: dict[str, Any], path: FieldPath) -> dict[str, Any]:
+    The fields of each node pool are tried on a model with that pool alone (a pool's
+    fields change only its own documents), and pools written alike share the answer; the
+    result is checked on the whole model, and a pool whose answer does not hold there keeps
+    its fields."""
+    reference = place.files(model)
+    trials = [0]
+
+    def visit(current: dict[str, Any], path: FieldPath, ref: Any) -> dict[str, Any]:
         node = _get(current, path) if path else current
         for key in list(node):
             child = (*path, key)
+            if child == ("nodePools",) and isinstance(node[key], dict):
+                continue  # below, pool by pool
+            if trials[0] >= MAX_TRIALS:
+                return current
+            trials[0] += 1
             candidate = _without(current, child)
-            if place.files(candidate) == reference:
+            if place.files(candidate) == ref:
                 current = candidate
                 continue
             value = _get(current, child)
             if isinstance(value, dict) and value:
-                current = visit(current, child)
+                current = visit(current, child, ref)
         return current
 
-    return visit(model, ())
+    out = visit(model, (), reference)
+    pools = out.get("nodePools")
+    if not isinstance(pools, dict):
+        return out
+    answers: dict[str, dict[str, Any]] = {}
+    minimized: dict[str, Any] = dict(pools)
+    for name, pool in pools.items():
+        if not isinstance(pool, dict) or not pool:
+            continue
+        # The other pools left out (the nulls that remove inherited ones stay).
+        alone = {**out, "nodePools": {n: p for n, p in pools.items() if n == name or p is None}}
+        key = repr(sorted(pool.items()))
+        if key not in answers:
+            ref = place.files(alone)
+            if ref is None:
+                answers[key] = pool
+            else:
+                probe = visit(alone, ("nodePools", name), ref)
+                answers[key] = probe["nodePools"][name]
+        minimized[name] = answers[key]
+    candidate = {**out, "nodePools": minimized}
+    if place.files(candidate) == reference:
+        return candidate
+    for name in pools:  # keep the pools whose answer does not hold on the whole model
+        trial = {**candidate, "nodePools": {**candidate["nodePools"], name: pools[name]}}
+        if place.files(trial) == reference:
+            return trial
+    return out
 
 
 @dataclass
