@@ -247,6 +247,27 @@ def test_the_file_is_what_a_person_would_write(tmp_path: Path) -> None:
     assert not (model / "ha.yaml").exists()
 
 
+def test_many_groups_are_minimized_pool_by_pool(tmp_path: Path) -> None:
+    source = _kops_input(ORACLES / "kops" / "examples" / "ha.yaml", tmp_path)
+    docs = _docs(source.read_text())
+    nodes = docs[-1]
+    for i in range(24):
+        copy = yaml.safe_load(yaml.safe_dump(nodes))
+        copy["metadata"]["name"] = f"pool-{i}"
+        copy["spec"]["subnets"] = [copy["spec"]["subnets"][i % 3]] if i % 2 else ["us-east-1a"]
+        docs.append(copy)
+    big = tmp_path / "big.yaml"
+    big.write_text(yaml.safe_dump_all(docs))
+    model = tmp_path / "model"
+    model.mkdir()
+    data = yaml.safe_load(import_cluster("kops", [big], model, "big").text)
+    for i in range(24):
+        pool = data["nodePools"][f"pool-{i}"]
+        assert set(pool) == {"machineType", "minSize", "maxSize", "zones"}, pool
+    assert set(data["nodePools"]["nodes"]) == {"machineType", "minSize", "maxSize"}
+    assert _cli(["validate", str(model)]).exit_code == 0
+
+
 def test_several_files_as_kops_get_writes_them(tmp_path: Path) -> None:
     source = _kops_input(ORACLES / "kops" / "examples" / "minimal-aws.yaml", tmp_path)
     parts = source.read_text().split("\n---\n")
