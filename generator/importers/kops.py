@@ -82,6 +82,8 @@ DROPPABLE: tuple[tuple[str, ...], ...] = (
     ("network", "podCidr"),
     ("network", "serviceCidr"),
     ("network", "cni"),
+    ("network", "existing", "cidr"),
+    ("network", "existing", "additionalCidrs"),
     ("network", "existing"),
     ("kops", "image"),
     ("kops", "channel"),
@@ -494,11 +496,18 @@ class Extraction:
                 order = [s for s in subnets if s.get("type") != "Utility"] + [
                     s for s in subnets if s.get("type") == "Utility"
                 ]
-                network["existing"] = {
+                existing: dict[str, Any] = {
                     "networkId": spec["networkID"],
                     "subnetIds": [s["id"] for s in order],
                 }
-                network.pop("cidr", None)  # kOps reads it from the VPC
+                cidr = network.pop("cidr", None)  # the VPC's: kOps reads it from AWS
+                known = _existing_fields()
+                if "cidr" in known and isinstance(cidr, str):
+                    existing["cidr"] = cidr
+                more = spec.get("additionalNetworkCIDRs")
+                if "additionalCidrs" in known and isinstance(more, list) and more:
+                    existing["additionalCidrs"] = [str(c) for c in more]
+                network["existing"] = existing
         model["network"] = network
 
         # API server.
@@ -730,6 +739,14 @@ def has_setting(name: str) -> bool:
     from treeform.validate import cluster_schema
 
     return name in cluster_schema()["$defs"].get("engine_kops", {}).get("properties", {})
+
+
+def _existing_fields() -> set[str]:
+    """The fields of `network.existing` this treeform's model has."""
+    from treeform.validate import cluster_schema
+
+    network = cluster_schema()["$defs"].get("network", {}).get("properties", {})
+    return set(network.get("existing", {}).get("properties", {}))
 
 
 def hatch_fields() -> tuple[bool, bool]:
