@@ -117,6 +117,7 @@ def test_kops_round_trip(example: Path, tmp_path: Path, snapshot: Any) -> None:
     theirs, ours = _docs(source.read_text()), _docs(manifest)
     extraction = kops.Extraction(read_sources([source]))
     extraction.model()
+    extraction.name_groups(ours)
     renames = extraction.renames
     remaining = [str(d) for d in diff_documents(theirs, ours, kops.ALLOWED, renames)]
     assert remaining == snapshot

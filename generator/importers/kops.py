@@ -30,7 +30,6 @@ from treeform.importers.common import (
 )
 from treeform.providers import PROVIDERS
 from treeform.providers.kops import (
-    BASTION_GROUP,
     CLUSTER_LABEL,
     CONTROL_PLANE_PREFIX,
     GROUP_LABEL,
@@ -276,8 +275,11 @@ class Extraction:
     def __init__(self, sources: list[Source]) -> None:
         self.sources = sources
         self.notes: list[Issue] = []
-        #: input instance-group name -> the name treeform gives that group
+        #: input instance-group name -> the name treeform gives that group (`name_groups`)
         self.renames: dict[str, str] = {}
+        self.control_planes: list[Source] = []
+        self.bastions: list[Source] = []
+        self.subnet_zone: dict[str, Any] = {}
         #: pool name -> the input group it comes from
         self.pools: dict[str, str] = {}
         self.cluster, self.groups = self._documents()
@@ -536,17 +538,15 @@ class Extraction:
             settings["controlPlaneCount"] = len(cps)
 
         # Control plane, bastion, node pools.
-        for g in cps:
-            gzones = self._group_zones(g, subnet_zone)
-            if len(gzones) == 1:
-                self.renames[g.data["metadata"]["name"]] = CONTROL_PLANE_PREFIX + gzones[0]
+        self.control_planes = cps
+        self.bastions = bastions
+        self.subnet_zone = subnet_zone
         cp_types = Counter(str(g.data["spec"].get("machineType")) for g in cps)
         if cp_types:
             settings["controlPlaneMachineType"] = cp_types.most_common(1)[0][0]
         if bastions:
             settings["bastion"] = True
             b = bastions[0]
-            self.renames[b.data["metadata"]["name"]] = BASTION_GROUP
             if isinstance(b.data["spec"].get("machineType"), str):
                 settings["bastionMachineType"] = b.data["spec"]["machineType"]
             for extra in bastions[1:]:
@@ -695,6 +695,33 @@ class Extraction:
                 pool["taints"] = parsed
         return pool
 
+    def name_groups(self, generated: list[Any]) -> None:
+        """Which generated group each input control plane and bastion became: the
+        generated ones of the same role and zones, in order (treeform names them itself)."""
+        gen_zone = {
+            str(s.get("name")): s.get("zone")
+            for s in listed(mapping(generated[0].get("spec")).get("subnets"))
+            if isinstance(s, dict)
+        }
+
+        def zones_of(doc: Any) -> tuple[str, ...]:
+            spec = mapping(doc.get("spec"))
+            if self.cloud == "gcp":
+                return tuple(str(z) for z in listed(spec.get("zones")))
+            return tuple(str(gen_zone.get(str(n))) for n in listed(spec.get("subnets")))
+
+        self.renames = {}
+        for role, inputs in (("ControlPlane", self.control_planes), ("Bastion", self.bastions)):
+            free = [d for d in generated[1:] if mapping(d.get("spec")).get("role") == role]
+            for g in inputs:
+                mine = tuple(self._group_zones(g, self.subnet_zone))
+                match = next((d for d in free if zones_of(d) == mine), None)
+                if match is None and role == "Bastion" and free:
+                    match = free[0]  # a bastion serves every zone
+                if match is not None:
+                    free.remove(match)
+                    self.renames[g.data["metadata"]["name"]] = match["metadata"]["name"]
+
     # --- the escape hatch ---------------------------------------------------------------
     def normalized(self) -> list[Any]:
         """The input documents with the groups under the names treeform gives them (so that
@@ -767,6 +794,7 @@ def with_hatch(
     invalid (kOps's rules, the CRDs) is left out, key by key: it stays a reported
     difference rather than failing the whole import."""
     cluster_hatch, pool_hatch = hatch_fields()
+    ext.name_groups(generated)
     ours = {(d["kind"], d["metadata"]["name"]): d for d in generated}
     out: dict[str, Any] = _copy(model)
     for doc in ext.normalized():
