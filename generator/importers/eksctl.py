@@ -37,6 +37,9 @@ DROPPABLE: tuple[tuple[str, ...], ...] = (
     ("addons",),
     ("eks", "adminRoleArns"),
     ("eks", "fargateProfiles"),
+    ("nodePools", "*", "image"),
+    ("nodePools", "*", "diskType"),
+    ("nodePools", "*", "machineTypes"),
 )
 
 #: eksctl's defaults for a managed node group (pkg/apis/eksctl.io/v1alpha5/defaults.go).
@@ -302,6 +305,23 @@ ALLOWED = (
 )
 
 
+def _pool_fields() -> set[str]:
+    """The node-pool fields this treeform's model has (machineTypes, image, diskType)."""
+    from treeform.validate import cluster_schema
+
+    return set(cluster_schema()["$defs"].get("nodePool", {}).get("properties", {}))
+
+
+def _images() -> dict[str, str]:
+    """eksctl amiFamily -> the model's image, where this treeform's EKS engine has them."""
+    from treeform.providers.aws import eks
+
+    images = getattr(eks, "IMAGES", None)
+    if not isinstance(images, dict):
+        return {}
+    return {str(family): str(image) for image, family in images.items()}
+
+
 class Extraction:
     """The model read from one eksctl ClusterConfig, and what it could not say."""
 
@@ -452,10 +472,14 @@ class Extraction:
                 "40 characters)",
             )
             return None
+        fields = _pool_fields()
         types = g.get("instanceTypes")
         machine = g.get("instanceType")
+        several: list[str] | None = None
         if isinstance(types, list) and types:
             machine = types[0]
+            if len(types) > 1 and "machineTypes" in fields:
+                several = [str(t) for t in types]
         if not isinstance(machine, str):
             machine = DEFAULT_INSTANCE_TYPE
         desired = g.get("desiredCapacity", DEFAULT_CAPACITY)
@@ -466,8 +490,16 @@ class Extraction:
             "desiredSize": desired,
             "diskSizeGb": g.get("volumeSize", DEFAULT_VOLUME_GB),
         }
+        if several is not None:
+            del pool["machineType"]
+            pool["machineTypes"] = several
         if g.get("spot") is True:
             pool["spot"] = True
+        image = _images().get(str(g.get("amiFamily")))
+        if image is not None and "image" in fields:
+            pool["image"] = image
+        if isinstance(g.get("volumeType"), str) and "diskType" in fields:
+            pool["diskType"] = g["volumeType"]
         if isinstance(g.get("availabilityZones"), list):
             pool["zones"] = list(g["availabilityZones"])
         if isinstance(g.get("labels"), dict) and g["labels"]:
