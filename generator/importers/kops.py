@@ -620,7 +620,11 @@ class Extraction:
                 settings["nonMasqueradeCidr"] = nmc
             except ValueError:
                 pass  # IPv6 (`::/0`): the escape hatch carries it
-        model["kops"] = settings
+        first = ("stateStore", "stateStoreExternal", "dnsZone", "dnsType", "channel")
+        model["kops"] = {
+            **{k: settings[k] for k in first if k in settings},
+            **{k: v for k, v in settings.items() if k not in first},
+        }
         if cloud == "gcp" and isinstance(spec.get("project"), str):
             model["gcp"] = {"project": spec["project"]}
         return model
