@@ -269,6 +269,27 @@ def test_many_groups_are_minimized_pool_by_pool(tmp_path: Path) -> None:
     assert _cli(["validate", str(model)]).exit_code == 0
 
 
+def test_what_the_model_cannot_say_lands_in_the_escape_hatch(tmp_path: Path) -> None:
+    source = _kops_input(ORACLES / "kops" / "examples" / "privatecilium.yaml", tmp_path)
+    model = tmp_path / "model"
+    model.mkdir()
+    outcome = import_cluster("kops", [source], model, "c")
+    data = yaml.safe_load(outcome.text)
+    cilium = data["kops"]["clusterSpec"]["networking"]["cilium"]
+    assert cilium["agentPodAnnotations"] == {"test1": "true", "test2": "123", "test3": "awesome"}
+    assert data["nodePools"]["nodes"]["kops"]["spec"]["associatePublicIp"] is True
+    # Generated, the hatch gives the input's values back.
+    manifest = _docs(render_tree(model)["c/kops/cluster.yaml"])
+    assert manifest[0]["spec"]["networking"]["cilium"]["operatorPodAnnotations"]["test3"] == (
+        "cilium-operator"
+    )
+    # The control plane has no hatch: its public IP is reported, at its line in the input.
+    assert any(
+        i.path == "InstanceGroup/master-us-east-1a spec.associatePublicIp" and i.location.line == 64
+        for i in outcome.unexpressed
+    )
+
+
 def test_several_files_as_kops_get_writes_them(tmp_path: Path) -> None:
     source = _kops_input(ORACLES / "kops" / "examples" / "minimal-aws.yaml", tmp_path)
     parts = source.read_text().split("\n---\n")
