@@ -87,14 +87,23 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
     from treeform.errors import ModelError, TreeformError
 
     try:
-        return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
     except ModelError as exc:
+        _warn(exc.warnings)
         click.echo(str(exc), err=True)
         n = len(exc.issues)
         click.echo(f"{n} error{'s' if n != 1 else ''}", err=True)
         sys.exit(1)
     except TreeformError as exc:
         _fail(exc)
+    _warn(getattr(result, "warnings", ()))
+    return result
+
+
+def _warn(warnings: Any) -> None:
+    """Warnings (FILE:LINE:COLUMN: FIELD: warning: ...) on stderr; they fail nothing."""
+    for warning in warnings:
+        click.echo(str(warning), err=True)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -114,7 +123,9 @@ def validate(model: Path, only: tuple[str, ...]) -> None:
     """Check MODEL; exit 1 listing every error."""
     from treeform.pipeline import check_model
 
-    clusters = _run(check_model, model, str(model), only=only)
+    warnings: list[Any] = []
+    clusters = _run(check_model, model, str(model), only=only, warnings=warnings)
+    _warn(warnings)
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
 
 

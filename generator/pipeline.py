@@ -12,6 +12,7 @@ holds one cluster's texts, not the tree's).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import multiprocessing
 import os
@@ -23,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from treeform import versions
 from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
 from treeform.cache import ValidClusters
-from treeform.errors import Issue, ModelError, UsageError
+from treeform.errors import Issue, Location, ModelError, UsageError, as_warning
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.jsonout import indented_json
 from treeform.model import Cluster, build_cluster
@@ -48,6 +50,7 @@ from treeform.writer import (
     Transaction,
     intact_digests,
     output_lock,
+    read_bytes,
 )
 
 #: Beside each cluster's output: the effective model it was rendered from, so that `diff`
@@ -57,6 +60,7 @@ MODEL_RECORD = ".treeform-model.json"
 
 def load_clusters(root: Path, display: str | None = None) -> list[Cluster]:
     """The valid, typed clusters of a model tree; raises ModelError listing every issue."""
+    versions.use_extensions(load_settings(root, display).versions)
     return validate_model(*load_tree(root, display))
 
 
@@ -177,6 +181,8 @@ class Rendered:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     reused: int = 0
     rendered: int = 0
+    #: Warnings about valid clusters (FILE:LINE:COLUMN, like issues), for stderr.
+    warnings: list[Issue] = field(default_factory=list)
 
 
 @dataclass
@@ -208,6 +214,7 @@ class _Outcome:
     texts: dict[str, str] | None = None
     provenance: Provenance | None = None
     fingerprint: str = ""
+    warnings: list[Issue] = field(default_factory=list)
 
 
 _CONTEXT: _Context | None = None
@@ -232,7 +239,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     cid = cluster_file.id
     chosen = cid in ctx.chosen
     chain = ctx.tree.chains.get(cluster_file.directory or "", "")
-    fingerprint = cluster_fingerprint(cid, chain, source)
+    fingerprint = cluster_fingerprint(cid, chain + versions.fingerprint_salt(), source)
     if fingerprint in ctx.known and cluster_file.directory is not None:
         # validate: the same bytes under the same code were valid in the last run.
         state = ctx.known[fingerprint]
@@ -257,6 +264,17 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     if not clusters:
         return outcome
     cluster = clusters[0]
+    if stager is not None and chosen and before is not None:
+        # One minor at a time, from the version the last generate rendered.
+        engine = PROVIDERS[cluster.cloud].engines[cluster.engine]
+        recorded = _recorded_versions(stager, cid)
+        if isinstance(recorded, Issue):
+            cluster.warnings.append(recorded)
+        elif recorded is not None:
+            outcome.issues.extend(versions.upgrade_issues(cluster, engine, recorded))
+            if outcome.issues:
+                return outcome
+    outcome.warnings = list(cluster.warnings)
     outcome.valid = True
     outcome.fingerprint = fingerprint
     outcome.claim = state_claim(cluster)
@@ -267,11 +285,50 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     files[f"{cid}/{MODEL_RECORD}"] = model_record(cluster)
     outcome.staged = stager.stage_all(files)
     state = outcome.claim.address if outcome.claim is not None else None
-    outcome.record = ClusterRecord(fingerprint, [s.rel for s in outcome.staged], state)
+    # A cluster with warnings is rendered again by the next run, which warns again.
+    recorded_fingerprint = "" if outcome.warnings else fingerprint
+    outcome.record = ClusterRecord(recorded_fingerprint, [s.rel for s in outcome.staged], state)
     if stager.for_diff:
         outcome.texts = files
         outcome.provenance = raw.provenance
     return outcome
+
+
+#: A model record larger than this is not one generate wrote.
+_MAX_RECORD = 4 << 20
+
+
+def _recorded_versions(
+    stager: Stager, cid: str
+) -> tuple[str, str, str, dict[str, str]] | Issue | None:
+    """The versions the last generate rendered for a cluster, from its model record in the
+    output: None when there is no record treeform wrote (a new cluster), a warning when the
+    record is there but unreadable (the output is not trusted; the rule is not checked)."""
+    import json
+
+    rel = f"{cid}/{MODEL_RECORD}"
+    if rel not in stager.owned:
+        return None
+    where = Issue(Location(f"{stager.root}/{rel}"), "", "")
+    if intact_digests(stager.root, [rel], stager.owned) is None:
+        message = "edited since treeform wrote it or unreadable"
+    else:
+        try:
+            data = read_bytes(f"{stager.root}/{rel}")
+            record = json.loads(data) if len(data) <= _MAX_RECORD else None
+        except (OSError, ValueError, RecursionError):
+            record = None
+        found = versions.record_versions(record)
+        if found is not None:
+            return found
+        message = "not a model record treeform wrote"
+    return as_warning(
+        dataclasses.replace(
+            where,
+            message=f"{message}; the version it was rendered at is unknown, so the "
+            "one-minor-at-a-time rule is not checked for this cluster",
+        )
+    )
 
 
 def _workers(n: int, jobs: int | None) -> int:
@@ -340,6 +397,7 @@ def render_for_output(
     returns a context that yields an `update(n)` callable (click's progress bar) or None."""
     tree = scan_tree(root, display)
     settings = settings or load_settings(root, display)
+    versions.use_extensions(settings.versions)
     stager = stager or Stager.dry(output, for_diff=True)
     owned = stager.owned
     all_ids = [f.id for f in tree.files]
@@ -358,12 +416,14 @@ def render_for_output(
     result = Rendered(plan, [i for i in all_ids if i in chosen])
     for outcome in _run_all(ctx, tree.files, jobs, progress):
         issues.extend(outcome.issues)
+        result.warnings.extend(outcome.warnings)
         if outcome.record is not None:
             plan.clusters[outcome.id] = outcome.record
         if not outcome.valid:
             continue
         claims.append(outcome.claim)
-        valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+        if not outcome.warnings:  # noted clusters are not read again: no warning then
+            valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
         if outcome.reused:
             before = previous[outcome.id]
             plan.clusters[outcome.id] = before
@@ -377,8 +437,9 @@ def render_for_output(
         result.reused += outcome.reused
         result.rendered += bool(outcome.staged)
     issues.extend(shared_state_issues(claims, _locator(tree)))
+    result.warnings = sorted(set(result.warnings))
     if issues:
-        raise ModelError(issues)
+        raise ModelError(issues, result.warnings)
     ValidClusters.of(root).save(valid)
     scope = (lambda rel: in_scope(rel, ids, only)) if only else None
     if settings.atlantis.enabled:
@@ -402,11 +463,17 @@ def render_for_output(
 
 
 def check_model(
-    root: Path, display: str | None = None, *, only: Sequence[str] = (), jobs: int | None = None
+    root: Path,
+    display: str | None = None,
+    *,
+    only: Sequence[str] = (),
+    jobs: int | None = None,
+    warnings: list[Issue] | None = None,
 ) -> list[str]:
     """`treeform validate`: the ids of the valid clusters in scope; raises ModelError listing
-    every issue of the tree and of those clusters."""
-    load_settings(root, display)
+    every issue of the tree and of those clusters. Warnings are added to `warnings`."""
+    versions.use_extensions(load_settings(root, display).versions)
+    found_warnings: list[Issue] = []
     tree = scan_tree(root, display)
     chosen = selected_ids([f.id for f in tree.files], only)
     files = [f for f in tree.files if f.id in chosen]
@@ -419,13 +486,18 @@ def check_model(
     ids: list[str] = []
     for outcome in _run_all(ctx, files, jobs, None):
         issues.extend(outcome.issues)
+        found_warnings.extend(outcome.warnings)
         if outcome.valid:
             claims.append(outcome.claim)
-            valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+            if not outcome.warnings:  # noted clusters are not read again: no warning then
+                valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
             ids.append(outcome.id)
     issues.extend(shared_state_issues(claims, _locator(tree)))
+    found_warnings = sorted(set(found_warnings))
+    if warnings is not None:
+        warnings.extend(found_warnings)
     if issues:
-        raise ModelError(issues)
+        raise ModelError(issues, found_warnings)
     if not only:  # a whole tree: the next run can rely on it
         cache.save(valid)
     return ids

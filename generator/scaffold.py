@@ -103,7 +103,11 @@ def scaffold_cluster(
     optional: list[tuple[str, Any, str]] = [
         ("region", region, ""),
         ("zones", list(provider.regions[region][:3]), "absent: the first three of the region"),
-        ("kubernetesVersion", version, f"{engine_name} offers {', '.join(engine.versions)}"),
+        (
+            "kubernetesVersion",
+            version,
+            f"{engine_name} offers {', '.join(engine.versions)}; node pools follow it",
+        ),
         ("highAvailability", True, "the control plane survives the loss of a zone"),
         ("network", {"cidr": "10.0.0.0/16", "topology": "private"}, "private: nodes behind NAT"),
         ("apiServer", {"public": False}, "private endpoint only"),

@@ -8,10 +8,13 @@ CI's) agrees without repeating flags:
       enabled: true        # false: no atlantis.yaml
       outputPath: output   # where the output directory sits in the repository
     # or simply `atlantis: false`
+    versions:              # minors to add to an engine's version table
+      eks: ["1.37"]
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -38,7 +41,9 @@ _SCHEMA: dict[str, Any] = {
                 },
             },
             "else": {"type": "boolean"},
-        }
+        },
+        # Checked by `_versions`, key by key, for messages that name the engines.
+        "versions": {},
     },
 }
 
@@ -53,6 +58,8 @@ class AtlantisSettings:
 @dataclass(frozen=True)
 class Settings:
     atlantis: AtlantisSettings = field(default_factory=AtlantisSettings)
+    #: Minors added to engines' version tables, by engine name.
+    versions: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
 
 def load_settings(root: Path, root_display: str | None = None) -> Settings:
@@ -94,11 +101,13 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
             else str(error.message)
         )
         issues.append(Issue(doc.values.get(where, Location(shown)), format_path(where), message))
+    has_versions = isinstance(data, dict) and "versions" in data
+    versions = _versions(data["versions"], doc, shown, issues) if has_versions else {}
     if issues:
         raise ModelError(issues)
     atlantis = data.get("atlantis", True)
     if isinstance(atlantis, bool):
-        return Settings(AtlantisSettings(enabled=atlantis))
+        return Settings(AtlantisSettings(enabled=atlantis), versions)
     output_path = str(PurePosixPath(atlantis.get("outputPath", ".")))
     if output_path.startswith(("/", "..")) or "/../" in output_path:
         raise ModelError(
@@ -114,5 +123,76 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
         AtlantisSettings(
             enabled=atlantis.get("enabled", True),
             output_path="" if output_path == "." else output_path,
-        )
+        ),
+        versions,
     )
+
+
+_MINOR = re.compile(r"[0-9]+\.[0-9]+\Z")
+
+
+def _older(minor: str, than: str) -> bool:
+    """Whether `minor` is `than` or older."""
+    return tuple(map(int, minor.split("."))) <= tuple(map(int, than.split(".")))
+
+
+def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str, tuple[str, ...]]:
+    """`versions: {ENGINE: ["1.37", ...]}`: minors added to engines' version tables."""
+    from treeform.providers import PROVIDERS
+
+    engines = {name: e for p in PROVIDERS.values() for name, e in p.engines.items()}
+    where = doc.values.get(("versions",), Location(shown))
+    if not isinstance(value, dict):
+        issues.append(
+            Issue(where, "versions", 'must be a mapping of engine to minors, e.g. {eks: ["1.37"]}')
+        )
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for engine, minors in value.items():
+        path = ("versions", engine)
+        if engine not in engines:
+            issues.append(
+                Issue(
+                    doc.keys.get(path, where),
+                    format_path(path),
+                    f"unknown engine {str(engine)!r}; known: {', '.join(sorted(engines))}",
+                )
+            )
+            continue
+        if not isinstance(minors, list) or not minors:
+            issues.append(
+                Issue(
+                    doc.values.get(path, where),
+                    format_path(path),
+                    'must be a non-empty list of minor versions, e.g. ["1.37"]',
+                )
+            )
+            continue
+        table = engines[engine].versions
+        newest = max(table, key=lambda v: tuple(int(p) for p in v.split(".")))
+        for i, minor in enumerate(minors):
+            if isinstance(minor, str) and _MINOR.match(minor) and _older(minor, newest):
+                issues.append(
+                    Issue(
+                        doc.values.get((*path, i), where),
+                        format_path((*path, i)),
+                        f"{minor} is not newer than {engine}'s table (newest {newest}, as of "
+                        f"{engines[engine].versions_taken}): only newer minors can be added, "
+                        "the ones the cloud retired stay out",
+                    )
+                )
+            elif not isinstance(minor, str) or not _MINOR.match(minor):
+                hint = (
+                    " (quote it: YAML reads 1.30 as the number 1.3)"
+                    if isinstance(minor, float)
+                    else ""
+                )
+                issues.append(
+                    Issue(
+                        doc.values.get((*path, i), where),
+                        format_path((*path, i)),
+                        f'{minor!r} is not a minor version like "1.37"{hint}',
+                    )
+                )
+        out[engine] = tuple(m for m in minors if isinstance(m, str) and _MINOR.match(m))
+    return out
