@@ -45,6 +45,8 @@ class NodePool:
 class ExistingNetwork:
     network_id: str
     subnet_ids: tuple[str, ...]
+    cidr: str | None = None  # the network's range, where the engine must be told it
+    additional_cidrs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,12 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
         service_cidr=net.get("serviceCidr"),
         topology=net.get("topology", "private"),
         cni=net.get("cni", "default"),
-        existing=ExistingNetwork(existing["networkId"], tuple(existing["subnetIds"]))
+        existing=ExistingNetwork(
+            existing["networkId"],
+            tuple(existing["subnetIds"]),
+            existing.get("cidr"),
+            tuple(existing.get("additionalCidrs") or ()),
+        )
         if existing
         else None,
     )

@@ -254,6 +254,19 @@ def _cidr_issues(cluster: Cluster) -> Iterator[Issue]:
         )
 
 
+def _existing_network_issues(cluster: Cluster) -> Iterator[Issue]:
+    """network.existing.cidr / additionalCidrs: only kOps is told an existing network's
+    ranges; other engines read them from the cloud."""
+    existing = (cluster.data.get("network") or {}).get("existing") or {}
+    for key in ("cidr", "additionalCidrs"):
+        if key in existing and cluster.engine != "kops":
+            yield cluster.issue(
+                ("network", "existing", key),
+                f"engine {cluster.engine} reads an existing network's ranges from the cloud; "
+                f"remove network.existing.{key}",
+            )
+
+
 def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
     for name, pool in cluster.node_pools.items():
         base = ("nodePools", name)
@@ -268,6 +281,12 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
                 (*base, "desiredSize"),
                 f"desiredSize {pool.desired_size} is outside minSize..maxSize "
                 f"({pool.min_size}..{pool.max_size})",
+            )
+        if "kops" in cluster.data["nodePools"][name] and cluster.engine != "kops":
+            yield cluster.issue(
+                (*base, "kops"),
+                f"kOps settings of a pool; engine {cluster.engine} does not read them",
+                key=True,
             )
         if pool.zones_given:
             for i, zone in enumerate(pool.zones):
@@ -349,6 +368,7 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
     yield from backend_issues(cluster)
     yield from _cidr_issues(cluster)
     yield from _pool_issues(cluster)
+    yield from _existing_network_issues(cluster)
 
 
 def _without(data: Any, path: FieldPath) -> Any:

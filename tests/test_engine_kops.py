@@ -54,7 +54,7 @@ HA_PRIVATE = """
     highAvailability: true
     network: {cidr: 10.20.0.0/16, topology: private, cni: calico}
     apiServer: {public: false}
-    kops: {bastion: true}
+    kops: {bastion: true, sshAccess: [203.0.113.0/24]}
     nodePools:
       batch:
         machineType: c6i.xlarge
@@ -174,7 +174,8 @@ def test_ha_private_control_plane_etcd_subnets_bastion(ha_private) -> None:
 
     # A private API without allowedCidrs is reachable from the network only.
     assert spec["kubernetesApiAccess"] == ["10.20.0.0/16"]
-    assert spec["sshAccess"] == ["10.20.0.0/16"]
+    # SSH apart from the API (kops.sshAccess): the bastion is reachable from outside.
+    assert spec["sshAccess"] == ["203.0.113.0/24"]
 
     for name, ig in igs.items():
         assert ig["metadata"]["labels"] == {"kops.k8s.io/cluster": "payments.k8s.example.com"}
@@ -261,7 +262,7 @@ def test_shared_vpc_terraform_then_ids(tmp_path: Path) -> None:
         "_defaults.yaml": ORG_DEFAULTS,
         "aws/_defaults.yaml": AWS_DEFAULTS,
         "aws/prod/shared.yaml": HA_PRIVATE.replace(
-            "kops: {bastion: true}", "kops: {sharedVpc: true, bastion: true}"
+            "kops: {bastion: true,", "kops: {sharedVpc: true, bastion: true,"
         ),
     }
     files, out = render(tmp_path / "one", model)
@@ -281,9 +282,9 @@ def test_shared_vpc_terraform_then_ids(tmp_path: Path) -> None:
     names += [f"utility-{n}" for n in names]
     ids = "{" + ", ".join(f"{n}: subnet-0{i}" for i, n in enumerate(names)) + "}"
     model["aws/prod/shared.yaml"] = HA_PRIVATE.replace(
-        "kops: {bastion: true}",
+        "kops: {bastion: true,",
         "kops: {bastion: true, sharedVpc: true, "
-        f"sharedVpcIds: {{networkId: vpc-0abc, subnetIds: {ids}}}}}",
+        f"sharedVpcIds: {{networkId: vpc-0abc, subnetIds: {ids}}},",
     )
     files, out = render(tmp_path / "two", model)
     spec = docs_of(files["aws/prod/shared/kops/cluster.yaml"])[0]["spec"]

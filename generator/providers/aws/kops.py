@@ -12,9 +12,11 @@ from treeform.providers.common import tf_id, versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
     CNI_COMMON,
+    CNI_VPC_NATIVE,
     Group,
     KopsEngine,
     Subnet,
+    carve_kops_ipv6_subnets,
     carve_kops_subnets,
 )
 from treeform.render import Renderer
@@ -35,7 +37,16 @@ ADDONS_AWS: dict[str, tuple[str, ...]] = {
 
 
 #: Model CNI -> kOps networking block on this cloud.
-CNI_AWS: dict[str, dict[str, Any]] = {**CNI_COMMON, "amazonvpc": {"amazonvpc": {}}}
+#: cilium-eni: Cilium with AWS ENI IPAM (`kops create cluster --networking cilium-eni`).
+CNI_AWS: dict[str, dict[str, Any]] = {
+    **CNI_COMMON,
+    "amazonvpc": {"amazonvpc": {}},
+    "cilium-eni": {"cilium": {"enableNodePort": True, "ipam": "eni"}},
+}
+
+
+#: Networking kOps forbids with IPv6 (pkg/apis/kops/validation/validation.go).
+IPV6_REFUSED_CNIS = {"kubenet", "flannel", "kube-router", "amazonvpc", "cilium-eni"}
 
 
 class AwsKopsEngine(KopsEngine):
@@ -44,6 +55,7 @@ class AwsKopsEngine(KopsEngine):
     default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
     default_bastion_type = DEFAULT_BASTION_TYPE
     cnis = CNI_AWS
+    supports_ipv6 = True
     addon_fields = ADDONS_AWS
     addons: tuple[str, ...] = tuple(ADDONS_AWS)
 
@@ -56,8 +68,23 @@ class AwsKopsEngine(KopsEngine):
         # only be named in the kOps spec once `terraform apply` has told us its ids.
         return not self.shared_vpc(cluster) or self._shared_ids(cluster) is not None
 
+    def ipv6(self, cluster: Cluster) -> bool:
+        return bool(cluster.settings.get("ipv6", False))
+
     def carved(self, cluster: Cluster) -> list[Subnet]:
+        if self.ipv6(cluster):
+            return carve_kops_ipv6_subnets(
+                cluster.network.cidr, cluster.zones, cluster.network.private
+            )
         return carve_kops_subnets(cluster.network.cidr, cluster.zones, cluster.network.private)
+
+    def non_masquerade_cidr(self, cluster: Cluster) -> str:
+        # IPv6: pods and services are IPv6, nothing is masqueraded (`--ipv6`).
+        return "::/0" if self.ipv6(cluster) else super().non_masquerade_cidr(cluster)
+
+    def cluster_cloud_fields(self, cluster: Cluster) -> dict[str, Any]:
+        # IPv6 needs the external AWS cloud-controller-manager (`--ipv6`).
+        return {"cloudControllerManager": {}} if self.ipv6(cluster) else {}
 
     def subnets(self, cluster: Cluster) -> list[Subnet]:
         carved = self.carved(cluster)
@@ -77,6 +104,17 @@ class AwsKopsEngine(KopsEngine):
             ]
         return carved
 
+    def network_cidr(self, cluster: Cluster) -> str | None:
+        # An existing VPC: its range as the model gives it, else none, and kOps reads it
+        # from the VPC (cloudup/defaults.go); never treeform's default range.
+        if cluster.network.existing is not None:
+            return self.known_network_cidr(cluster)
+        return cluster.network.cidr
+
+    def additional_network_cidrs(self, cluster: Cluster) -> list[str]:
+        existing = cluster.network.existing
+        return list(existing.additional_cidrs) if existing is not None else []
+
     def network_id(self, cluster: Cluster) -> str | None:
         if cluster.network.existing is not None:
             return cluster.network.existing.network_id
@@ -84,14 +122,26 @@ class AwsKopsEngine(KopsEngine):
         return str(shared["networkId"]) if shared is not None else None
 
     def api_load_balancer(self, cluster: Cluster) -> dict[str, Any]:
-        return {"class": "Network", **super().api_load_balancer(cluster)}
+        lb_class = str(self.api_settings(cluster).get("class", "Network"))
+        return {"class": lb_class, **super().api_load_balancer(cluster)}
 
     def etcd_member(self, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
-        return {"encryptedVolume": True, "instanceGroup": group, "name": name}
+        return {"encryptedVolume": True, **super().etcd_member(cluster, group, name)}
+
+    def discovery(self, cluster: Cluster, store: str) -> dict[str, Any]:
+        # IRSA: kOps registers the issuer with IAM, and pods get roles instead of the node's.
+        return {**super().discovery(cluster, store), "enableAWSOIDCProvider": True}
+
+    def discovery_iam(self, cluster: Cluster) -> dict[str, Any]:
+        return {"useServiceAccountExternalPermissions": True}
 
     def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
         # Every group runs in the node subnets (Private or Public) of its zones; a bastion
         # too, behind the load balancer kOps puts in the Utility subnets.
+        if any(s.type == "DualStack" for s in subnets):
+            # IPv6, private: nodes in the IPv6-only subnets, the rest dual-stack (`--ipv6`).
+            kind = "Private" if group.role == "Node" else "DualStack"
+            return [s.name for s in subnets if s.type == kind and s.zone in group.zones]
         return [s.name for s in subnets if s.type != "Utility" and s.zone in group.zones]
 
     def group_cloud_fields(self, cluster: Cluster, group: Group) -> dict[str, Any]:
@@ -148,10 +198,31 @@ class AwsKopsEngine(KopsEngine):
                     f"{', '.join(names)}",
                     key=True,
                 )
-        if cluster.network.pod_cidr is not None and self.cni(cluster) == "amazonvpc":
+        if self.ipv6(cluster):
+            for reason, path in (
+                (self.shared_vpc(cluster), ("kops", "sharedVpc")),
+                (existing is not None, ("network", "existing")),
+                (cluster.network.pod_cidr is not None, ("network", "podCidr")),
+                (cluster.network.service_cidr is not None, ("network", "serviceCidr")),
+                ("nonMasqueradeCidr" in cluster.settings, ("kops", "nonMasqueradeCidr")),
+            ):
+                if reason:
+                    yield cluster.issue(
+                        path,
+                        f"{'.'.join(map(str, path))} is not offered with kops.ipv6 (pods and "
+                        "services take IPv6 ranges kOps assigns)",
+                    )
+            if self.cni(cluster) in IPV6_REFUSED_CNIS:
+                yield cluster.issue(
+                    ("network", "cni"),
+                    f"kOps refuses {self.cni(cluster)} with IPv6 (validation.go); use cilium "
+                    "or calico",
+                )
+        if cluster.network.pod_cidr is not None and self.cni(cluster) in CNI_VPC_NATIVE:
             yield cluster.issue(
                 ("network", "podCidr"),
-                "with the Amazon VPC CNI pods take addresses from the VPC subnets; remove podCidr",
+                f"with {self.cni(cluster)} pods take addresses from the VPC subnets; "
+                "remove podCidr",
             )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:

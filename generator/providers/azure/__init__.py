@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.azure.aks import AKS
+from treeform.providers.azure.kops import KOPS
 from treeform.providers.base import Engine
 
 _ZONAL = ("1", "2", "3")
@@ -99,7 +100,7 @@ def tags_of(cluster: Cluster) -> dict[str, str]:
 class AzureProvider:
     name = "azure"
     regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (AKS,)}
+    engines: Mapping[str, Engine] = {e.name: e for e in (AKS, KOPS)}
 
     def default_zones(self, region: str) -> tuple[str, ...]:
         return REGIONS.get(region, ())

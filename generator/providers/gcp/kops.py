@@ -9,7 +9,8 @@ becomes the range of the regional subnet.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import base64
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from treeform.errors import Issue
@@ -34,6 +35,35 @@ ADDONS_GCE: dict[str, tuple[str, ...]] = {
 #: Model CNI -> kOps networking block on this cloud.
 CNI_GCE: dict[str, dict[str, Any]] = {**CNI_COMMON, "gce": {"gce": {}}}
 
+#: With IP aliases pods and services draw from secondary ranges of the subnetwork. kOps
+#: keeps the ranges it is given only when podCIDR, serviceClusterIPRange and the subnet's
+#: CIDR are all set (upup/pkg/fi/cloudup/gce/network.go performNetworkAssignmentsIPAliases);
+#: otherwise it allocates all three afresh from 10.0.0.0/8. Without podCidr/serviceCidr
+#: treeform writes kOps's usual ranges inside the non-masquerade range 100.64.0.0/10.
+IP_ALIAS_DEFAULT_PODS = "100.96.0.0/11"
+IP_ALIAS_DEFAULT_SERVICES = "100.64.0.0/13"
+#: kOps's CNIs that use IP aliases on GCE (gce.UsesIPAliases).
+IP_ALIAS_CNIS = {"gce", "kindnet"}
+
+
+def _fnv32a(data: bytes) -> int:
+    h = 0x811C9DC5
+    for byte in data:
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def cluster_suffixed_name(prefix: str, cluster_name: str, max_length: int = 63) -> str:
+    """kOps's `gce.ClusterSuffixedName`: `<prefix>-<cluster name with . as ->`, the name cut
+    and given a 6-character FNV-1a hash when it would pass `max_length` (pkg/truncate)."""
+    safe = cluster_name.replace(".", "-")
+    room = max_length - len(prefix) - 1
+    if len(safe) > room:
+        digest = base64.b32hexencode(_fnv32a(safe.encode()).to_bytes(4, "big"))
+        hashed = digest.decode().lower()[:6]
+        safe = safe[: room - len(hashed) - 1] + "-" + hashed
+    return f"{prefix}-{safe}"
+
 
 class GcpKopsEngine(KopsEngine):
     cloud_provider = "gce"
@@ -49,11 +79,34 @@ class GcpKopsEngine(KopsEngine):
         with a letter; a cluster name may not)."""
         return f"kops-{cluster.name}"
 
+    def ip_aliases(self, cluster: Cluster) -> bool:
+        return self.cni(cluster) in IP_ALIAS_CNIS
+
+    def pod_range(self, cluster: Cluster) -> str:
+        return cluster.network.pod_cidr or IP_ALIAS_DEFAULT_PODS
+
+    def service_range(self, cluster: Cluster) -> str:
+        return cluster.network.service_cidr or IP_ALIAS_DEFAULT_SERVICES
+
+    def alias_range_name(self, cluster: Cluster, key: str) -> str:
+        """The subnetwork's secondary range kOps looks for (`NameForIPAliasRange`)."""
+        return cluster_suffixed_name(key, self.cluster_name(cluster))
+
     def subnets(self, cluster: Cluster) -> list[Subnet]:
         kind = "Private" if cluster.network.private else "Public"
         existing = cluster.network.existing
         if existing is not None:
-            return [Subnet(cluster.region, kind, region=cluster.region, id=existing.subnet_ids[0])]
+            # IP aliases: kOps keeps the model's ranges only if it knows the node range too.
+            cidr = self.known_network_cidr(cluster) if self.ip_aliases(cluster) else None
+            return [
+                Subnet(
+                    cluster.region,
+                    kind,
+                    region=cluster.region,
+                    cidr=cidr,
+                    id=existing.subnet_ids[0],
+                )
+            ]
         subnet_id = self.network_name(cluster) if self.shared_vpc(cluster) else None
         return [
             Subnet(
@@ -70,10 +123,14 @@ class GcpKopsEngine(KopsEngine):
         return self.network_name(cluster) if self.shared_vpc(cluster) else None
 
     def cluster_cloud_fields(self, cluster: Cluster) -> dict[str, Any]:
-        return {"project": str(cluster.account.get("project", ""))}
+        fields: dict[str, Any] = {"project": str(cluster.account.get("project", ""))}
+        if self.ip_aliases(cluster):
+            fields["podCIDR"] = self.pod_range(cluster)
+            fields["serviceClusterIPRange"] = self.service_range(cluster)
+        return fields
 
-    def cloud_labels(self, cluster: Cluster) -> dict[str, str]:
-        return gcp.labels_of(cluster.tags)
+    def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
+        return gcp.labels_of(tags)
 
     def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
         return [s.name for s in subnets]
@@ -106,10 +163,31 @@ class GcpKopsEngine(KopsEngine):
                 ("kops", "sharedVpcIds"),
                 "GCE networks are named, not numbered: kops.sharedVpc needs no ids on GCP",
             )
-        if cluster.network.pod_cidr is not None and self.cni(cluster) == "gce":
+        if existing is not None and self.ip_aliases(cluster):
+            if self.known_network_cidr(cluster) is None:
+                yield cluster.issue(
+                    ("network", "existing"),
+                    "with GCE IP aliases kOps keeps the pod and service ranges only when it "
+                    "is told the subnetwork's range too (else it allocates all three): set "
+                    "network.existing.cidr",
+                )
+        if existing is not None and existing.additional_cidrs:
             yield cluster.issue(
-                ("network", "podCidr"),
-                "with GCE IP-alias networking kOps allocates the pod range; remove podCidr",
+                ("network", "existing", "additionalCidrs"),
+                "GCE networks have no range of their own (kOps forbids networkCIDR and "
+                "additionalNetworkCIDRs on GCE); remove additionalCidrs",
+            )
+        egress = cluster.settings.get("egress")
+        if egress and egress != "External":
+            yield cluster.issue(
+                ("kops", "egress"),
+                "kOps on GCE makes Cloud NAT or, with External, leaves egress to you; "
+                f"{egress!r} names an AWS resource",
+            )
+        if "class" in self.api_settings(cluster):
+            yield cluster.issue(
+                ("kops", "apiLoadBalancer", "class"),
+                "kOps takes a load balancer class on AWS only",
             )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
@@ -134,6 +212,19 @@ class GcpKopsEngine(KopsEngine):
                 "name": self.network_name(cluster),
                 "cidr": cluster.network.cidr,
                 "private": cluster.network.private,
+                # IP aliases: the secondary ranges kOps's instance templates name.
+                "secondary_ranges": [
+                    {
+                        "name": self.alias_range_name(cluster, "pods"),
+                        "cidr": self.pod_range(cluster),
+                    },
+                    {
+                        "name": self.alias_range_name(cluster, "services"),
+                        "cidr": self.service_range(cluster),
+                    },
+                ]
+                if self.ip_aliases(cluster)
+                else [],
             },
         }
 
