@@ -92,6 +92,7 @@ DROPPABLE: tuple[tuple[str, ...], ...] = (
     ("kops", "sshAccess"),
     ("kops", "controlPlaneCount"),
     ("kops", "apiLoadBalancer"),
+    ("kops", "roles"),
 )
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _TAINT = re.compile(r"([^=:]+)(?:=([^:]*))?:([A-Za-z]+)\Z")
@@ -551,6 +552,9 @@ class Extraction:
                 settings["bastionMachineType"] = b.data["spec"]["machineType"]
             for extra in bastions[1:]:
                 self.note(extra, ("metadata", "name"), "treeform writes one bastion group")
+        roles = self._roles({"controlPlane": cps, "bastion": bastions})
+        if roles:
+            settings["roles"] = roles
         images = Counter(
             g.data["spec"]["image"]
             for g in self.groups
@@ -628,6 +632,34 @@ class Extraction:
         if cloud == "gcp" and isinstance(spec.get("project"), str):
             model["gcp"] = {"project": spec["project"]}
         return model
+
+    def _roles(self, groups: dict[str, list[Source]]) -> dict[str, Any]:
+        """`kops.roles` for the control planes and the bastion: the image and root volume
+        their groups share, where this treeform's model has `kops.roles`."""
+        from treeform.providers import kops as engine_kops
+
+        fields = getattr(engine_kops, "ROOT_VOLUME_FIELDS", None)
+        if not has_setting("roles") or not isinstance(fields, dict):
+            return {}
+        out: dict[str, Any] = {}
+        for key, members in groups.items():
+            specs = [g.data["spec"] for g in members]
+            if not specs:
+                continue
+            role: dict[str, Any] = {}
+            images = {str(s.get("image")) for s in specs}
+            if len(images) == 1 and isinstance(specs[0].get("image"), str):
+                role["image"] = specs[0]["image"]
+            volume = {}
+            for model_key, doc_key in fields.items():
+                values = [s.get(doc_key) for s in specs]
+                if values[0] is not None and all(v == values[0] for v in values):
+                    volume[model_key] = values[0]
+            if volume:
+                role["rootVolume"] = volume
+            if role:
+                out[key] = role
+        return out
 
     def _group_zones(self, g: Source, subnet_zone: dict[str, Any]) -> list[str]:
         spec = g.data["spec"]
