@@ -14,6 +14,7 @@ from typing import Any
 
 from treeform.errors import Issue, ModelError
 from treeform.importers.common import MISSING, Allowed, Source, check_document, listed, mapping
+from treeform.providers.aws.eks import NOT_EKS_ADDONS, POD_IDENTITIES
 from treeform.providers.aws.eksctl import ADMIN_POLICY
 
 TOOL = "eksctl"
@@ -63,6 +64,8 @@ def _named_only(theirs: Any, ours: Any) -> bool:
 
 
 NG = ("managedNodeGroups", "*")
+#: The tag treeform adds with the cluster's id.
+CLUSTER_TAG = "treeform/cluster"
 
 #: What to add to the report of a field the model cannot express, by the field's path.
 HINTS = {
@@ -76,9 +79,9 @@ HINTS = {
 ALLOWED = (
     Allowed(
         "ClusterConfig",
-        ("metadata", "tags", "treeform/cluster"),
-        "added",
-        "treeform tags everything it makes with the cluster's id",
+        ("metadata", "tags", CLUSTER_TAG),
+        "ignored",
+        "treeform tags everything it makes with the cluster's id (the id of the import)",
     ),
     Allowed(
         "ClusterConfig",
@@ -371,8 +374,10 @@ class Extraction:
                 f"version {version!r} is not a string; quote it (YAML reads 1.30 as 1.3)",
             )
         tags = meta.get("tags")
-        if isinstance(tags, dict) and tags:
-            model["tags"] = {str(k): str(v) for k, v in tags.items()}
+        if isinstance(tags, dict):
+            mine = {str(k): str(v) for k, v in tags.items() if k != CLUSTER_TAG}
+            if mine:
+                model["tags"] = mine
         zones = doc.get("availabilityZones")
         if isinstance(zones, list) and zones:
             model["zones"] = list(zones)
@@ -419,6 +424,18 @@ class Extraction:
         addons = [
             a["name"] for a in listed(doc.get("addons")) if isinstance(a, dict) and "name" in a
         ]
+        # Addons treeform runs outside EKS's addons (cluster-autoscaler) show as their Pod
+        # Identity association.
+        for association in listed(mapping(doc.get("iam")).get("podIdentityAssociations")):
+            where = (
+                mapping(association).get("namespace"),
+                mapping(association).get("serviceAccountName"),
+            )
+            for addon in sorted(NOT_EKS_ADDONS):
+                identity = POD_IDENTITIES.get(addon)
+                if identity is not None and (identity.namespace, identity.service_account) == where:
+                    if addon not in addons:
+                        addons.append(addon)
         if addons:
             model["addons"] = addons
         eks: dict[str, Any] = {"eksctl": True}

@@ -265,6 +265,33 @@ def _cloud_provider(spec: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _azure_zone(zone: str, region: str) -> str:
+    return zone.removeprefix(f"{region}-")
+
+
+def _cni_of(networking: Any, cnis: Any) -> str:
+    """The model's CNI for a kOps `spec.networking`: the one whose block is the input's,
+    else one whose options the input has (cilium-eni is cilium with `ipam: eni`), else the
+    first of that name; `default` where none fits (the escape hatch says the rest)."""
+    if not isinstance(networking, dict) or len(networking) != 1:
+        return "default"
+    key, options = next(iter(networking.items()))
+    named = [(cni, block[key]) for cni, block in cnis.items() if block and next(iter(block)) == key]
+    for cni, block_options in named:
+        if block_options == options:
+            return str(cni)
+    fitting = [
+        (len(b), cni)
+        for cni, b in named
+        if isinstance(b, dict)
+        and isinstance(options, dict)
+        and all(options.get(k) == v for k, v in b.items())
+    ]
+    if fitting:
+        return str(max(fitting)[1])
+    return str(named[0][0]) if named else "default"
+
+
 def _region_of(zone: str, cloud: str) -> str | None:
     match = (_AWS_ZONE if cloud == "aws" else _GCE_ZONE).match(zone)
     return match.group(1) if match else None
@@ -281,6 +308,7 @@ class Extraction:
         self.control_planes: list[Source] = []
         self.bastions: list[Source] = []
         self.subnet_zone: dict[str, Any] = {}
+        self.region = ""
         #: pool name -> the input group it comes from
         self.pools: dict[str, str] = {}
         self.cluster, self.groups = self._documents()
@@ -448,6 +476,9 @@ class Extraction:
                 [src.issue(("spec", "subnets"), "no zone or region in the cluster's subnets")]
             )
         model["region"] = region
+        if cloud == "azure":  # kOps names Azure zones <location>-<n>; the model names <n>
+            zones = [_azure_zone(z, region) for z in zones]
+        self.region = region
         if zones:
             model["zones"] = zones
 
@@ -476,7 +507,7 @@ class Extraction:
 
         # Network.
         network: dict[str, Any] = {}
-        if cloud == "aws" and isinstance(spec.get("networkCIDR"), str):
+        if cloud in ("aws", "azure") and isinstance(spec.get("networkCIDR"), str):
             network["cidr"] = spec["networkCIDR"]
         elif cloud == "gcp" and subnets and isinstance(subnets[0].get("cidr"), str):
             network["cidr"] = subnets[0]["cidr"]
@@ -487,12 +518,7 @@ class Extraction:
         private = any(s.get("type") == "Private" for s in subnets)
         network["topology"] = "private" if private else "public"
         networking = spec.get("networking")
-        by_block = {next(iter(block)): cni for cni, block in engine.cnis.items() if block}
-        if isinstance(networking, dict) and len(networking) == 1:
-            key = next(iter(networking))
-            network["cni"] = by_block.get(key, "default")
-        else:
-            network["cni"] = "default"
+        network["cni"] = _cni_of(networking, engine.cnis)
         if cloud == "aws" and isinstance(spec.get("networkID"), str):
             ids = [s.get("id") for s in subnets]
             if ids and all(isinstance(i, str) for i in ids):
@@ -629,6 +655,13 @@ class Extraction:
             **{k: settings[k] for k in first if k in settings},
             **{k: v for k, v in settings.items() if k not in first},
         }
+        azure = mapping(mapping(spec.get("cloudConfig")).get("azure"))
+        if cloud == "azure":
+            account = {
+                k: azure[k] for k in ("subscriptionId", "tenantId") if isinstance(azure.get(k), str)
+            }
+            if account:
+                model["azure"] = account
         if cloud == "gcp" and isinstance(spec.get("project"), str):
             model["gcp"] = {"project": spec["project"]}
         return model
@@ -708,6 +741,8 @@ class Extraction:
         if spec.get("gcpProvisioningModel") == "SPOT":
             pool["spot"] = True
         gzones = self._group_zones(g, subnet_zone)
+        if self.cloud == "azure":
+            gzones = [_azure_zone(z, self.region) for z in gzones]
         if gzones:
             pool["zones"] = gzones
         labels = spec.get("nodeLabels")
