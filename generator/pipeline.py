@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from treeform import versions
+from treeform import limits, versions
 from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
 from treeform.cache import ValidClusters
-from treeform.errors import Issue, Location, ModelError, UsageError, as_warning
+from treeform.errors import Issue, Location, ModelError, OutputError, UsageError, as_warning
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.jsonout import indented_json
 from treeform.model import Cluster, build_cluster
@@ -50,7 +50,6 @@ from treeform.writer import (
     Transaction,
     intact_digests,
     output_lock,
-    read_bytes,
 )
 
 #: Beside each cluster's output: the effective model it was rendered from, so that `diff`
@@ -198,6 +197,8 @@ class _Context:
     #: validate: the fingerprints of clusters the last run found valid (their states).
     known: dict[str, str | None] = field(default_factory=dict)
     renderer: Renderer | None = None
+    #: The limits that differ from their defaults: part of every fingerprint.
+    limits: str = field(default_factory=limits.signature)
 
 
 @dataclass
@@ -238,7 +239,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     stager = ctx.stager
     cid = cluster_file.id
     chosen = cid in ctx.chosen
-    chain = ctx.tree.chains.get(cluster_file.directory or "", "")
+    chain = ctx.tree.chains.get(cluster_file.directory or "", "") + ctx.limits
     fingerprint = cluster_fingerprint(cid, chain + versions.fingerprint_salt(), source)
     if fingerprint in ctx.known and cluster_file.directory is not None:
         # validate: the same bytes under the same code were valid in the last run.
@@ -249,7 +250,10 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     same = before is not None and before.fingerprint == fingerprint and ctx.reuse
     if stager is not None and before is not None and same:
         # The same bytes under the same code: valid before, valid now; not even parsed.
-        if not chosen or intact_digests(stager.root, before.files, stager.owned) is not None:
+        if (
+            not chosen
+            or intact_digests(stager.root, before.files, stager.owned, stager.jail) is not None
+        ):
             claim = None
             if before.state is not None:
                 claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
@@ -310,13 +314,13 @@ def _recorded_versions(
     if rel not in stager.owned:
         return None
     where = Issue(Location(f"{stager.root}/{rel}"), "", "")
-    if intact_digests(stager.root, [rel], stager.owned) is None:
+    if intact_digests(stager.root, [rel], stager.owned, stager.jail) is None:
         message = "edited since treeform wrote it or unreadable"
     else:
         try:
-            data = read_bytes(f"{stager.root}/{rel}")
+            data = stager.jail.read(rel) or b""
             record = json.loads(data) if len(data) <= _MAX_RECORD else None
-        except (OSError, ValueError, RecursionError):
+        except (OSError, OutputError, ValueError, RecursionError):
             record = None
         found = versions.record_versions(record)
         if found is not None:
@@ -449,7 +453,7 @@ def render_for_output(
         plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
         kept = None
         if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
-            kept = intact_digests(output, [ATLANTIS_FILE], owned)  # made from the same
+            kept = intact_digests(output, [ATLANTIS_FILE], owned, stager.jail)  # made from the same
         if kept is not None:
             intact.update(kept)
         else:

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from treeform.errors import Issue, Location, ModelError
-from treeform.yamlload import YamlProblem, format_path, load_yaml
+from treeform.yamlload import YamlProblem, format_path, load_yaml, read_yaml_file
 
 SETTINGS_FILE = ".treeform.yaml"
 
@@ -37,7 +37,13 @@ _SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "enabled": {"type": "boolean"},
-                    "outputPath": {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"},
+                    "outputPath": {
+                        "type": "string",
+                        # `$` also matches before a final newline (Python's re, as jsonschema
+                        # uses it): the `not` refuses every line break wherever it is.
+                        "pattern": "^[^\\x00-\\x1f\\x7f\\u0085\\u2028\\u2029]+$",
+                        "not": {"pattern": "[\\n\\r\\u0085\\u2028\\u2029]"},
+                    },
                 },
             },
             "else": {"type": "boolean"},
@@ -46,6 +52,40 @@ _SCHEMA: dict[str, Any] = {
         "versions": {},
     },
 }
+
+
+#: What ends a line for a YAML, JSON or shell reader: never in a setting.
+_LINE_BREAKS = frozenset("\n\r\x85\u2028\u2029")
+
+
+def _line_break_issues(value: Any, path: tuple[Any, ...], doc: Any, shown: str) -> list[Issue]:
+    """A line break in any setting (its value or its key), whatever its schema says: settings
+    are written into generated files (atlantis.yaml)."""
+    issues = []
+    if isinstance(value, str) and not _LINE_BREAKS.isdisjoint(value):
+        issues.append(
+            Issue(
+                doc.values.get(path, Location(shown)),
+                format_path(path),
+                "a line break (\\n, \\r, U+0085, U+2028, U+2029) is not allowed in a setting",
+            )
+        )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not _LINE_BREAKS.isdisjoint(key):
+                issues.append(
+                    Issue(
+                        doc.keys.get((*path, key), Location(shown)),
+                        format_path(path),
+                        "a line break is not allowed in a setting's name",
+                    )
+                )
+                continue
+            issues.extend(_line_break_issues(item, (*path, key), doc, shown))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            issues.extend(_line_break_issues(item, (*path, i), doc, shown))
+    return issues
 
 
 @dataclass(frozen=True)
@@ -68,11 +108,13 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
     shown = f"{(root_display if root_display is not None else str(root)).rstrip('/')}/"
     shown = SETTINGS_FILE if shown in ("/", "./") else shown + SETTINGS_FILE
     try:
-        raw = path.read_bytes()
+        raw = read_yaml_file(path, shown)
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
         raise ModelError([Issue(Location(shown), "", f"cannot read: {exc.strerror}")]) from None
+    except YamlProblem as problem:
+        raise ModelError([problem.issue]) from None
     try:
         doc = load_yaml(raw, shown)
     except YamlProblem as problem:
@@ -80,9 +122,12 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
     import jsonschema  # only for a tree with a settings file
 
     data = doc.data if doc.data is not None else {}
-    issues = []
+    issues = _line_break_issues(data, (), doc, shown)
+    broken = {issue.path for issue in issues}  # said once, not again by the schema
     for error in jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data):
         where = tuple(error.absolute_path)
+        if format_path(where) in broken:
+            continue
         if error.validator == "additionalProperties":
             for key in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
                 child = (*where, key)

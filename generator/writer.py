@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
+import fcntl
 import hashlib
 import json
 import os
-import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,7 @@ from typing import IO, Any
 from treeform import __version__
 from treeform.errors import OutputError
 from treeform.jsonout import indented_json
+from treeform.safefs import Jail, escaped, jailed
 
 MANIFEST = ".treeform-manifest.json"
 JOURNAL = ".treeform-journal"
@@ -117,38 +120,48 @@ class Plan:
         for rel, sha in sorted((intact or {}).items()):
             self.kept[rel] = sha
             self.unchanged.append(rel)
-        for rel in sorted(set(owned) - set(self.digests) - set(self.kept)):
-            if scope is not None and not scope(rel):
-                self.kept[rel] = owned[rel]
-                continue
-            old = _read(self.root / rel)
-            if old is None:
-                continue
-            if for_diff:
-                self.old[rel] = old
-            if digest(old) != owned[rel]:
-                self.conflicts.append(
-                    f"{self.root / rel}: edited by hand since treeform wrote it, and its "
-                    "cluster left the model"
-                )
-            self.remove.append(rel)
+        gone = sorted(set(owned) - set(self.digests) - set(self.kept))
+        with jailed(self.root) as jail:
+            for rel in gone:
+                if scope is not None and not scope(rel):
+                    self.kept[rel] = owned[rel]
+                    continue
+                old = _read(jail, rel)
+                if old is None:
+                    continue
+                if for_diff:
+                    self.old[rel] = old
+                if digest(old) != owned[rel]:
+                    self.conflicts.append(
+                        f"{self.root / rel}: edited by hand since treeform wrote it, and its "
+                        "cluster left the model"
+                    )
+                self.remove.append(rel)
         for names in (self.create, self.update, self.unchanged, self.conflicts):
             names.sort()
         self.clusters = dict(sorted(self.clusters.items()))
         return self
 
 
-def _load_manifest(root: Path) -> dict[str, Any]:
-    path = root / MANIFEST
+def _load_manifest(jail: Jail) -> dict[str, Any]:
+    path = jail.root / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = jail.read(MANIFEST)
+        if raw is None:
+            return {}
+        data = json.loads(raw.decode("utf-8"))
         if isinstance(data, dict) and isinstance(data.get("files"), dict):
             return data
-    except FileNotFoundError:
-        return {}
     except (OSError, ValueError):
         pass
     raise OutputError(f"{path}: the manifest is unreadable; remove it to let treeform start over")
+
+
+def _malformed(jail: Jail, where: str) -> OutputError:
+    return OutputError(
+        f"{jail.root / MANIFEST}: the manifest is malformed at {where}; remove it to let "
+        "treeform start over"
+    )
 
 
 @dataclass
@@ -163,71 +176,78 @@ class Manifest:
     atlantis: str | None = None
 
 
-def load_manifest(root: Path) -> Manifest:
-    if not root.is_dir():
+def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
+    """The manifest of an output directory. It is committed, so a pull request controls it:
+    every path in it must be a plain relative path inside the directory and every field of
+    the type treeform writes, or the run is refused, naming the entry."""
+    if root.is_symlink() or not root.is_dir():
         return Manifest()
-    data = _load_manifest(root)
+    if jail is None:
+        with jailed(root) as own:
+            return load_manifest(root, own)
+    data = _load_manifest(jail)
+    source = str(root / MANIFEST)
+    files: dict[str, str] = {}
+    for rel, sha in data.get("files", {}).items():
+        if not isinstance(sha, str):
+            raise _malformed(jail, f"files.{escaped(str(rel))}")
+        files[jail.checked(rel, source)] = sha
     records = data.get("clusters", {})
-    clusters = {
-        str(cid): ClusterRecord(
-            str(rec.get("fingerprint", "")),
-            list(rec.get("files", [])),
-            str(rec["state"]) if rec.get("state") is not None else None,
+    if not isinstance(records, dict):
+        raise _malformed(jail, "clusters")
+    clusters = {}
+    for cid, rec in records.items():
+        if not isinstance(rec, dict):
+            raise _malformed(jail, f"clusters.{escaped(cid)}")
+        fingerprint, rels, state = (
+            rec.get("fingerprint", ""),
+            rec.get("files", []),
+            rec.get("state"),
         )
-        for cid, rec in (records.items() if isinstance(records, dict) else ())
-        if isinstance(rec, dict)
-    }
+        if not isinstance(fingerprint, str):
+            raise _malformed(jail, f"clusters.{escaped(cid)}.fingerprint")
+        if not isinstance(rels, list):
+            raise _malformed(jail, f"clusters.{escaped(cid)}.files")
+        if state is not None and not isinstance(state, str):
+            raise _malformed(jail, f"clusters.{escaped(cid)}.state")
+        jail.checked(cid, source)
+        checked = [rel if rel in files else jail.checked(rel, source) for rel in rels]
+        clusters[cid] = ClusterRecord(fingerprint, checked, state)
     atlantis = data.get("atlantis")
-    return Manifest(
-        {str(k): str(v) for k, v in data.get("files", {}).items()},
-        clusters,
-        atlantis if isinstance(atlantis, str) else None,
-    )
+    jail.known = files
+    return Manifest(files, clusters, atlantis if isinstance(atlantis, str) else None)
 
 
-def intact_digests(root: Path, rels: list[str], owned: dict[str, str]) -> dict[str, str] | None:
+def intact_digests(
+    root: Path, rels: list[str], owned: dict[str, str], jail: Jail | None = None
+) -> dict[str, str] | None:
     """{path: sha256} of files that are still exactly as treeform wrote them, or None if
-    any is missing or differs."""
+    any is missing or differs (read through `jail`, the stager's, when given)."""
+    if jail is None:
+        with jailed(root) as own:
+            return intact_digests(root, rels, owned, own)
     digests = {}
-    base = str(root)
     for rel in rels:
         sha = owned.get(rel)
         try:
-            data = read_bytes(f"{base}/{rel}")
-        except OSError:
-            return None  # missing or unreadable: render the cluster again
-        if sha is None or digest(data) != sha:
+            data = jail.read(rel)
+        except (OSError, OutputError):
+            return None  # unreadable: render the cluster again (and meet the problem there)
+        if data is None or sha is None or digest(data) != sha:
             return None
         digests[rel] = sha
     return digests
 
 
-def read_bytes(path: str) -> bytes:
-    """A file's bytes with two system calls and no file object: this runs for every file of
-    every unchanged cluster."""
-    fd = os.open(path, os.O_RDONLY)
+def _read(jail: Jail, rel: str) -> bytes | None:
     try:
-        size = os.fstat(fd).st_size
-        data = os.read(fd, size + 1)
-        if len(data) <= size:
-            return data
-        chunks = [data]  # it grew while being read
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return read_bytes(str(path))
-    except FileNotFoundError:
-        return None
+        return jail.read(rel)
     except IsADirectoryError:
-        raise OutputError(f"{path}: a directory stands where treeform writes a file") from None
+        raise OutputError(
+            f"{jail.root / rel}: a directory stands where treeform writes a file"
+        ) from None
     except OSError as exc:
-        raise OutputError(f"{path}: cannot read: {exc.strerror}") from None
+        raise OutputError(f"{jail.root / rel}: cannot read: {exc.strerror}") from None
 
 
 def _known_files(root: Path) -> set[str] | None:
@@ -243,8 +263,9 @@ def _known_files(root: Path) -> set[str] | None:
     return set()
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.treeform-tmp")
+def _tmp_name(rel: str) -> str:
+    directory, slash, name = rel.rpartition("/")
+    return f"{directory}{slash}.{name}.treeform-tmp"
 
 
 class Stager:
@@ -269,13 +290,17 @@ class Stager:
         self.existing = existing
         self.journal = journal
         self.for_diff = for_diff
-        self._made: set[Path] = set()
+        #: Every file operation on the output directory goes through it.
+        self.jail = Jail(root)
+        self.jail.known = manifest.files  # checked as the manifest was read
         self._log: IO[str] | None = None
         self._log_pid = 0
 
     @classmethod
     def dry(cls, root: Path, *, for_diff: bool = False) -> Stager:
         """A stager that only compares (`--check`, `diff`)."""
+        if root.is_symlink():
+            raise _symlinked_root(root)
         if root.exists() and not root.is_dir():
             raise OutputError(f"{root}: the output path exists and is not a directory")
         return cls(root, load_manifest(root), _known_files(root), for_diff=for_diff)
@@ -288,25 +313,25 @@ class Stager:
         disk, the journal lists those about to be written (one write for the batch), then
         they are written."""
         staged: list[Staged] = []
-        writes: list[tuple[Path, bytes]] = []
+        writes: list[tuple[str, bytes]] = []
         for rel in sorted(files):
             data = files[rel].encode()
             item = self._classify(rel, data)
             staged.append(item)
             if item.action == "create":
-                writes.append((self.root / rel, data))
+                writes.append((rel, data))
             elif item.action == "update":
-                writes.append((_tmp_name(self.root / rel), data))
+                writes.append((_tmp_name(rel), data))
         if self.journal is not None and writes:
             self._note([(s.action, s.rel) for s in staged if s.action != "unchanged"])
             for target, data in writes:  # directories too only once they are listed
-                self._parent_of(target).write_bytes(data)
+                self.jail.write(target, data)
         return staged
 
     def _classify(self, rel: str, data: bytes) -> Staged:
         sha = digest(data)
         path = self.root / rel
-        old = _read(path) if self.existing is None or rel in self.existing else None
+        old = _read(self.jail, rel) if self.existing is None or rel in self.existing else None
         if old is None:
             return Staged(rel, sha, "create")
         kept = old if self.for_diff else None
@@ -319,19 +344,13 @@ class Stager:
             conflict = f"{path}: edited by hand since treeform wrote it"
         return Staged(rel, sha, "update", conflict, kept)
 
-    def _parent_of(self, target: Path) -> Path:
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
-        return target
-
     def _note(self, entries: list[tuple[str, str]]) -> None:
         """Lines of this process's journal log, on disk before the files are touched."""
         assert self.journal is not None
         if self._log is None or self._log_pid != os.getpid():
             self._log_pid = os.getpid()
-            log = self.journal / f"{_STAGED}{self._log_pid}"
-            self._log = log.open("a", encoding="utf-8")
+            fd = self.jail.open_append(f"{JOURNAL}/{_STAGED}{self._log_pid}")
+            self._log = os.fdopen(fd, "a", encoding="utf-8")
         self._log.write("".join(json.dumps(entry) + "\n" for entry in entries))
         self._log.flush()
 
@@ -339,12 +358,34 @@ class Stager:
         if self._log is not None and self._log_pid == os.getpid():
             self._log.close()
         self._log = None
+        self.jail.close()
+
+
+def _symlinked_root(root: Path) -> OutputError:
+    return OutputError(
+        f"{root}: the output directory is a symbolic link; treeform writes only into a real "
+        "directory"
+    )
+
+
+def _lock_error(exc: OSError, root: Path) -> OutputError:
+    lock = root / LOCK
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(f"{root}: the output directory is not writable ({exc.strerror})")
+    if exc.errno == errno.EISDIR:
+        return OutputError(f"{lock}: a directory stands where the lock file belongs; remove it")
+    return OutputError(f"{lock}: cannot take the lock: {exc.strerror}")
 
 
 @contextlib.contextmanager
 def output_lock(root: Path) -> Iterator[None]:
-    """Hold the output directory for one writer; a second one is refused, a stale lock
-    (its process is gone) is taken over."""
+    """Hold the output directory for one writer: an exclusive `flock` on the lock file,
+    which the kernel drops when its process dies (a dead owner leaves nothing that holds).
+    A second writer is refused at once. The lock file is removed by its holder while it
+    still holds it; a writer that locked a file removed meanwhile tries again, so two live
+    owners never hold the same path."""
+    if root.is_symlink():
+        raise _symlinked_root(root)
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: the output path exists and is not a directory")
     created = not root.exists()
@@ -352,51 +393,64 @@ def output_lock(root: Path) -> Iterator[None]:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{root}: cannot create the output directory: {exc.strerror}") from None
-    lock = root / LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except PermissionError:
-            raise OutputError(f"{root}: the output directory is not writable") from None
-        except FileExistsError:
-            holder = _lock_holder(lock)
-            if holder is not None:
-                raise OutputError(
-                    f"{lock}: another treeform (pid {holder}) is writing this directory; "
-                    "wait for it to finish (remove the file if that process is gone)"
-                ) from None
-            lock.unlink(missing_ok=True)  # stale: its process is gone
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
-        break
-    else:
-        raise OutputError(f"{lock}: cannot take the lock")
+    jail = Jail(root)
+    fd = -1
     try:
+        fd = _take_lock(jail)
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                jail.unlink(LOCK)  # still holding it
+            os.close(fd)
+        jail.close()
         if created:
             # An invalid model writes nothing, not even the directory it would have filled.
             with contextlib.suppress(OSError):
                 root.rmdir()  # only when still empty
 
 
-def _lock_holder(lock: Path) -> int | None:
-    """The pid holding a lock, or None when the lock is stale."""
-    try:
-        pid = int(lock.read_text().strip() or "0")
-    except (OSError, ValueError):
-        return None
-    if pid <= 0 or pid == os.getpid():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+def _take_lock(jail: Jail) -> int:
+    root = jail.root
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    for _ in range(100):
+        try:
+            parent = jail.dir_fd("")
+            assert parent is not None
+            fd = os.open(LOCK, flags, 0o644, dir_fd=parent)
+        except OutputError:
+            raise
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise jail.symlink_refusal(LOCK) from None
+            raise _lock_error(exc, root) from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OutputError(f"{root / LOCK}: not a regular file; remove it")
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                who = f" (pid {holder})" if holder.isdigit() else ""
+                raise OutputError(
+                    f"{root / LOCK}: another treeform{who} is writing this directory; wait "
+                    "for it to finish"
+                ) from None
+            mine = os.fstat(fd)
+            try:
+                there = os.stat(LOCK, dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                there = None
+            if there is not None and (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
+                with contextlib.suppress(OSError):  # who holds it, for the message of others
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # its holder removed it as we opened it: take the new one
+    raise OutputError(f"{root / LOCK}: cannot take the lock")
 
 
 # The journal makes a write all-or-nothing. Its logs (one per process) list every file
@@ -404,54 +458,92 @@ def _lock_holder(lock: Path) -> int | None:
 # plan, holds hard links to the files being replaced or removed, and carries a `committing`
 # mark while targets are being replaced. An interrupted write (an error, Ctrl-C, a crash) is
 # rolled back from it, at once or by the next run: the directory is then as it was before.
+# The journal may have been committed by anyone: every path in it is checked before any is
+# used, and a journal that names anything but plain paths inside the directory is refused.
 _STAGED = "staged."
 _PLAN = "plan.json"
 _COMMITTING = "committing"
 _BACKUP = "backup"
 
 
-def _logged(journal: Path) -> list[tuple[str, str]]:
+def _journal_refusal(jail: Jail, what: str) -> OutputError:
+    return OutputError(
+        f"{jail.root / JOURNAL}: {what}; nothing was touched; remove the journal to let "
+        "treeform start over"
+    )
+
+
+def _logged(jail: Jail, names: list[str]) -> list[tuple[str, str]]:
     entries = []
-    for log in sorted(journal.glob(f"{_STAGED}*")):
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            with contextlib.suppress(ValueError):  # a line cut short by a crash
-                action, rel = json.loads(line)
-                entries.append((str(action), str(rel)))
+    for name in names:
+        if not name.startswith(_STAGED):
+            continue
+        source = f"{jail.root / JOURNAL}/{escaped(name)}"
+        raw = jail.read(f"{JOURNAL}/{name}")
+        for line in (raw or b"").decode("utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a line cut short by a crash
+                continue
+            if (
+                not isinstance(entry, list)
+                or len(entry) != 2
+                or entry[0] not in ("create", "update")
+            ):
+                raise _journal_refusal(jail, f"{escaped(name)}: malformed entry {escaped(line)!r}")
+            entries.append((entry[0], jail.checked(entry[1], source)))
     return entries
 
 
+def _listed(jail: Jail) -> dict[str, list[str]]:
+    source = str(jail.root / JOURNAL / _PLAN)
+    try:
+        raw = jail.read(f"{JOURNAL}/{_PLAN}")
+        listed = json.loads((raw or b"").decode("utf-8"))
+    except (OSError, ValueError):  # not written yet (or cut short): the commit had not begun
+        return {"update": [], "remove": []}
+    if not isinstance(listed, dict) or not all(
+        isinstance(listed.get(k), list) for k in ("update", "remove")
+    ):
+        raise _journal_refusal(jail, f"{_PLAN} is malformed")
+    return {k: [jail.checked(rel, source) for rel in listed[k]] for k in ("update", "remove")}
+
+
 def recover(root: Path) -> bool:
-    """Roll back a write that was interrupted; True if there was one."""
-    journal = root / JOURNAL
-    if not journal.is_dir():
+    """Roll back a write that was interrupted; True if there was one. Everything the
+    journal names is checked before anything is touched."""
+    if root.is_symlink() or not root.is_dir():
         return False
-    try:
-        listed = json.loads((journal / _PLAN).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        listed = {"update": [], "remove": []}
-    logged = _logged(journal)
-    for _, rel in [*logged, ("update", MANIFEST)]:
-        _tmp_name(root / rel).unlink(missing_ok=True)
-    if (journal / _COMMITTING).exists():
+    with jailed(root) as jail:
+        info = jail.lstat(JOURNAL)
+        if info is None:
+            return False
+        if not stat.S_ISDIR(info.st_mode):
+            raise _journal_refusal(jail, "not a directory")
+        names = jail.listdir(JOURNAL)
+        logged = _logged(jail, names)
+        listed = _listed(jail) if _COMMITTING in names else {"update": [], "remove": []}
+        restore = []
         for rel in [*listed["update"], *listed["remove"], MANIFEST]:
-            backup = journal / _BACKUP / rel
-            if backup.exists():
-                (root / rel).parent.mkdir(parents=True, exist_ok=True)
-                backup.replace(root / rel)
-    for action, rel in logged:
-        if action == "create":
-            (root / rel).unlink(missing_ok=True)
-            _prune_empty_dirs(root, (root / rel).parent)
-    shutil.rmtree(journal)
+            backup = jail.lstat(f"{JOURNAL}/{_BACKUP}/{rel}")
+            if backup is None:
+                continue
+            if not stat.S_ISREG(backup.st_mode):
+                raise _journal_refusal(jail, f"{_BACKUP}/{escaped(rel)} is not a regular file")
+            restore.append(rel)
+        for _, rel in logged:
+            jail.lstat(rel)  # its directories: a symlink among them is refused here
+        # Checked: now act.
+        for _, rel in [*logged, ("update", MANIFEST)]:
+            jail.unlink(_tmp_name(rel))
+        for rel in restore:
+            jail.replace(f"{JOURNAL}/{_BACKUP}/{rel}", rel)
+        for action, rel in logged:
+            if action == "create":
+                jail.unlink(rel)
+                _prune_empty_dirs(jail, rel.rpartition("/")[0])
+        jail.rmtree(JOURNAL)
     return True
-
-
-def _backup(source: Path, backup: Path) -> None:
-    backup.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, backup)
-    except OSError:
-        shutil.copy2(source, backup)
 
 
 class Transaction:
@@ -465,21 +557,30 @@ class Transaction:
 
     def begin(self) -> Stager:
         root = self.root
+        if root.is_symlink():
+            raise _symlinked_root(root)
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            if not root.is_dir():
+                root.mkdir(parents=True, exist_ok=True)
             recover(root)
-            manifest = load_manifest(root)
-            existing = _known_files(root)
-            self.journal.mkdir()
+            jail = Jail(root)
+            try:
+                manifest = load_manifest(root, jail)
+                existing = _known_files(root)
+                jail.mkdir(JOURNAL)
+            except BaseException:
+                jail.close()
+                raise
         except OSError as exc:
             raise _write_error(exc, root) from None
         self.stager = Stager(root, manifest, existing, journal=self.journal)
+        self.stager.jail = jail
         return self.stager
 
     def rollback(self) -> None:
         if self.stager is not None:
             self.stager.close()
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, OutputError):
             recover(self.root)
 
     def commit(self, plan: Plan, *, force: bool = False) -> None:
@@ -487,18 +588,26 @@ class Transaction:
         conflicts (unless `force`)."""
         if plan.conflicts and not force:
             raise _refusal(plan.conflicts)
-        root, journal = self.root, self.journal
         files = {**plan.kept, **plan.digests}
+        jail = Jail(self.root)
         if self.stager is not None:
             self.stager.close()
+            jail = self.stager.jail
             before = self.stager.manifest
             if not plan.changed and (files, plan.clusters, plan.atlantis) == (
                 before.files,
                 before.clusters,
                 before.atlantis,
             ):
-                shutil.rmtree(journal)  # nothing to change, the manifest included
+                jail.rmtree(JOURNAL)  # nothing to change, the manifest included
+                jail.close()
                 return
+        try:
+            self._commit(jail, plan, files)
+        finally:
+            jail.close()
+
+    def _commit(self, jail: Jail, plan: Plan, files: dict[str, str]) -> None:
         manifest = {
             "generator": "treeform",
             "version": __version__,
@@ -511,24 +620,24 @@ class Transaction:
         if plan.atlantis is not None:
             manifest["atlantis"] = plan.atlantis
         listed = {"update": plan.update, "remove": plan.remove}
-        (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
+        jail.write(f"{JOURNAL}/{_PLAN}", json.dumps(listed).encode())
         text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
-        _tmp_name(root / MANIFEST).write_bytes(text.encode())
+        jail.write(_tmp_name(MANIFEST), text.encode())
         # Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
-            if (root / rel).exists():
-                _backup(root / rel, journal / _BACKUP / rel)
+            if jail.exists(rel):
+                jail.link(rel, f"{JOURNAL}/{_BACKUP}/{rel}")
         # From here an interruption is rolled back from the backups.
-        (journal / _COMMITTING).touch()
+        jail.write(f"{JOURNAL}/{_COMMITTING}", b"")
         for rel in plan.update:
-            _tmp_name(root / rel).replace(root / rel)
+            jail.replace(_tmp_name(rel), rel)
         for rel in plan.remove:
-            (root / rel).unlink(missing_ok=True)
-            _prune_empty_dirs(root, (root / rel).parent)
-        _tmp_name(root / MANIFEST).replace(root / MANIFEST)
+            jail.unlink(rel)
+            _prune_empty_dirs(jail, rel.rpartition("/")[0])
+        jail.replace(_tmp_name(MANIFEST), MANIFEST)
         # Done: dropping the mark makes the new state final.
-        (journal / _COMMITTING).unlink()
-        shutil.rmtree(journal)
+        jail.unlink(f"{JOURNAL}/{_COMMITTING}")
+        jail.rmtree(JOURNAL)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Stager]:
@@ -568,7 +677,10 @@ def plan_output(
     """What writing `files` into `root` would do, with the old bytes for a diff."""
     stager = Stager.dry(root, for_diff=True)
     plan = Plan(root, files, dict(clusters or {}))
-    plan.add(stager.stage(rel, files[rel]) for rel in sorted(files))
+    try:
+        plan.add(stager.stage(rel, files[rel]) for rel in sorted(files))
+    finally:
+        stager.close()
     return plan.finish(stager.owned, scope=scope, intact=intact, for_diff=True)
 
 
@@ -585,17 +697,17 @@ def write_output(plan: Plan, *, force: bool = False) -> None:
         transaction.commit(staged, force=force)
 
 
-def _prune_empty_dirs(root: Path, directory: Path) -> None:
-    """Remove `directory` and the directories above it (below `root`) that are empty; one
-    that is not there (its creation failed half-way) is passed over."""
-    while directory != root and directory.is_relative_to(root):
+def _prune_empty_dirs(jail: Jail, directory: str) -> None:
+    """Remove `directory` and the directories above it (below the root) that are empty;
+    one that is not there (its creation failed half-way) is passed over."""
+    while directory:
         try:
-            directory.rmdir()
+            jail.rmdir(directory)
         except FileNotFoundError:
             pass
         except OSError:
             return
-        directory = directory.parent
+        directory = directory.rpartition("/")[0]
 
 
 def unified_diff(plan: Plan) -> str:
