@@ -335,14 +335,7 @@ def load_yaml_stream(raw: bytes, file: str) -> list[Document]:
     The limits of `load_yaml` apply to the file as a whole. Raises YamlProblem."""
     max_bytes = limits.FILE_BYTES.value()
     if len(raw) > max_bytes:
-        raise YamlProblem(
-            Issue(
-                Location(file),
-                "",
-                f"the file is {len(raw)} bytes, over the limit of {max_bytes}; "
-                + limits.FILE_BYTES.hint(len(raw)),
-            )
-        )
+        raise _over_limit(file, len(raw), max_bytes)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -372,6 +365,24 @@ def load_yaml_stream(raw: bytes, file: str) -> list[Document]:
         if exc.context and exc.problem:
             message = f"{exc.context}: {exc.problem}"
         raise YamlProblem(Issue(_loc(file, mark), "", f"YAML syntax error: {message}")) from None
+    except yaml.reader.ReaderError as exc:
+        # A NUL byte or another control character: at its real line and column.
+        position = exc.position if isinstance(exc.position, int) else 0
+        if _BaseLoader is not yaml.SafeLoader:  # libyaml counts the bytes of the UTF-8 text
+            read = text.encode("utf-8")[:position].decode("utf-8", "replace")
+        else:
+            read = text[:position]
+        line = read.count("\n") + 1
+        column = len(read) - (read.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        raise YamlProblem(
+            Issue(
+                Location(file, line, column),
+                "",
+                f"YAML syntax error: control character U+{char:04X} is not allowed; "
+                "write it as an escape in a double-quoted string",
+            )
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Issue(Location(file), "", f"YAML error: {exc}")) from None
     except RecursionError:

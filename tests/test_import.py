@@ -440,6 +440,11 @@ BAD_INPUTS = {
         "2:7",
         "unsupported YAML tag",
     ),
+    "a-control-character": (
+        "apiVersion: kops.k8s.io/v1alpha2\nkind: Clu\x01ster\n",
+        "2:10",
+        "control character U+0001",
+    ),
     "a-list": ("- a\n- b\n", "1:1", "not a kOps document"),
     "empty": ("", "1:1", "holds no YAML document"),
     "two-clusters": (
