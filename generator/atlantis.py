@@ -8,12 +8,16 @@ Reference: https://www.runatlantis.io/docs/repo-level-atlantis-yaml
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import shutil
+import subprocess
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from treeform.errors import OutputError
 from treeform.render import to_yaml
 from treeform.settings import AtlantisSettings
 
@@ -64,6 +68,20 @@ def _when_modified(directory: str, files: list[str]) -> list[str]:
     return sorted(patterns)
 
 
+def _project_settings(settings: AtlantisSettings) -> dict[str, Any]:
+    """The keys `MODEL/.treeform.yaml` sets on every project."""
+    out: dict[str, Any] = {}
+    if settings.terraform_version is not None:
+        out["terraform_version"] = settings.terraform_version
+    if settings.workflow is not None:
+        out["workflow"] = settings.workflow
+    for kind in ("plan", "apply", "import"):
+        value = getattr(settings, f"{kind}_requirements")
+        if value is not None:
+            out[f"{kind}_requirements"] = list(value)
+    return out
+
+
 def atlantis_config(
     paths: Iterable[str], cluster_ids: Iterable[str], settings: AtlantisSettings
 ) -> dict[str, Any]:
@@ -76,13 +94,13 @@ def atlantis_config(
         if owner is None:
             continue
         name = owner if directory == f"{owner}/terraform" else directory
-        projects.append(
-            {
-                "name": name,
-                "dir": str(prefix / directory) if prefix else directory,
-                "autoplan": {"enabled": True, "when_modified": _when_modified(directory, files)},
-            }
-        )
+        project: dict[str, Any] = {
+            "name": name,
+            "dir": str(prefix / directory) if prefix else directory,
+            "autoplan": {"enabled": True, "when_modified": _when_modified(directory, files)},
+        }
+        project.update(_project_settings(settings))
+        projects.append(project)
     # Plans are read-only and every project has a state of its own, so they may run side by
     # side; applies stay one at a time (Atlantis' default).
     projects.sort(key=lambda p: (p["name"], p["dir"]))
@@ -98,6 +116,7 @@ def atlantis_fingerprint(
 
     h = hashlib.sha256(code_fingerprint().encode())
     h.update(repr((settings.enabled, settings.output_path)).encode())
+    h.update(repr(sorted(_project_settings(settings).items())).encode())
     for group in (sorted(set(cluster_ids)), sorted(set(paths))):
         h.update(b"\0".join(p.encode() for p in group))
         h.update(b"\1")
@@ -130,3 +149,58 @@ def render_atlantis(
         )
     )
     return header + to_yaml(atlantis_config(paths, cluster_ids, settings))
+
+
+def _repository_root(start: Path) -> Path | None:
+    """The top of the git work tree holding `start` (an existing directory): git's answer
+    where git is on PATH, else the nearest directory above holding `.git`; None when there
+    is no repository. Raises OutputError when there is one that git cannot read."""
+    marker = next((d for d in (start, *start.parents) if (d / ".git").exists()), None)
+    if marker is None:
+        return None
+    if shutil.which("git") is None:
+        return marker
+    proc = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        said = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise OutputError(
+            f"{start}: cannot tell where the output directory sits in its git repository "
+            f"(git: {said[0] if said else 'failed'}), so the Atlantis project dirs cannot be "
+            "known; set atlantis.outputPath in MODEL/.treeform.yaml"
+        )
+    return Path(proc.stdout.decode().strip()).resolve()
+
+
+def locate_output(settings: AtlantisSettings, output: Path) -> AtlantisSettings:
+    """The settings with `output_path` (OUT's path from the repository root) found from git
+    when `outputPath` is not set, and checked against git when it is. OUT outside any
+    repository is taken as the root of one (a repository of generated output); a later run
+    inside the repository, as pre-commit's or CI's `generate --check`, finds the real path."""
+    if not settings.enabled:
+        return settings
+    absolute = output.absolute()
+    probe = absolute
+    while not probe.is_dir():
+        probe = probe.parent
+    root = _repository_root(probe.resolve())
+    if root is None:
+        return settings
+    try:
+        found = (probe.resolve() / absolute.relative_to(probe)).relative_to(root).as_posix()
+    except ValueError:
+        raise OutputError(
+            f"{output}: the output directory is not inside the git repository {root} that "
+            "holds it (a symlink?), so the Atlantis project dirs cannot be known; set "
+            "atlantis.outputPath in MODEL/.treeform.yaml"
+        ) from None
+    found = "" if found == "." else found
+    if settings.output_path_set and settings.output_path != found:
+        raise OutputError(
+            f"{output}: atlantis.outputPath is {settings.output_path or '.'!r}, but the output "
+            f"directory is {found or '.'!r} in the git repository {root}; Atlantis would look "
+            "for the projects in the wrong place: correct atlantis.outputPath (or leave it out "
+            "to take the path from git)"
+        )
+    return dataclasses.replace(settings, output_path=found)

@@ -176,6 +176,36 @@ class Manifest:
     atlantis: str | None = None
 
 
+def manifest_data(plan: Plan) -> dict[str, Any]:
+    """The manifest a generate carrying out `plan` writes."""
+    files = {**plan.kept, **plan.digests}
+    manifest: dict[str, Any] = {
+        "generator": "treeform",
+        "version": __version__,
+        "files": dict(sorted(files.items())),
+        "clusters": {
+            cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
+            for cid, rec in plan.clusters.items()
+        },
+    }
+    if plan.atlantis is not None:
+        manifest["atlantis"] = plan.atlantis
+    return manifest
+
+
+def manifest_is_current(root: Path, plan: Plan) -> bool:
+    """Whether the manifest in `root` is the one a generate carrying out `plan` would leave
+    (`generate --check`: a stale committed manifest is stale output too)."""
+    if root.is_symlink() or not root.is_dir():
+        return False  # no output yet: generate would write its manifest
+    try:
+        with jailed(root) as jail:
+            on_disk = _load_manifest(jail)
+    except OutputError:
+        return False
+    return on_disk == manifest_data(plan)
+
+
 def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
     """The manifest of an output directory. It is committed, so a pull request controls it:
     every path in it must be a plain relative path inside the directory and every field of
@@ -608,17 +638,7 @@ class Transaction:
             jail.close()
 
     def _commit(self, jail: Jail, plan: Plan, files: dict[str, str]) -> None:
-        manifest = {
-            "generator": "treeform",
-            "version": __version__,
-            "files": dict(sorted(files.items())),
-            "clusters": {
-                cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
-                for cid, rec in plan.clusters.items()
-            },
-        }
-        if plan.atlantis is not None:
-            manifest["atlantis"] = plan.atlantis
+        manifest = manifest_data(plan)
         listed = {"update": plan.update, "remove": plan.remove}
         jail.write(f"{JOURNAL}/{_PLAN}", json.dumps(listed).encode())
         text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
