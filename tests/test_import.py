@@ -160,6 +160,20 @@ def test_kops_round_trip(example: Path, tmp_path: Path, snapshot: Any) -> None:
     assert all(str(i) in outcome.text for i in outcome.unexpressed[:40])
 
 
+#: Treeform's own configs that use day-2 fields (issue 18: access entries beyond
+#: cluster-admin, addon configuration, maxPods) the eksctl importer does not read yet.
+DAY2_GAPS = {
+    "aws/prod/payments/eksctl/cluster.yaml": sorted(
+        [
+            "ClusterConfig/payments accessConfig.accessEntries",
+            "ClusterConfig/payments addons[4].configurationValues",
+            "ClusterConfig/payments managedNodeGroups[0].maxPodsPerNode",
+            "ClusterConfig/payments managedNodeGroups[1].maxPodsPerNode",
+        ]
+    ),
+}
+
+
 @cache
 def _treeform_manifests() -> dict[str, str]:
     """Every kOps manifest and eksctl config treeform renders from examples/."""
@@ -184,6 +198,11 @@ def test_treeform_s_own_manifests_round_trip_exactly(tmp_path: Path) -> None:
         source.write_text(text)
         model = write_tree(tmp_path / f"model-{i}", EKSCTL_TREE if tool == "eksctl" else {})
         model.mkdir(exist_ok=True)
+        if path in DAY2_GAPS:
+            # Fields of issue 18 the eksctl importer does not read yet: pinned, not skipped.
+            lines = issues_of(lambda: import_cluster(tool, [source], model, "c"))  # noqa: B023
+            assert sorted(line.split(": ", 2)[1] for line in lines) == DAY2_GAPS[path]
+            continue
         outcome = import_cluster(tool, [source], model, "c")
         assert outcome.unexpressed == [], (path, [str(u) for u in outcome.unexpressed])
         again = render_tree(model)[f"c/{tool}/cluster.yaml"]

@@ -38,6 +38,7 @@ DROPPABLE: tuple[tuple[str, ...], ...] = (
     ("addons",),
     ("eks", "adminRoleArns"),
     ("eks", "fargateProfiles"),
+    ("eks", "supportType"),
     ("nodePools", "*", "image"),
     ("nodePools", "*", "diskType"),
     ("nodePools", "*", "machineTypes"),
@@ -148,6 +149,13 @@ ALLOWED = (
     ),
     Allowed(
         "ClusterConfig",
+        ("upgradePolicy", "supportType"),
+        "added",
+        "treeform names the support type: STANDARD while the version has it (EKS's own "
+        "default moves a cluster to the costlier EXTENDED support when standard ends)",
+    ),
+    Allowed(
+        "ClusterConfig",
         ("accessConfig", "authenticationMode"),
         "added",
         "treeform grants access with access entries only (API); eksctl's default also reads "
@@ -171,6 +179,13 @@ ALLOWED = (
         ("iam", "podIdentityAssociations"),
         "added",
         "treeform gives the addons it runs their own Pod Identity roles",
+    ),
+    Allowed(
+        "ClusterConfig",
+        ("addons", "*", "version"),
+        "alias",
+        "eksctl's default: the addon's default version for the cluster's; treeform writes `latest`",
+        _absent_or("latest"),
     ),
     Allowed(
         "ClusterConfig",
@@ -306,6 +321,12 @@ ALLOWED = (
         "treeform names a pool's zones (the cluster's when the input names none)",
     ),
 )
+
+
+def _has_eks_setting(name: str) -> bool:
+    from treeform.validate import cluster_schema
+
+    return name in cluster_schema()["$defs"].get("engine_eks", {}).get("properties", {})
 
 
 def _pool_fields() -> set[str]:
@@ -469,6 +490,9 @@ class Extraction:
                 admins.append(entry["principalARN"])
         if admins:
             eks["adminRoleArns"] = admins
+        support = mapping(doc.get("upgradePolicy")).get("supportType")
+        if isinstance(support, str) and _has_eks_setting("supportType"):
+            eks["supportType"] = support
         model["eks"] = eks
         key = (
             (doc.get("secretsEncryption") or {}).get("keyARN")
