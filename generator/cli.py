@@ -20,6 +20,7 @@ Examples:
   treeform generate examples -o output --only 'aws/prod/*'
   treeform explain examples aws/prod/payments nodePools
   treeform new aws/prod/orders --cloud aws --engine eks examples
+  treeform import kops cluster.yaml igs.yaml --id aws/prod/legacy examples
 """
 
 #: Show a progress bar (on a terminal) when generate renders at least this many clusters.
@@ -490,6 +491,102 @@ def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str |
 
     _run(check)
     click.echo(f"{target}: valid; edit it, then `treeform generate {model}`")
+
+
+@cli.group("import")
+def import_group() -> None:
+    """Write a model file from a cluster's existing kOps or eksctl manifests."""
+
+
+def _import(
+    tool: str, paths: tuple[Path, ...], cluster_id: str, strict: bool, dry_run: bool, force: bool
+) -> None:
+    from treeform.errors import UsageError
+    from treeform.importers import import_cluster
+
+    # FILE... [MODEL]: the last argument is the model tree when it is a directory.
+    files, model = list(paths), Path()
+    if len(files) > 1 and files[-1].is_dir():
+        model = files.pop()
+    for path in files:
+        if path.is_dir():
+            _fail(UsageError(f"{path}: a directory; FILE... are kOps or eksctl YAML files"))
+    outcome = _run(
+        import_cluster,
+        tool,
+        files,
+        model,
+        cluster_id,
+        strict=strict,
+        force=force,
+        dry_run=dry_run,
+    )
+    for issue in outcome.unexpressed:
+        click.echo(f"warning: {issue}", err=True)
+    if outcome.unexpressed:
+        n = len(outcome.unexpressed)
+        click.echo(
+            f"{n} field{'s' if n != 1 else ''} of the input the model cannot express "
+            "(listed at the top of the file); --strict makes them errors",
+            err=True,
+        )
+    if dry_run:
+        click.echo(outcome.text, nl=False)
+    else:
+        click.echo(f"wrote {outcome.target}: valid; `treeform generate {model}` renders it")
+
+
+def _import_options(fn: Any) -> Any:
+    for option in reversed(
+        (
+            click.argument(
+                "paths",
+                nargs=-1,
+                required=True,
+                type=click.Path(path_type=Path),
+                metavar="FILE... [MODEL]",
+            ),
+            click.option(
+                "--id", "cluster_id", required=True, metavar="ID", help="The new cluster's id."
+            ),
+            click.option(
+                "--dry-run", is_flag=True, help="Print the model file instead of writing it."
+            ),
+            click.option("--force", is_flag=True, help="Overwrite MODEL/ID.yaml if it exists."),
+        )
+    ):
+        fn = option(fn)
+    return fn
+
+
+@import_group.command("kops")
+@_import_options
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail, listing each field, where the model cannot express the input.",
+)
+def import_kops(
+    paths: tuple[Path, ...], cluster_id: str, dry_run: bool, force: bool, strict: bool
+) -> None:
+    """Write MODEL/ID.yaml from kOps Cluster and InstanceGroup documents: FILE... is one
+    multi-document file or several, as `kops get ... -o yaml` writes them; MODEL (the last
+    argument, when it is a directory) defaults to the current directory.
+
+    What the model cannot say goes into the escape hatch (kops.clusterSpec,
+    nodePools.<p>.kops.spec) where it can, else it is listed (an error with --strict)."""
+    _import("kops", paths, cluster_id, strict, dry_run, force)
+
+
+@import_group.command("eksctl")
+@_import_options
+def import_eksctl(paths: tuple[Path, ...], cluster_id: str, dry_run: bool, force: bool) -> None:
+    """Write MODEL/ID.yaml (engine eks, eks.eksctl: true) from an eksctl ClusterConfig
+    FILE; MODEL (the last argument, when it is a directory) defaults to the current
+    directory.
+
+    Any field the model cannot express is an error, listed by field."""
+    _import("eksctl", paths, cluster_id, True, dry_run, force)
 
 
 @cli.command()

@@ -62,9 +62,9 @@ class NodePool:
 class ExistingNetwork:
     network_id: str
     subnet_ids: tuple[str, ...]
-    control_plane_subnet_ids: tuple[str, ...] = ()  # EKS: the control plane's own subnets
     cidr: str | None = None  # the network's range, where the engine must be told it
     additional_cidrs: tuple[str, ...] = ()
+    control_plane_subnet_ids: tuple[str, ...] = ()  # EKS: the control plane's own subnets
 
 
 @dataclass(frozen=True)
@@ -214,9 +214,9 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
         existing=ExistingNetwork(
             existing["networkId"],
             tuple(existing["subnetIds"]),
-            tuple(existing.get("controlPlaneSubnetIds") or ()),
-            existing.get("cidr"),
-            tuple(existing.get("additionalCidrs") or ()),
+            cidr=existing.get("cidr"),
+            additional_cidrs=tuple(existing.get("additionalCidrs") or ()),
+            control_plane_subnet_ids=tuple(existing.get("controlPlaneSubnetIds") or ()),
         )
         if existing
         else None,
