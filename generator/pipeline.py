@@ -26,6 +26,7 @@ from typing import Any
 from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
 from treeform.cache import ValidClusters
 from treeform.errors import Issue, ModelError, UsageError
+from treeform.fileindex import IndexWriter, Meta, file_meta
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.jsonout import indented_json
 from treeform.model import Cluster, build_cluster
@@ -42,6 +43,7 @@ from treeform.validate import (
 )
 from treeform.writer import (
     ClusterRecord,
+    ManifestSpool,
     Plan,
     Staged,
     Stager,
@@ -177,6 +179,10 @@ class Rendered:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     reused: int = 0
     rendered: int = 0
+    #: A writing run: the new file index (see fileindex), put in place after the commit.
+    noter: IndexWriter | None = None
+    #: Files swapped in at commit, by cluster ("": repository files), noted after it.
+    swapped: list[tuple[str, list[Staged]]] = field(default_factory=list)
 
 
 @dataclass
@@ -208,6 +214,8 @@ class _Outcome:
     texts: dict[str, str] | None = None
     provenance: Provenance | None = None
     fingerprint: str = ""
+    #: A reused cluster: its files for the file index, when the index's line is not kept.
+    noted: list[tuple[str, str, Meta | None]] | None = None
 
 
 _CONTEXT: _Context | None = None
@@ -242,12 +250,24 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     same = before is not None and before.fingerprint == fingerprint and ctx.reuse
     if stager is not None and before is not None and same:
         # The same bytes under the same code: valid before, valid now; not even parsed.
-        if not chosen or intact_digests(stager.root, before.files, stager.owned) is not None:
+        intact = None
+        if chosen:
+            intact = intact_digests(stager.root, before.files, stager.owned, stager.index, cid)
+        if not chosen or intact is not None:
             claim = None
             if before.state is not None:
                 claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
-            # Its files' digests are the manifest's: the parent has them already.
-            return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
+            # Its files' digests are the manifest's: the parent has them already; what the
+            # file index should note of them comes back when it is not what it has.
+            return _Outcome(
+                cid,
+                [],
+                True,
+                claim=claim,
+                reused=True,
+                fingerprint=fingerprint,
+                noted=intact.entries if intact is not None else None,
+            )
     raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
         return _Outcome(cid, issues)
@@ -345,60 +365,135 @@ def render_for_output(
     all_ids = [f.id for f in tree.files]
     # Clusters own their directories, those that left the model too (by their records), so
     # that a file is never taken for one of a cluster whose id is a prefix of its own.
-    ids = set(all_ids) | set(recorded_ids(owned))
-    chosen = selected_ids(all_ids, only, directories_of(owned))
+    ids = set(all_ids) | set(recorded_ids(owned)) if only else set()
+    chosen = selected_ids(all_ids, only, directories_of(owned) if only else ())
     previous = stager.manifest.clusters
     ctx = _Context(tree, stager, previous, chosen, reuse=not tree.issues)
     code_fingerprint()  # once, before the workers are forked
     issues = list(tree.issues)
-    plan = Plan(output, {})
-    intact: dict[str, str] = {}  # files of reused clusters: {path: sha256}
+    # A writing run holds nothing per file: the new manifest goes to a spool in the journal,
+    # what the file index notes to a file beside it, as each cluster comes in.
+    lean = stager.journal is not None
+    plan = Plan(output, {}, spool=ManifestSpool(stager.journal, stager.manifest) if lean else None)
+    noter = stager.index.writer() if lean and stager.index is not None else None
+    intact: dict[str, str] = {}  # files of reused clusters: {path: sha256} (not when lean)
+    shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each cluster's layout
+    layouts: list[tuple[str, tuple[str, ...]]] = []  # (id, file names) for atlantis.yaml
     claims: list[StateClaim | None] = []
     valid: dict[str, str | None] = {}  # fingerprint -> state, for `validate` to reuse
-    result = Rendered(plan, [i for i in all_ids if i in chosen])
-    for outcome in _run_all(ctx, tree.files, jobs, progress):
-        issues.extend(outcome.issues)
-        if outcome.record is not None:
-            plan.clusters[outcome.id] = outcome.record
-        if not outcome.valid:
-            continue
-        claims.append(outcome.claim)
-        valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
-        if outcome.reused:
-            before = previous[outcome.id]
-            plan.clusters[outcome.id] = before
-            if outcome.id in chosen:
-                intact.update((rel, owned[rel]) for rel in before.files)
-        plan.add(outcome.staged)
-        if outcome.texts is not None:
-            plan.files.update(outcome.texts)
-        if outcome.provenance is not None:
-            result.provenance[outcome.id] = outcome.provenance
-        result.reused += outcome.reused
-        result.rendered += bool(outcome.staged)
-    issues.extend(shared_state_issues(claims, _locator(tree)))
-    if issues:
-        raise ModelError(issues)
-    ValidClusters.of(root).save(valid)
-    scope = (lambda rel: in_scope(rel, ids, only)) if only else None
-    if settings.atlantis.enabled:
-        other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
-        paths = [*plan.digests, *intact, *other_paths]
-        cluster_ids = all_ids + recorded_ids(other_paths)
-        plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
-        kept = None
-        if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
-            kept = intact_digests(output, [ATLANTIS_FILE], owned)  # made from the same
-        if kept is not None:
-            intact.update(kept)
-        else:
-            text = render_atlantis(paths, cluster_ids, settings.atlantis)
-            plan.add([stager.stage(ATLANTIS_FILE, text)])
-            if stager.for_diff:
-                plan.files[ATLANTIS_FILE] = text
-    plan.files = dict(sorted(plan.files.items()))
-    plan.finish(owned, scope=scope, intact=intact, for_diff=stager.for_diff)
+    result = Rendered(plan, [i for i in all_ids if i in chosen], noter=noter)
+
+    def lay_out(cid: str, rels: Iterable[str]) -> None:
+        cut = len(cid) + 1
+        names = tuple(sorted(r[cut:] for r in rels))
+        layouts.append((cid, shapes.setdefault(names, names)))
+
+    try:
+        for outcome in _run_all(ctx, tree.files, jobs, progress):
+            issues.extend(outcome.issues)
+            cid = outcome.id
+            if not outcome.valid:
+                if outcome.record is not None and not lean:
+                    plan.clusters[cid] = outcome.record
+                continue
+            claims.append(outcome.claim)
+            valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+            if outcome.reused or not outcome.staged:  # reused, or out of scope (--only)
+                record = previous[cid] if outcome.reused else outcome.record
+                if record is None:
+                    continue
+                files = {rel: owned[rel] for rel in record.files if rel in owned}
+                if lean:
+                    plan.add_cluster(cid, record, digests=files)
+                    if cid in chosen:
+                        plan.same += len(files)
+                else:
+                    plan.clusters[cid] = record
+                    if outcome.reused and cid in chosen:
+                        intact.update(files)
+                if cid in chosen:
+                    lay_out(cid, files)
+                if noter is not None:
+                    if outcome.noted is None:
+                        noter.keep(cid)
+                    else:
+                        noter.add(cid, outcome.noted)
+            else:
+                assert outcome.record is not None
+                plan.add_cluster(cid, outcome.record, staged=outcome.staged)
+                lay_out(cid, [s.rel for s in outcome.staged])
+                if noter is not None:
+                    if any(s.action == "update" for s in outcome.staged):
+                        result.swapped.append((cid, outcome.staged))  # noted after commit
+                    else:
+                        noter.add(cid, [(s.rel, s.sha, s.meta) for s in outcome.staged])
+            if outcome.texts is not None:
+                plan.files.update(outcome.texts)
+            if outcome.provenance is not None:
+                result.provenance[cid] = outcome.provenance
+            result.reused += outcome.reused
+            result.rendered += bool(outcome.staged)
+        issues.extend(shared_state_issues(claims, _locator(tree)))
+        if issues:
+            raise ModelError(issues)
+        ValidClusters.of(root).save(valid)
+        del valid, claims
+        scope = (lambda rel: in_scope(rel, ids, only)) if only else None
+        if settings.atlantis.enabled:
+            other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
+            paths = [f"{cid}/{name}" for cid, names in layouts for name in names]
+            paths += other_paths
+            del layouts
+            cluster_ids = all_ids + recorded_ids(other_paths)
+            plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
+            kept = None
+            if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
+                # made from the same: keep it as it is, when it is
+                kept = intact_digests(output, [ATLANTIS_FILE], owned, stager.index, "")
+            if kept is not None:
+                intact.update(kept.digests)
+                if noter is not None:
+                    noter.keep("") if kept.entries is None else noter.add("", kept.entries)
+            else:
+                text = render_atlantis(paths, cluster_ids, settings.atlantis)
+                staged = stager.stage(ATLANTIS_FILE, text)
+                plan.add([staged])
+                if noter is not None:
+                    if staged.action == "update":
+                        result.swapped.append(("", [staged]))
+                    else:
+                        noter.add("", [(staged.rel, staged.sha, staged.meta)])
+                if stager.for_diff:
+                    plan.files[ATLANTIS_FILE] = text
+            del paths
+        plan.files = dict(sorted(plan.files.items()))
+        plan.finish(owned, scope=scope, intact=intact, for_diff=stager.for_diff)
+    except BaseException:
+        if noter is not None:
+            noter.discard()
+        raise
     return result
+
+
+def _note_swapped(rendered: Rendered) -> None:
+    """After the commit: the file index notes the files of clusters whose changed files
+    were swapped in (a rename sets a file's ctime), with their metadata now."""
+    noter = rendered.noter
+    if noter is None:
+        return
+    root = str(rendered.plan.root)
+    for key, staged in rendered.swapped:
+        entries = []
+        for s in staged:
+            meta = s.meta
+            if s.action == "update":
+                try:
+                    meta = file_meta(os.lstat(f"{root}/{s.rel}"))
+                except OSError:
+                    meta = None
+            entries.append((s.rel, s.sha, meta))
+        noter.add(key, entries)
+    noter.finish()
 
 
 def check_model(
@@ -460,5 +555,11 @@ def write_generated(
         transaction = Transaction(output)
         with transaction.running() as stager:
             rendered = render_for_output(root, output, display, stager=stager, **options)
-            transaction.commit(rendered.plan, force=force)
+            try:
+                transaction.commit(rendered.plan, force=force)
+            except BaseException:
+                if rendered.noter is not None:
+                    rendered.noter.discard()
+                raise
+            _note_swapped(rendered)
     return rendered

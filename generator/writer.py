@@ -13,6 +13,7 @@ at once or by the next run. `--check` and `diff` classify the same way without w
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -25,6 +26,7 @@ from typing import IO, Any
 
 from treeform import __version__
 from treeform.errors import OutputError
+from treeform.fileindex import FileIndex, Meta, file_meta
 from treeform.jsonout import indented_json
 
 MANIFEST = ".treeform-manifest.json"
@@ -58,6 +60,9 @@ class Staged:
     conflict: str | None = None
     #: The bytes on disk before, kept only for a diff.
     old: bytes | None = None
+    #: The file's metadata once staged (see fileindex), when it is final: None for a file
+    #: swapped in at commit (its ctime changes then).
+    meta: Meta | None = None
 
 
 @dataclass
@@ -80,27 +85,61 @@ class Plan:
     digests: dict[str, str] = field(default_factory=dict)
     #: What atlantis.yaml was made from (a hash), for the next run to reuse it.
     atlantis: str | None = None
+    #: A writing run: each cluster's record and digests go to this spool as they come in
+    #: (see `add_cluster`), so that memory does not grow with the tree; `clusters`,
+    #: `digests`, `create` and `unchanged` then stay empty (the counts below are kept).
+    spool: ManifestSpool | None = None
+    created: int = 0
+    same: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.create or self.update or self.remove)
+        return bool(self.created or self.update or self.remove)
 
     def summary(self) -> str:
         return (
-            f"{len(self.create)} created, {len(self.update)} updated, "
-            f"{len(self.remove)} removed, {len(self.unchanged)} unchanged"
+            f"{self.created} created, {len(self.update)} updated, "
+            f"{len(self.remove)} removed, {self.same} unchanged"
         )
 
-    def add(self, staged: Iterable[Staged]) -> None:
+    def add(self, staged: Iterable[Staged], *, of_cluster: bool = False) -> None:
+        lean = self.spool is not None
         for item in staged:
-            self.digests[item.rel] = item.sha
-            {"create": self.create, "update": self.update, "unchanged": self.unchanged}[
-                item.action
-            ].append(item.rel)
+            if lean and not of_cluster:
+                self.spool.extras[item.rel] = item.sha  # type: ignore[union-attr]
+            elif not lean:
+                self.digests[item.rel] = item.sha
+            if item.action == "create":
+                self.created += 1
+                if not lean:
+                    self.create.append(item.rel)
+            elif item.action == "update":
+                self.update.append(item.rel)
+            else:
+                self.same += 1
+                if not lean:
+                    self.unchanged.append(item.rel)
             if item.conflict:
                 self.conflicts.append(item.conflict)
             if item.old is not None:
                 self.old[item.rel] = item.old
+
+    def add_cluster(
+        self,
+        cid: str,
+        record: ClusterRecord,
+        staged: list[Staged] | None = None,
+        digests: dict[str, str] | None = None,
+    ) -> None:
+        """One cluster's part of the plan: its record and its files, rendered (`staged`)
+        or left as they are (`digests`: {path: sha256} as the manifest has them)."""
+        if staged is not None:
+            self.add(staged, of_cluster=True)
+        if self.spool is None:
+            self.clusters[cid] = record
+            return
+        files = digests if staged is None else {s.rel: s.sha for s in staged}
+        self.spool.cluster(cid, record, files or {})
 
     def finish(
         self,
@@ -114,12 +153,26 @@ class Plan:
         known to be as treeform wrote them) stay as they are; owned files that left the
         model are removed, but those `scope` rejects (a run restricted to some clusters),
         which are neither removed nor forgotten."""
+        spool = self.spool
         for rel, sha in sorted((intact or {}).items()):
+            if spool is not None:
+                spool.extras[rel] = sha
+                self.same += 1
+                continue
             self.kept[rel] = sha
             self.unchanged.append(rel)
-        for rel in sorted(set(owned) - set(self.digests) - set(self.kept)):
+            self.same += 1
+        gone = (
+            spool.gone(owned)
+            if spool is not None
+            else set(owned) - set(self.digests) - set(self.kept)
+        )
+        for rel in sorted(gone):
             if scope is not None and not scope(rel):
-                self.kept[rel] = owned[rel]
+                if spool is not None:
+                    spool.extras[rel] = owned[rel]
+                else:
+                    self.kept[rel] = owned[rel]
                 continue
             old = _read(self.root / rel)
             if old is None:
@@ -136,6 +189,125 @@ class Plan:
             names.sort()
         self.clusters = dict(sorted(self.clusters.items()))
         return self
+
+
+class ManifestSpool:
+    """The new manifest of a writing run, cluster by cluster in the order of the tree, into
+    two files of the journal rather than memory (a first generate of a large tree would
+    otherwise hold every path and digest, and the manifest's text); `write` joins them.
+    While every cluster is as the last manifest has it (a run that changed nothing) nothing
+    is written, only noted, and the manifest is not written again."""
+
+    def __init__(self, journal: Path, before: Manifest) -> None:
+        self.journal = journal
+        self.before = before
+        #: Files that are no cluster's (atlantis.yaml, files kept by --only): rel -> sha.
+        self.extras: dict[str, str] = {}
+        self._fh: tuple[IO[str], IO[str]] | None = None
+        self._counts = [0, 0]  # files, clusters written
+        self._pending: list[str] = []  # clusters as before, while nothing was written
+        #: Clusters of the last manifest met in this run, files that left one.
+        self._met: set[str] = set()
+        self._left: set[str] = set()
+        self._taken: set[str] = set()  # files now of another cluster than before
+
+    def _open(self) -> tuple[IO[str], IO[str]]:
+        if self._fh is None:
+            self._fh = (
+                (self.journal / "manifest.files").open("w", encoding="utf-8"),
+                (self.journal / "manifest.clusters").open("w", encoding="utf-8"),
+            )
+            pending, self._pending = self._pending, []
+            for cid in pending:  # as the last manifest had them
+                rec = self.before.clusters[cid]
+                self._write(cid, rec, {r: self.before.files[r] for r in rec.files})
+        return self._fh
+
+    def _write(self, cid: str, record: ClusterRecord, files: Mapping[str, str]) -> None:
+        file_fh, cluster_fh = self._open()
+        enc = json.encoder.encode_basestring_ascii
+        for rel in sorted(files):
+            file_fh.write(f"{',' if self._counts[0] else ''}\n    {enc(rel)}: {enc(files[rel])}")
+            self._counts[0] += 1
+        body = indented_json(
+            {"fingerprint": record.fingerprint, "files": record.files, "state": record.state},
+            sort_keys=False,
+            ensure_ascii=True,
+        ).replace("\n", "\n    ")
+        cluster_fh.write(f"{',' if self._counts[1] else ''}\n    {enc(cid)}: {body}")
+        self._counts[1] += 1
+
+    def cluster(self, cid: str, record: ClusterRecord, files: Mapping[str, str]) -> None:
+        before = self.before.clusters.get(cid)
+        owned = self.before.files
+        if before is not None:
+            self._met.add(cid)
+            if before.files != record.files:
+                self._left.update(set(before.files) - set(files))
+        if before is not record and owned:
+            mine = set(before.files) if before is not None else set()
+            self._taken.update(rel for rel in files if rel in owned and rel not in mine)
+        unchanged = (
+            self._fh is None
+            and before == record
+            and all(owned.get(rel) == sha for rel, sha in files.items())
+        )
+        if unchanged:
+            self._pending.append(cid)
+        else:
+            self._write(cid, record, files)
+
+    def gone(self, owned: dict[str, str]) -> set[str]:
+        """Files of the last manifest that no cluster of this run lists: of clusters that
+        left the model or no longer have them, and files that were no cluster's."""
+        recorded: set[str] = set()
+        found = set(self._left)
+        for cid, rec in self.before.clusters.items():
+            recorded.update(rec.files)
+            if cid not in self._met:
+                found.update(rec.files)
+        found.update(rel for rel in owned if rel not in recorded)
+        return {rel for rel in found if rel in owned} - self._taken - set(self.extras)
+
+    def unchanged(self, atlantis: str | None) -> bool:
+        """Whether the manifest would be the same as the last one."""
+        before = self.before
+        return (
+            self._fh is None  # every cluster of this run as before (each of them pending)
+            and len(self._pending) == len(self._met) == len(before.clusters)
+            and all(before.files.get(rel) == sha for rel, sha in self.extras.items())
+            and sum(len(rec.files) for rec in before.clusters.values()) + len(self.extras)
+            == len(before.files)
+            and atlantis == before.atlantis
+        )
+
+    def write(self, target: Path, atlantis: str | None) -> None:
+        """The manifest's text into `target`, read back from the spool a chunk at a time."""
+        file_fh, cluster_fh = self._open()
+        enc = json.encoder.encode_basestring_ascii
+        for rel in sorted(self.extras):
+            sep = "," if self._counts[0] else ""
+            file_fh.write(f"{sep}\n    {enc(rel)}: {enc(self.extras[rel])}")
+            self._counts[0] += 1
+        file_fh.close()
+        cluster_fh.close()
+        with target.open("w", encoding="utf-8") as out:
+            out.write(f'{{\n  "generator": "treeform",\n  "version": {enc(__version__)},\n')
+            for key, count, name in (
+                ("files", self._counts[0], "manifest.files"),
+                ("clusters", self._counts[1], "manifest.clusters"),
+            ):
+                if not count:
+                    out.write(f'  "{key}": {{}}')
+                else:
+                    out.write(f'  "{key}": {{')
+                    with (self.journal / name).open(encoding="utf-8") as part:
+                        shutil.copyfileobj(part, out)
+                    out.write("\n  }")
+                out.write(",\n" if key == "files" or atlantis is not None else "\n")
+            if atlantis is not None:
+                out.write(f'  "atlantis": {enc(atlantis)}\n')
+            out.write("}\n")
 
 
 def _load_manifest(root: Path) -> dict[str, Any]:
@@ -185,38 +357,93 @@ def load_manifest(root: Path) -> Manifest:
     )
 
 
-def intact_digests(root: Path, rels: list[str], owned: dict[str, str]) -> dict[str, str] | None:
-    """{path: sha256} of files that are still exactly as treeform wrote them, or None if
-    any is missing or differs."""
-    digests = {}
+@dataclass(frozen=True)
+class Intact:
+    """The files of a cluster (or atlantis.yaml) found still as treeform wrote them."""
+
+    #: {path: sha256}
+    digests: dict[str, str]
+    #: (path, sha256, metadata) of each, for the new file index; None when the index vouched
+    #: for every one of them (its line is kept as it is).
+    entries: list[tuple[str, str, Meta | None]] | None
+
+
+def intact_digests(
+    root: Path,
+    rels: list[str],
+    owned: dict[str, str],
+    index: FileIndex | None = None,
+    key: str = "",
+) -> Intact | None:
+    """The files at `rels` if every one is still exactly as treeform wrote them (its digest
+    the manifest's), else None (one is missing or differs). A file whose metadata the
+    `index` vouches for (see fileindex) is not read; any other is read and hashed."""
+    noted = index.entries(key) if index is not None else {}
+    digests: dict[str, str] = {}
+    entries: list[tuple[str, str, Meta | None]] = []
+    vouched = 0
     base = str(root)
     for rel in rels:
         sha = owned.get(rel)
+        if sha is None:
+            return None
+        path = f"{base}/{rel}"
+        entry = noted.get(rel)
+        if index is not None and entry is not None:
+            try:
+                info = os.lstat(path)
+            except OSError:
+                return None  # missing or unreadable: render the cluster again
+            if index.vouches(entry, sha, info):
+                digests[rel] = sha
+                entries.append((rel, sha, entry[1]))
+                vouched += 1
+                continue
         try:
-            data = read_bytes(f"{base}/{rel}")
+            data, meta = read_with_meta(path)
         except OSError:
-            return None  # missing or unreadable: render the cluster again
-        if sha is None or digest(data) != sha:
+            return None
+        if digest(data) != sha:
             return None
         digests[rel] = sha
-    return digests
+        entries.append((rel, sha, meta))
+    keep = vouched == len(rels) == len(noted)
+    return Intact(digests, None if keep else entries)
 
 
 def read_bytes(path: str) -> bytes:
     """A file's bytes with two system calls and no file object: this runs for every file of
-    every unchanged cluster."""
+    a cluster that is read."""
+    return read_with_meta(path)[0]
+
+
+def read_with_meta(path: str) -> tuple[bytes, Meta | None]:
+    """A file's bytes and its metadata, taken before it is read (so that an edit while it is
+    read shows as a change next time, never the other way round)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        size = os.fstat(fd).st_size
+        info = os.fstat(fd)
+        size = info.st_size
         data = os.read(fd, size + 1)
         if len(data) <= size:
-            return data
+            return data, file_meta(info)
         chunks = [data]  # it grew while being read
         while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), None
     finally:
         os.close(fd)
+
+
+def _read_meta(path: Path) -> tuple[bytes | None, Meta | None]:
+    try:
+        return read_with_meta(str(path))
+    except FileNotFoundError:
+        return None, None
+    except IsADirectoryError:
+        raise OutputError(f"{path}: a directory stands where treeform writes a file") from None
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _read(path: Path) -> bytes | None:
@@ -262,9 +489,12 @@ class Stager:
         *,
         journal: Path | None = None,
         for_diff: bool = False,
+        index: FileIndex | None = None,
     ) -> None:
         self.root = root
         self.manifest = manifest
+        #: What the last run saw of the files (None: hash every file, as --check does).
+        self.index = index
         self.owned = manifest.files
         self.existing = existing
         self.journal = journal
@@ -288,30 +518,34 @@ class Stager:
         disk, the journal lists those about to be written (one write for the batch), then
         they are written."""
         staged: list[Staged] = []
-        writes: list[tuple[Path, bytes]] = []
+        writes: list[tuple[int, Path, bytes]] = []
         for rel in sorted(files):
             data = files[rel].encode()
             item = self._classify(rel, data)
-            staged.append(item)
             if item.action == "create":
-                writes.append((self.root / rel, data))
+                writes.append((len(staged), self.root / rel, data))
             elif item.action == "update":
-                writes.append((_tmp_name(self.root / rel), data))
+                writes.append((-1, _tmp_name(self.root / rel), data))
+            staged.append(item)
         if self.journal is not None and writes:
             self._note([(s.action, s.rel) for s in staged if s.action != "unchanged"])
-            for target, data in writes:  # directories too only once they are listed
+            for i, target, data in writes:  # directories too only once they are listed
                 self._parent_of(target).write_bytes(data)
+                if i >= 0:  # in place for good: what the file index will note
+                    staged[i] = dataclasses.replace(staged[i], meta=file_meta(os.lstat(target)))
         return staged
 
     def _classify(self, rel: str, data: bytes) -> Staged:
         sha = digest(data)
         path = self.root / rel
-        old = _read(path) if self.existing is None or rel in self.existing else None
+        old, meta = None, None
+        if self.existing is None or rel in self.existing:
+            old, meta = _read_meta(path)
         if old is None:
             return Staged(rel, sha, "create")
         kept = old if self.for_diff else None
         if old == data:
-            return Staged(rel, sha, "unchanged", old=kept)
+            return Staged(rel, sha, "unchanged", old=kept, meta=meta)
         conflict = None
         if rel not in self.owned:
             conflict = f"{path}: exists and was not written by treeform"
@@ -322,6 +556,8 @@ class Stager:
     def _parent_of(self, target: Path) -> Path:
         if target.parent not in self._made:
             target.parent.mkdir(parents=True, exist_ok=True)
+            if len(self._made) >= 64:  # bounded: memory must not grow with the tree
+                self._made.clear()
             self._made.add(target.parent)
         return target
 
@@ -473,7 +709,9 @@ class Transaction:
             self.journal.mkdir()
         except OSError as exc:
             raise _write_error(exc, root) from None
-        self.stager = Stager(root, manifest, existing, journal=self.journal)
+        self.stager = Stager(
+            root, manifest, existing, journal=self.journal, index=FileIndex.of(root)
+        )
         return self.stager
 
     def rollback(self) -> None:
@@ -488,32 +726,42 @@ class Transaction:
         if plan.conflicts and not force:
             raise _refusal(plan.conflicts)
         root, journal = self.root, self.journal
-        files = {**plan.kept, **plan.digests}
+        spool = plan.spool
         if self.stager is not None:
             self.stager.close()
-            before = self.stager.manifest
-            if not plan.changed and (files, plan.clusters, plan.atlantis) == (
-                before.files,
-                before.clusters,
-                before.atlantis,
-            ):
+        if spool is not None:
+            if not plan.changed and spool.unchanged(plan.atlantis):
                 shutil.rmtree(journal)  # nothing to change, the manifest included
                 return
-        manifest = {
-            "generator": "treeform",
-            "version": __version__,
-            "files": dict(sorted(files.items())),
-            "clusters": {
-                cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
-                for cid, rec in plan.clusters.items()
-            },
-        }
-        if plan.atlantis is not None:
-            manifest["atlantis"] = plan.atlantis
-        listed = {"update": plan.update, "remove": plan.remove}
-        (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
-        text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
-        _tmp_name(root / MANIFEST).write_bytes(text.encode())
+            listed = {"update": plan.update, "remove": plan.remove}
+            (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
+            spool.write(_tmp_name(root / MANIFEST), plan.atlantis)
+        else:
+            files = {**plan.kept, **plan.digests}
+            if self.stager is not None:
+                before = self.stager.manifest
+                if not plan.changed and (files, plan.clusters, plan.atlantis) == (
+                    before.files,
+                    before.clusters,
+                    before.atlantis,
+                ):
+                    shutil.rmtree(journal)  # nothing to change, the manifest included
+                    return
+            manifest = {
+                "generator": "treeform",
+                "version": __version__,
+                "files": dict(sorted(files.items())),
+                "clusters": {
+                    cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
+                    for cid, rec in plan.clusters.items()
+                },
+            }
+            if plan.atlantis is not None:
+                manifest["atlantis"] = plan.atlantis
+            listed = {"update": plan.update, "remove": plan.remove}
+            (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
+            text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
+            _tmp_name(root / MANIFEST).write_bytes(text.encode())
         # Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
             if (root / rel).exists():
