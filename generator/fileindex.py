@@ -21,9 +21,11 @@ edit that puts size and mtime back (`touch -d`, `os.utime`) still shows as a cha
 the cache off (`TREEFORM_CACHE_DIR=`) every file is hashed, as before.
 
 The file: one line per cluster (key "" for repository files such as atlantis.yaml), the
-key as JSON, a tab, then a JSON list of `[path, sha256, size, mtime_ns, ino, ctime_ns]`. A
-run reads only the keys; a worker parses the line of a cluster when it checks that cluster.
-Anything malformed is ignored (the files it would vouch for are hashed).
+key as JSON, a tab, and a signature: a sha256 over each file's path, digest (the one the
+manifest expects) and metadata. A run checks a cluster by looking at its files (`lstat`)
+and computing the signature again: one value to compare, nothing to parse, and the index
+stays small (a line per cluster). When it differs, or a file is racy, every file of that
+cluster is read and hashed, and the new signature noted. Anything malformed is ignored.
 """
 
 from __future__ import annotations
@@ -57,30 +59,12 @@ def file_meta(info: os.stat_result) -> Meta | None:
     return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
 
 
-def _is_int(value: object) -> bool:
-    return type(value) is int and value >= 0  # not bool, not negative
-
-
-def _parse(line: str) -> dict[str, Entry]:
-    """The entries of one line; {} for anything malformed (the types are checked: the
-    index is only a hint, but a hint of the right shape)."""
-    try:
-        items = json.loads(line)
-    except ValueError:
-        return {}
-    if type(items) is not list:
-        return {}
-    found: dict[str, Entry] = {}
-    for item in items:
-        if type(item) is not list or len(item) != 6:
-            return {}
-        rel, sha, *meta = item
-        if type(rel) is not str or type(sha) is not str or len(sha) != _SHA_LENGTH:
-            return {}
-        if not all(_is_int(m) for m in meta):
-            return {}
-        found[rel] = (sha, (meta[0], meta[1], meta[2], meta[3]))
-    return found
+def signature(entries: Iterable[tuple[str, str, Meta]]) -> str:
+    """The signature of a cluster's files: (path, sha256, metadata) of each, in order."""
+    h = hashlib.sha256()
+    for rel, sha, (size, mtime, ino, ctime) in entries:
+        h.update(f"{rel}\0{sha}\0{size}\0{mtime}\0{ino}\0{ctime}\0".encode())
+    return h.hexdigest()
 
 
 class FileIndex:
@@ -115,13 +99,12 @@ class FileIndex:
                         lines[name] = rest
         return cls(path, lines, written)
 
-    def entries(self, key: str) -> dict[str, Entry]:
-        """{path: (sha256, metadata)} noted for one cluster ("" : repository files)."""
+    def noted(self, key: str) -> str | None:
+        """The signature noted for one cluster ("": repository files), if any."""
         line = self._lines.get(json.dumps(key))
-        return _parse(line) if line is not None else {}
-
-    def has(self, key: str) -> bool:
-        return json.dumps(key) in self._lines
+        if line is None or len(line) != _SHA_LENGTH + 1:
+            return None  # absent or malformed
+        return line[:_SHA_LENGTH]
 
     def settled(self, meta: Meta) -> bool:
         """Whether a file with this metadata was last changed before the index was written
@@ -131,13 +114,16 @@ class FileIndex:
             limit -= _COARSE_SLACK_NS  # whole seconds: maybe a coarse file system
         return meta[1] < limit and meta[3] < limit
 
-    def vouches(self, entry: Entry | None, sha: str | None, info: os.stat_result) -> bool:
-        """Whether the index can say, without reading it, that the file `info` describes
-        holds the bytes whose digest is `sha` (the manifest's)."""
-        if entry is None or sha is None or entry[0] != sha:
-            return False
-        meta = file_meta(info)
-        return meta is not None and meta == entry[1] and self.settled(meta)
+    def vouches(self, key: str, entries: list[tuple[str, str, Meta]]) -> bool:
+        """Whether the index can say, without reading them, that the files described by
+        `entries` (path, the manifest's sha256, metadata as found now) hold those bytes:
+        their signature is the one noted, and none of them is racy."""
+        noted = self.noted(key)
+        return (
+            noted is not None
+            and all(self.settled(meta) for _, _, meta in entries)
+            and signature(entries) == noted
+        )
 
     def writer(self) -> IndexWriter | None:
         return IndexWriter(self) if self.path is not None else None
@@ -182,12 +168,14 @@ class IndexWriter:
             self._fh.write(f"{name}\t{line}")
 
     def add(self, key: str, entries: Iterable[tuple[str, str, Meta | None]]) -> None:
-        """Note the files of `key` as (path, sha256, metadata); those without metadata
-        (replaced at commit, or not regular files) are left out: they will be hashed."""
-        items = [[rel, sha, *meta] for rel, sha, meta in entries if meta is not None]
+        """Note the files of `key` as (path, sha256, metadata); when one has no metadata
+        (not a regular file, or it changed while read) nothing is noted: they will be
+        hashed."""
+        given = list(entries)
+        known = [(rel, sha, meta) for rel, sha, meta in given if meta is not None]
         fh = self._open()
-        if fh is not None and items:
-            fh.write(f"{json.dumps(key)}\t{json.dumps(items, separators=(',', ':'))}\n")
+        if fh is not None and known and len(known) == len(given):
+            fh.write(f"{json.dumps(key)}\t{signature(known)}\n")
 
     def finish(self) -> None:
         """Put the new index in place (best effort: an index that cannot be written only

@@ -193,30 +193,27 @@ class Plan:
 
 class ManifestSpool:
     """The new manifest of a writing run, cluster by cluster in the order of the tree, into
-    two files of the journal rather than memory (a first generate of a large tree would
-    otherwise hold every path and digest, and the manifest's text); `write` joins them.
-    While every cluster is as the last manifest has it (a run that changed nothing) nothing
-    is written, only noted, and the manifest is not written again."""
+    a file of the journal rather than memory (a first generate of a large tree would
+    otherwise hold every path and digest, and the manifest's text); `write` makes the
+    manifest of it. While every cluster is as the last manifest has it (a run that changed
+    nothing) nothing is written, only noted, and the manifest is not written again."""
 
     def __init__(self, journal: Path, before: Manifest) -> None:
         self.journal = journal
         self.before = before
         #: Files that are no cluster's (atlantis.yaml, files kept by --only): rel -> sha.
         self.extras: dict[str, str] = {}
-        self._fh: tuple[IO[str], IO[str]] | None = None
-        self._counts = [0, 0]  # files, clusters written
+        self._fh: IO[str] | None = None
+        self._count = 0  # clusters written
         self._pending: list[str] = []  # clusters as before, while nothing was written
         #: Clusters of the last manifest met in this run, files that left one.
         self._met: set[str] = set()
         self._left: set[str] = set()
         self._taken: set[str] = set()  # files now of another cluster than before
 
-    def _open(self) -> tuple[IO[str], IO[str]]:
+    def _open(self) -> IO[str]:
         if self._fh is None:
-            self._fh = (
-                (self.journal / "manifest.files").open("w", encoding="utf-8"),
-                (self.journal / "manifest.clusters").open("w", encoding="utf-8"),
-            )
+            self._fh = (self.journal / "manifest.clusters").open("w", encoding="utf-8")
             pending, self._pending = self._pending, []
             for cid in pending:  # as the last manifest had them
                 rec = self.before.clusters[cid]
@@ -224,18 +221,19 @@ class ManifestSpool:
         return self._fh
 
     def _write(self, cid: str, record: ClusterRecord, files: Mapping[str, str]) -> None:
-        file_fh, cluster_fh = self._open()
-        enc = json.encoder.encode_basestring_ascii
-        for rel in sorted(files):
-            file_fh.write(f"{',' if self._counts[0] else ''}\n    {enc(rel)}: {enc(files[rel])}")
-            self._counts[0] += 1
+        fh = self._open()
         body = indented_json(
-            {"fingerprint": record.fingerprint, "files": record.files, "state": record.state},
+            {
+                "fingerprint": record.fingerprint,
+                "state": record.state,
+                "files": {rel: files[rel] for rel in sorted(files)},
+            },
             sort_keys=False,
             ensure_ascii=True,
         ).replace("\n", "\n    ")
-        cluster_fh.write(f"{',' if self._counts[1] else ''}\n    {enc(cid)}: {body}")
-        self._counts[1] += 1
+        sep = "," if self._count else ""
+        fh.write(f"{sep}\n    {json.encoder.encode_basestring_ascii(cid)}: {body}")
+        self._count += 1
 
     def cluster(self, cid: str, record: ClusterRecord, files: Mapping[str, str]) -> None:
         before = self.before.clusters.get(cid)
@@ -282,32 +280,26 @@ class ManifestSpool:
         )
 
     def write(self, target: Path, atlantis: str | None) -> None:
-        """The manifest's text into `target`, read back from the spool a chunk at a time."""
-        file_fh, cluster_fh = self._open()
+        """The manifest's text into `target`, the clusters' records copied from the spool a
+        chunk at a time."""
+        fh = self._open()
+        fh.close()
         enc = json.encoder.encode_basestring_ascii
-        for rel in sorted(self.extras):
-            sep = "," if self._counts[0] else ""
-            file_fh.write(f"{sep}\n    {enc(rel)}: {enc(self.extras[rel])}")
-            self._counts[0] += 1
-        file_fh.close()
-        cluster_fh.close()
         with target.open("w", encoding="utf-8") as out:
             out.write(f'{{\n  "generator": "treeform",\n  "version": {enc(__version__)},\n')
-            for key, count, name in (
-                ("files", self._counts[0], "manifest.files"),
-                ("clusters", self._counts[1], "manifest.clusters"),
-            ):
-                if not count:
-                    out.write(f'  "{key}": {{}}')
-                else:
-                    out.write(f'  "{key}": {{')
-                    with (self.journal / name).open(encoding="utf-8") as part:
-                        shutil.copyfileobj(part, out)
-                    out.write("\n  }")
-                out.write(",\n" if key == "files" or atlantis is not None else "\n")
+            if not self._count:
+                out.write('  "clusters": {},\n')
+            else:
+                out.write('  "clusters": {')
+                with (self.journal / "manifest.clusters").open(encoding="utf-8") as part:
+                    shutil.copyfileobj(part, out)
+                out.write("\n  },\n")
+            extras = {rel: self.extras[rel] for rel in sorted(self.extras)}
+            files = indented_json(extras, sort_keys=False, ensure_ascii=True)
+            out.write(f'  "files": {files.replace(chr(10), chr(10) + "  ")}')
             if atlantis is not None:
-                out.write(f'  "atlantis": {enc(atlantis)}\n')
-            out.write("}\n")
+                out.write(f',\n  "atlantis": {enc(atlantis)}')
+            out.write("\n}\n")
 
 
 def _load_manifest(root: Path) -> dict[str, Any]:
@@ -320,7 +312,7 @@ def _load_manifest(root: Path) -> dict[str, Any]:
         return {}
     except (OSError, ValueError):
         pass
-    raise OutputError(f"{path}: the manifest is unreadable; remove it to let treeform start over")
+    raise _unreadable(root)
 
 
 @dataclass
@@ -335,25 +327,52 @@ class Manifest:
     atlantis: str | None = None
 
 
+def _table(value: object) -> dict[str, str] | None:
+    """A {path: sha256} table of the manifest, if it is one (types checked)."""
+    if type(value) is not dict:
+        return None
+    for k, v in value.items():
+        if type(k) is not str or type(v) is not str:
+            return None
+    return value
+
+
 def load_manifest(root: Path) -> Manifest:
+    """The manifest of an output directory. Each cluster's record holds its files'
+    digests (`{"fingerprint", "state", "files": {path: sha256}}`), the top-level `files`
+    those that are no cluster's (atlantis.yaml); a manifest of an earlier treeform, whose
+    records list paths and whose `files` has every digest, reads the same."""
     if not root.is_dir():
         return Manifest()
     data = _load_manifest(root)
+    files = _table(data.get("files", {}))
     records = data.get("clusters", {})
-    clusters = {
-        str(cid): ClusterRecord(
-            str(rec.get("fingerprint", "")),
-            list(rec.get("files", [])),
-            str(rec["state"]) if rec.get("state") is not None else None,
-        )
-        for cid, rec in (records.items() if isinstance(records, dict) else ())
-        if isinstance(rec, dict)
-    }
+    if files is None or type(records) is not dict:
+        raise _unreadable(root)
+    owned = dict(files)
+    clusters: dict[str, ClusterRecord] = {}
+    for cid, rec in records.items():
+        if type(rec) is not dict:
+            raise _unreadable(root)
+        fingerprint, state, listed = rec.get("fingerprint", ""), rec.get("state"), rec.get("files")
+        if type(fingerprint) is not str or (state is not None and type(state) is not str):
+            raise _unreadable(root)
+        table = _table(listed)
+        if table is not None:
+            owned.update(table)
+            names = list(table)
+        elif type(listed) is list and all(type(p) is str for p in listed):
+            names = listed  # the earlier format: the digests are in `files`
+        else:
+            raise _unreadable(root)
+        clusters[cid] = ClusterRecord(fingerprint, names, state)
     atlantis = data.get("atlantis")
-    return Manifest(
-        {str(k): str(v) for k, v in data.get("files", {}).items()},
-        clusters,
-        atlantis if isinstance(atlantis, str) else None,
+    return Manifest(owned, clusters, atlantis if isinstance(atlantis, str) else None)
+
+
+def _unreadable(root: Path) -> OutputError:
+    return OutputError(
+        f"{root / MANIFEST}: the manifest is unreadable; remove it to let treeform start over"
     )
 
 
@@ -376,39 +395,38 @@ def intact_digests(
     key: str = "",
 ) -> Intact | None:
     """The files at `rels` if every one is still exactly as treeform wrote them (its digest
-    the manifest's), else None (one is missing or differs). A file whose metadata the
-    `index` vouches for (see fileindex) is not read; any other is read and hashed."""
-    noted = index.entries(key) if index is not None else {}
-    digests: dict[str, str] = {}
-    entries: list[tuple[str, str, Meta | None]] = []
-    vouched = 0
+    the manifest's), else None (one is missing or differs). When the `index` vouches for
+    them by their metadata (see fileindex) none is read; else each is read and hashed."""
     base = str(root)
+    digests: dict[str, str] = {}
     for rel in rels:
         sha = owned.get(rel)
         if sha is None:
             return None
-        path = f"{base}/{rel}"
-        entry = noted.get(rel)
-        if index is not None and entry is not None:
+        digests[rel] = sha
+    if index is not None and index.noted(key) is not None:
+        found: list[tuple[str, str, Meta]] = []
+        for rel, sha in digests.items():
             try:
-                info = os.lstat(path)
+                meta = file_meta(os.lstat(f"{base}/{rel}"))
             except OSError:
                 return None  # missing or unreadable: render the cluster again
-            if index.vouches(entry, sha, info):
-                digests[rel] = sha
-                entries.append((rel, sha, entry[1]))
-                vouched += 1
-                continue
+            if meta is None:
+                break  # not a regular file: read it (and fail) below
+            found.append((rel, sha, meta))
+        else:
+            if index.vouches(key, found):
+                return Intact(digests, None)
+    entries: list[tuple[str, str, Meta | None]] = []
+    for rel, sha in digests.items():
         try:
-            data, meta = read_with_meta(path)
+            data, meta = read_with_meta(f"{base}/{rel}")
         except OSError:
             return None
         if digest(data) != sha:
             return None
-        digests[rel] = sha
         entries.append((rel, sha, meta))
-    keep = vouched == len(rels) == len(noted)
-    return Intact(digests, None if keep else entries)
+    return Intact(digests, entries)
 
 
 def read_bytes(path: str) -> bytes:
@@ -747,21 +765,14 @@ class Transaction:
                 ):
                     shutil.rmtree(journal)  # nothing to change, the manifest included
                     return
-            manifest = {
-                "generator": "treeform",
-                "version": __version__,
-                "files": dict(sorted(files.items())),
-                "clusters": {
-                    cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
-                    for cid, rec in plan.clusters.items()
-                },
-            }
-            if plan.atlantis is not None:
-                manifest["atlantis"] = plan.atlantis
             listed = {"update": plan.update, "remove": plan.remove}
             (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
-            text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
-            _tmp_name(root / MANIFEST).write_bytes(text.encode())
+            spool = ManifestSpool(journal, Manifest())
+            for cid, rec in plan.clusters.items():
+                spool.cluster(cid, rec, {rel: files[rel] for rel in rec.files if rel in files})
+            recorded = {rel for rec in plan.clusters.values() for rel in rec.files}
+            spool.extras = {rel: sha for rel, sha in files.items() if rel not in recorded}
+            spool.write(_tmp_name(root / MANIFEST), plan.atlantis)
         # Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
             if (root / rel).exists():
