@@ -61,10 +61,8 @@ def file_meta(info: os.stat_result) -> Meta | None:
 
 def signature(entries: Iterable[tuple[str, str, Meta]]) -> str:
     """The signature of a cluster's files: (path, sha256, metadata) of each, in order."""
-    h = hashlib.sha256()
-    for rel, sha, (size, mtime, ino, ctime) in entries:
-        h.update(f"{rel}\0{sha}\0{size}\0{mtime}\0{ino}\0{ctime}\0".encode())
-    return h.hexdigest()
+    text = "".join([f"{rel}\0{sha}\0{m[0]}\0{m[1]}\0{m[2]}\0{m[3]}\0" for rel, sha, m in entries])
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class FileIndex:
@@ -123,7 +121,7 @@ class FileIndex:
             noted is not None
             and all(self.settled(meta) for _, _, meta in entries)
             and signature(entries) == noted
-        )
+        )  # (intact_digests checks `settled` as it goes: the second time costs little)
 
     def writer(self) -> IndexWriter | None:
         return IndexWriter(self) if self.path is not None else None

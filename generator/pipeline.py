@@ -385,7 +385,7 @@ def render_for_output(
 
     def lay_out(cid: str, rels: Iterable[str]) -> None:
         cut = len(cid) + 1
-        names = tuple(sorted(r[cut:] for r in rels))
+        names = tuple([r[cut:] for r in rels])  # atlantis sorts them
         layouts.append((cid, shapes.setdefault(names, names)))
 
     try:
@@ -402,17 +402,16 @@ def render_for_output(
                 record = previous[cid] if outcome.reused else outcome.record
                 if record is None:
                     continue
-                files = {rel: owned[rel] for rel in record.files if rel in owned}
                 if lean:
-                    plan.add_cluster(cid, record, digests=files)
+                    plan.add_cluster(cid, record)  # its files as the manifest has them
                     if cid in chosen:
-                        plan.same += len(files)
+                        plan.same += len(record.files)
                 else:
                     plan.clusters[cid] = record
                     if outcome.reused and cid in chosen:
-                        intact.update(files)
+                        intact.update((rel, owned[rel]) for rel in record.files if rel in owned)
                 if cid in chosen:
-                    lay_out(cid, files)
+                    lay_out(cid, record.files)
                 if noter is not None:
                     if outcome.noted is None:
                         noter.keep(cid)
@@ -441,9 +440,7 @@ def render_for_output(
         scope = (lambda rel: in_scope(rel, ids, only)) if only else None
         if settings.atlantis.enabled:
             other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
-            paths = [f"{cid}/{name}" for cid, names in layouts for name in names]
-            paths += other_paths
-            del layouts
+            paths = _Paths(layouts, other_paths)
             cluster_ids = all_ids + recorded_ids(other_paths)
             plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
             kept = None
@@ -473,6 +470,22 @@ def render_for_output(
             noter.discard()
         raise
     return result
+
+
+class _Paths:
+    """The paths of the output's files, made again each time they are gone through (a
+    large tree's are never all held): (cluster id, names below it) of each cluster, and
+    other paths as they are."""
+
+    def __init__(self, layouts: list[tuple[str, tuple[str, ...]]], others: list[str]) -> None:
+        self.layouts = layouts
+        self.others = others
+
+    def __iter__(self) -> Iterator[str]:
+        for cid, names in self.layouts:
+            for name in names:
+                yield f"{cid}/{name}"
+        yield from self.others
 
 
 def _note_swapped(rendered: Rendered) -> None:

@@ -132,14 +132,14 @@ class Plan:
         digests: dict[str, str] | None = None,
     ) -> None:
         """One cluster's part of the plan: its record and its files, rendered (`staged`)
-        or left as they are (`digests`: {path: sha256} as the manifest has them)."""
+        or left as they are (`digests`: {path: sha256}; None: as the manifest has them)."""
         if staged is not None:
             self.add(staged, of_cluster=True)
         if self.spool is None:
             self.clusters[cid] = record
             return
         files = digests if staged is None else {s.rel: s.sha for s in staged}
-        self.spool.cluster(cid, record, files or {})
+        self.spool.cluster(cid, record, files)
 
     def finish(
         self,
@@ -235,9 +235,19 @@ class ManifestSpool:
         fh.write(f"{sep}\n    {json.encoder.encode_basestring_ascii(cid)}: {body}")
         self._count += 1
 
-    def cluster(self, cid: str, record: ClusterRecord, files: Mapping[str, str]) -> None:
+    def cluster(
+        self, cid: str, record: ClusterRecord, files: Mapping[str, str] | None = None
+    ) -> None:
+        """One cluster's record and files ({path: sha256}; None: as the last manifest has
+        them, `record` being its record there)."""
         before = self.before.clusters.get(cid)
         owned = self.before.files
+        if files is None:
+            if record is before and self._fh is None:
+                self._met.add(cid)
+                self._pending.append(cid)  # nothing to compare: it is the last one's
+                return
+            files = {rel: owned[rel] for rel in record.files if rel in owned}
         if before is not None:
             self._met.add(cid)
             if before.files != record.files:
@@ -331,9 +341,8 @@ def _table(value: object) -> dict[str, str] | None:
     """A {path: sha256} table of the manifest, if it is one (types checked)."""
     if type(value) is not dict:
         return None
-    for k, v in value.items():
-        if type(k) is not str or type(v) is not str:
-            return None
+    if not set(map(type, value)) <= {str} or not set(map(type, value.values())) <= {str}:
+        return None
     return value
 
 
@@ -411,8 +420,8 @@ def intact_digests(
                 meta = file_meta(os.lstat(f"{base}/{rel}"))
             except OSError:
                 return None  # missing or unreadable: render the cluster again
-            if meta is None:
-                break  # not a regular file: read it (and fail) below
+            if meta is None or not index.settled(meta):
+                break  # not a regular file (read it, and fail, below), or racy
             found.append((rel, sha, meta))
         else:
             if index.vouches(key, found):
