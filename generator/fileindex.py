@@ -80,7 +80,8 @@ class FileIndex:
         return cls(None, {}, 0)
 
     @classmethod
-    def of(cls, output: Path) -> FileIndex:
+    def of(cls, output: Path, *, read: bool = True) -> FileIndex:
+        """The index of `output` (`read=False`: one to write only, its old lines unread)."""
         directory = cache_dir("files")
         if directory is None:
             return cls.off()
@@ -88,6 +89,8 @@ class FileIndex:
         path = directory / f"{key}.idx"
         lines: dict[str, str] = {}
         written = 0
+        if not read:
+            return cls(path, lines, written)
         with contextlib.suppress(OSError, UnicodeDecodeError):
             with path.open("r", encoding="utf-8", newline="\n") as fh:
                 written = os.fstat(fh.fileno()).st_mtime_ns

@@ -373,8 +373,9 @@ def render_for_output(
     issues = list(tree.issues)
     # A writing run holds nothing per file: the new manifest goes to a spool in the journal,
     # what the file index notes to a file beside it, as each cluster comes in.
-    lean = stager.journal is not None
-    plan = Plan(output, {}, spool=ManifestSpool(stager.journal, stager.manifest) if lean else None)
+    journal = stager.journal
+    lean = journal is not None
+    plan = Plan(output, {}, spool=ManifestSpool(journal, stager.manifest) if journal else None)
     noter = stager.index.writer() if lean and stager.index is not None else None
     intact: dict[str, str] = {}  # files of reused clusters: {path: sha256} (not when lean)
     shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each cluster's layout

@@ -208,7 +208,7 @@ class ClusterFile:
     """A cluster file of the tree, not read yet."""
 
     id: str
-    path: Path
+    path: str  # a string, not a Path: a large tree has many (memory)
     shown: str
     #: The directory whose merged defaults apply, or None below a broken `_defaults.yaml`.
     directory: str | None
@@ -229,7 +229,7 @@ class Tree:
 
     def read(self, cluster_file: ClusterFile) -> bytes | Issue:
         try:
-            return _read_bytes(str(cluster_file.path))
+            return _read_bytes(cluster_file.path)
         except OSError as exc:
             return Issue(Location(cluster_file.shown), "", f"cannot read: {exc.strerror}")
 
@@ -294,7 +294,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
     issues: list[Issue] = []
     defaults: dict[str, Document] = {}
     sources: dict[str, bytes] = {}  # the bytes of each directory's _defaults.yaml
-    found: dict[str, tuple[str, Path]] = {}  # cluster id -> (shown, path)
+    found: dict[str, tuple[str, str]] = {}  # cluster id -> (shown, path)
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
     max_clusters = limits.CLUSTERS.value()
     for rel, path in _walk(root, display, issues):
@@ -337,7 +337,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
                 )
             )
             continue
-        found[cluster_id] = (shown, path)
+        found[cluster_id] = (shown, str(path))
         if len(found) > max_clusters:
             raise ModelError(
                 [
@@ -376,14 +376,16 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
         return layer
 
     files = []
-    for cluster_id, (shown, path) in sorted(found.items()):
+    shared: dict[str, str] = {}  # one string per directory
+    for cluster_id, (shown, file_path) in sorted(found.items()):
         parent = cluster_id.rpartition("/")[0]
+        parent = shared.setdefault(parent, parent)
         if any(d == "" or parent == d or parent.startswith(d + "/") for d in broken_dirs):
-            files.append(ClusterFile(cluster_id, path, shown, None))
+            files.append(ClusterFile(cluster_id, file_path, shown, None))
         else:
             layer_for(parent)
             chain_for(parent)
-            files.append(ClusterFile(cluster_id, path, shown, parent))
+            files.append(ClusterFile(cluster_id, file_path, shown, parent))
     return Tree(files, issues, layers, chains)
 
 

@@ -736,9 +736,9 @@ class Transaction:
             self.journal.mkdir()
         except OSError as exc:
             raise _write_error(exc, root) from None
-        self.stager = Stager(
-            root, manifest, existing, journal=self.journal, index=FileIndex.of(root)
-        )
+        # An empty output has nothing for the index to vouch for: its lines are not read.
+        index = FileIndex.of(root, read=bool(manifest.files))
+        self.stager = Stager(root, manifest, existing, journal=self.journal, index=index)
         return self.stager
 
     def rollback(self) -> None:
