@@ -9,6 +9,7 @@ Reference: https://www.runatlantis.io/docs/repo-level-atlantis-yaml
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from pathlib import PurePosixPath
@@ -104,8 +105,9 @@ def atlantis_fingerprint(
     h.update(repr((settings.enabled, settings.output_path)).encode())
     h.update(b"\0".join(p.encode() for p in sorted(set(cluster_ids))))
     h.update(b"\1")
-    for path in paths:
-        h.update(path.encode())
+    batch = iter(paths)
+    while chunk := list(itertools.islice(batch, 4096)):  # a piece at a time: memory
+        h.update("\0".join(chunk).encode())
         h.update(b"\0")
     h.update(b"\1")
     return h.hexdigest()

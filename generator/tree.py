@@ -109,12 +109,13 @@ def _display(root_display: str, rel: str) -> str:
     return rel if root_display in ("", ".") else f"{root_display.rstrip('/')}/{rel}"
 
 
-def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[str, Path]]:
-    """Yield (relative posix path, real path) of every YAML file, refusing escapes."""
+def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[str, str]]:
+    """Yield (relative posix path, path) of every YAML file, refusing escapes (paths as
+    strings: a large tree has many)."""
     real_root = root.resolve()
     seen_dirs: set[Path] = set()
 
-    def visit(directory: Path, rel: str) -> Iterator[tuple[str, Path]]:
+    def visit(directory: Path, rel: str) -> Iterator[tuple[str, str]]:
         real = directory.resolve()
         if real in seen_dirs:
             issues.append(
@@ -133,10 +134,9 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
             if entry.name.startswith("."):
                 continue
             child_rel = f"{rel}/{entry.name}" if rel else entry.name
-            path = Path(entry.path)
             if entry.is_symlink():
                 try:
-                    target = path.resolve(strict=True)
+                    target = Path(entry.path).resolve(strict=True)
                 except (OSError, RuntimeError):
                     issues.append(
                         Issue(
@@ -168,9 +168,9 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                         )
                     )
                     continue
-                yield from visit(path, child_rel)
+                yield from visit(Path(entry.path), child_rel)
             elif entry.name.endswith(CLUSTER_SUFFIXES):
-                yield child_rel, path
+                yield child_rel, entry.path
 
     yield from visit(root, "")
 
@@ -303,7 +303,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
         if name == DEFAULTS_FILE:
             broken_dirs.add(directory)  # until it has been read
             try:
-                sources[directory] = path.read_bytes()
+                sources[directory] = _read_bytes(path)
                 doc = load_yaml(sources[directory], shown)
             except OSError as exc:
                 issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))
@@ -337,7 +337,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
                 )
             )
             continue
-        found[cluster_id] = (shown, str(path))
+        found[cluster_id] = (shown, path)
         if len(found) > max_clusters:
             raise ModelError(
                 [

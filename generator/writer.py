@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import IO, Any
 
 from treeform import __version__
 from treeform.errors import OutputError
-from treeform.fileindex import FileIndex, Meta, file_meta
+from treeform.fileindex import FileIndex, Meta, file_meta, signature
 from treeform.jsonout import indented_json
 
 MANIFEST = ".treeform-manifest.json"
@@ -413,28 +414,34 @@ def intact_digests(
         if sha is None:
             return None
         digests[rel] = sha
-    if index is not None and index.noted(key) is not None:
+    noted = index.noted(key) if index is not None else None
+    if index is not None and noted is not None:
         found: list[tuple[str, str, Meta]] = []
-        for rel, sha in digests.items():
+        limit = index.written_ns
+        for rel, sha in digests.items():  # the hot loop of a generate with nothing changed
             try:
-                meta = file_meta(os.lstat(f"{base}/{rel}"))
+                info = os.lstat(f"{base}/{rel}")
             except OSError:
                 return None  # missing or unreadable: render the cluster again
-            if meta is None or not index.settled(meta):
-                break  # not a regular file (read it, and fail, below), or racy
+            meta = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+            if not (meta[1] < limit and meta[3] < limit and stat.S_ISREG(info.st_mode)):
+                break  # racy, or not a regular file (read it, and fail, below)
+            if not (meta[1] % 1_000_000_000 and meta[3] % 1_000_000_000):
+                if not index.settled(meta):  # whole seconds: a coarse file system?
+                    break
             found.append((rel, sha, meta))
         else:
-            if index.vouches(key, found):
+            if signature(found) == noted:
                 return Intact(digests, None)
     entries: list[tuple[str, str, Meta | None]] = []
     for rel, sha in digests.items():
         try:
-            data, meta = read_with_meta(f"{base}/{rel}")
+            data, now = read_with_meta(f"{base}/{rel}")
         except OSError:
             return None
         if digest(data) != sha:
             return None
-        entries.append((rel, sha, meta))
+        entries.append((rel, sha, now))
     return Intact(digests, entries)
 
 
