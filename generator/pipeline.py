@@ -223,13 +223,48 @@ _CONTEXT: _Context | None = None
 
 def _process(chunk: list[ClusterFile]) -> list[_Outcome]:
     """Load, validate, render and stage a batch of clusters (in a worker process or in this
-    one), reusing each whose fingerprint and files are as the last generate left them.
-    Only one cluster's texts are held at a time, unless for a diff."""
+    one), none of which could be reused (see `_early`). Only one cluster's texts are held
+    at a time, unless for a diff."""
     ctx = _CONTEXT
     assert ctx is not None
     if ctx.renderer is None:
         ctx.renderer = Renderer()
     return [_process_one(ctx, cluster_file) for cluster_file in chunk]
+
+
+def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
+    """The outcome of a cluster that needs no work, decided in this process before any
+    worker is started: its fingerprint and files are as the last generate left them
+    (reused), or `validate` found the same bytes valid in its last run. None: it must be
+    read (or could not be: that is reported when it is processed)."""
+    source = ctx.tree.read(cluster_file)
+    if isinstance(source, Issue):
+        return None
+    cid = cluster_file.id
+    chain = ctx.tree.chains.get(cluster_file.directory or "", "")
+    fingerprint = cluster_fingerprint(cid, chain, source)
+    if fingerprint in ctx.known and cluster_file.directory is not None:
+        # validate: the same bytes under the same code were valid in the last run.
+        state = ctx.known[fingerprint]
+        claim = None if state is None else StateClaim(state, cid, cluster_file.shown, False, None)
+        return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
+    stager = ctx.stager
+    before = ctx.previous.get(cid)
+    if stager is None or before is None or before.fingerprint != fingerprint or not ctx.reuse:
+        return None
+    # The same bytes under the same code: valid before, valid now; not even parsed.
+    intact = None
+    if cid in ctx.chosen:
+        intact = intact_digests(stager.root, before.files, stager.owned, stager.index, cid)
+        if intact is None:
+            return None  # a file is missing or differs: render it again
+    claim = None
+    if before.state is not None:
+        claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
+    # Its files' digests are the manifest's: the parent has them already; what the file
+    # index should note of them comes back when it is not what the index has.
+    noted = intact.entries if intact is not None else None
+    return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint, noted=noted)
 
 
 def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
@@ -241,33 +276,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     chosen = cid in ctx.chosen
     chain = ctx.tree.chains.get(cluster_file.directory or "", "")
     fingerprint = cluster_fingerprint(cid, chain, source)
-    if fingerprint in ctx.known and cluster_file.directory is not None:
-        # validate: the same bytes under the same code were valid in the last run.
-        state = ctx.known[fingerprint]
-        claim = None if state is None else StateClaim(state, cid, cluster_file.shown, False, None)
-        return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
     before = ctx.previous.get(cid)
-    same = before is not None and before.fingerprint == fingerprint and ctx.reuse
-    if stager is not None and before is not None and same:
-        # The same bytes under the same code: valid before, valid now; not even parsed.
-        intact = None
-        if chosen:
-            intact = intact_digests(stager.root, before.files, stager.owned, stager.index, cid)
-        if not chosen or intact is not None:
-            claim = None
-            if before.state is not None:
-                claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
-            # Its files' digests are the manifest's: the parent has them already; what the
-            # file index should note of them comes back when it is not what it has.
-            return _Outcome(
-                cid,
-                [],
-                True,
-                claim=claim,
-                reused=True,
-                fingerprint=fingerprint,
-                noted=intact.entries if intact is not None else None,
-            )
     raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
         return _Outcome(cid, issues)
@@ -321,12 +330,29 @@ def _run_all(
     are many clusters and more than one core. The progress bar counts the clusters in
     scope."""
     global _CONTEXT
-    chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
-    workers = _workers(len(files), jobs)
     _CONTEXT = ctx
     try:
+        # First, in this process, the clusters that need no work (a generate or validate
+        # with little changed is mostly these: workers would cost more than they save, as
+        # they would copy this process's memory as they touch it); then the others, in
+        # worker processes when there are many, merged back in order.
+        early: dict[int, _Outcome] = {}
+        rest: list[ClusterFile] = []
+        if ctx.previous or ctx.known:
+            for i, cluster_file in enumerate(files):
+                outcome = _early(ctx, cluster_file)
+                if outcome is None:
+                    rest.append(cluster_file)
+                else:
+                    early[i] = outcome
+        else:  # nothing could be reused: do not read the files twice
+            rest = files
+        chunks = [rest[i : i + CHUNK] for i in range(0, len(rest), CHUNK)]
+        workers = _workers(len(rest), jobs)
         scope = sum(f.id in ctx.chosen for f in files)  # the others are only validated
         with progress(scope) if progress else contextlib.nullcontext() as bar:
+            if bar is not None:
+                bar.update(sum(o.id in ctx.chosen for o in early.values()))
             with contextlib.ExitStack() as stack:
                 if workers > 1:
                     context = multiprocessing.get_context("fork")
@@ -334,12 +360,19 @@ def _run_all(
                     results: Iterable[list[_Outcome]] = pool.map(_process, chunks)
                 else:
                     results = map(_process, chunks)
-                for chunk, outcomes in zip(chunks, results, strict=True):
-                    yield from outcomes
-                    if bar is not None:
-                        bar.update(sum(f.id in ctx.chosen for f in chunk))
+                rendered = _in_chunks(results, bar, ctx)
+                for i in range(len(files)):
+                    outcome = early.pop(i, None)
+                    yield outcome if outcome is not None else next(rendered)
     finally:
         _CONTEXT = None
+
+
+def _in_chunks(results: Iterable[list[_Outcome]], bar: Any, ctx: _Context) -> Iterator[_Outcome]:
+    for outcomes in results:
+        yield from outcomes
+        if bar is not None:
+            bar.update(sum(o.id in ctx.chosen for o in outcomes))
 
 
 def render_for_output(
