@@ -284,6 +284,17 @@ def replace_section(text: str, title: str, section: list[str]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def with_notes(text: str) -> str:
+    """`text` (a RESULTS.md) with the notes at its end (from "## What was done") replaced
+    by bench/NOTES.md as it is now."""
+    notes = HERE / "NOTES.md"
+    lines = text.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.startswith("## What was done")), None)
+    if at is None or not notes.exists():
+        return text
+    return "\n".join([*lines[:at], notes.read_text().rstrip(), ""])
+
+
 def side_by_side(n: int, model: Path, out: Path, kap: Path, pairs: int) -> list[Figure]:
     """treeform's first generate and Kapitan's compile, run in turns (a warm-up each, then
     `pairs` pairs), so that both meet the same moods of a shared machine; the ratio is the
@@ -532,7 +543,7 @@ def main() -> None:
             large = bench_large(args.large, args.large_reps, work, None)
         section = large_section(args.large, large, args.large_reps)
         old = args.out.read_text() if args.out.exists() else "# treeform benchmark results\n"
-        args.out.write_text(replace_section(old, section[0], section))
+        args.out.write_text(with_notes(replace_section(old, section[0], section)))
         print(f"wrote {args.out}")
         return
     with tempfile.TemporaryDirectory(prefix="treeform-bench-", dir=args.work_dir) as tmp:

@@ -162,3 +162,39 @@ def test_the_index_is_only_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     rendered = write_generated(model, out)
     assert rendered.reused == 1 and victim in seen
     assert load_manifest(out).files[victim] == manifest.files[victim]
+
+
+def test_a_manifest_of_an_earlier_treeform_reads_the_same(tmp_path: Path) -> None:
+    """The earlier manifest listed every digest in `files` and paths in each record: a
+    committed output of an earlier treeform is reused as it is."""
+    import json
+
+    model, out = write_tree(tmp_path / "model", BASE), tmp_path / "out"
+    write_generated(model, out)
+    loaded = load_manifest(out)
+    now = json.loads((out / MANIFEST).read_text())
+    records = now["clusters"]
+    earlier = {
+        "generator": "treeform",
+        "version": now["version"],
+        "files": dict(
+            sorted(
+                {
+                    **now["files"],
+                    **{k: v for r in records.values() for k, v in r["files"].items()},
+                }.items()
+            )
+        ),
+        "clusters": {
+            cid: {"fingerprint": r["fingerprint"], "files": list(r["files"]), "state": r["state"]}
+            for cid, r in records.items()
+        },
+        "atlantis": now["atlantis"],
+    }
+    (out / MANIFEST).write_text(json.dumps(earlier, indent=2))
+    assert load_manifest(out) == loaded
+    rendered = write_generated(model, out)
+    assert rendered.reused == 2 and not rendered.plan.changed
+    (out / MANIFEST).write_text(json.dumps({**earlier, "files": {"a": 1}}))
+    with pytest.raises(OutputError, match="manifest is unreadable"):
+        load_manifest(out)
