@@ -59,6 +59,7 @@ SAMPLES: dict[str, dict[str, object]] = {
         "region": "cn-north-4",
         "machine": "c7.large.2",
         "zones": ["cn-north-4a", "cn-north-4b", "cn-north-4c"],
+        "version": "1.33",  # CCE's newest (docs/engines/cce.md)
     },
     "iks": {
         "cloud": "ibm",
@@ -101,7 +102,7 @@ def write_tree(n: int, root: Path) -> list[str]:
     dump(
         root / "_defaults.yaml",
         {
-            "kubernetesVersion": "1.33",
+            "kubernetesVersion": "1.34",
             "tags": {"owner": "platform", "managed-by": "treeform"},
             "backend": {"type": "local"},
         },

@@ -28,15 +28,40 @@ PROGRESS_MIN_CLUSTERS = 20
 MODEL_ARG = click.argument(
     "model", type=click.Path(file_okay=False, path_type=Path), metavar="MODEL"
 )
+
+
+def _output_path(_ctx: click.Context, _param: Any, value: str) -> Path:
+    """`-o ''` would be the working directory: refused, not guessed."""
+    if not value.strip():
+        raise click.BadParameter("the output directory must be named (it is empty)")
+    return Path(value)
+
+
 OUT_OPT = click.option(
     "-o",
     "--output",
     "output",
-    type=click.Path(path_type=Path),
-    default=Path("output"),
+    type=click.Path(path_type=str),
+    default="output",
     show_default=True,
+    callback=_output_path,
     help="The output directory.",
 )
+
+
+def _apart(model: Path, output: Path) -> None:
+    """The output is read as files treeform owns and the model as clusters: neither may
+    hold the other (an output inside the model would be read as clusters)."""
+    from treeform.errors import UsageError
+
+    try:
+        real_model, real_output = model.resolve(), output.resolve()
+    except (OSError, RuntimeError):
+        return  # the commands say what is wrong with the paths themselves
+    if real_output == real_model or real_output.is_relative_to(real_model):
+        _fail(UsageError(f"{output}: the output directory is inside the model {model}"))
+    if real_model.is_relative_to(real_output):
+        _fail(UsageError(f"{model}: the model is inside the output directory {output}"))
 
 
 def _complete_cluster_ids(ctx: click.Context, _param: Any, incomplete: str) -> list[Any]:
@@ -74,26 +99,51 @@ def _stderr_is_tty() -> bool:
     return sys.stderr.isatty()
 
 
+def _printable(text: str) -> str:
+    """A message with the undecodable bytes of file names (surrogate escapes) as `\\xff`."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _fail(exc: Exception) -> None:
     from treeform.errors import TreeformError
 
     assert isinstance(exc, TreeformError)
-    click.echo(str(exc), err=True)
+    click.echo(_printable(str(exc)), err=True)
     sys.exit(exc.exit_code)
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    from concurrent.futures.process import BrokenProcessPool
+
     from treeform.errors import ModelError, TreeformError
 
     try:
-        return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
     except ModelError as exc:
-        click.echo(str(exc), err=True)
+        _warn(exc.warnings)
+        click.echo(_printable(str(exc)), err=True)
         n = len(exc.issues)
         click.echo(f"{n} error{'s' if n != 1 else ''}", err=True)
         sys.exit(1)
     except TreeformError as exc:
         _fail(exc)
+    except BrokenProcessPool:
+        click.echo(
+            "a worker process died (killed, or out of memory); nothing was written", err=True
+        )
+        sys.exit(1)
+    except OSError as exc:  # a full disk, a read-only file system, ...: never a traceback
+        where = _printable(str(exc.filename)) + ": " if exc.filename else ""
+        click.echo(f"{where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    _warn(getattr(result, "warnings", ()))
+    return result
+
+
+def _warn(warnings: Any) -> None:
+    """Warnings (FILE:LINE:COLUMN: FIELD: warning: ...) on stderr; they fail nothing."""
+    for warning in warnings:
+        click.echo(_printable(str(warning)), err=True)
 
 
 @click.group(epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
@@ -113,7 +163,9 @@ def validate(model: Path, only: tuple[str, ...]) -> None:
     """Check MODEL; exit 1 listing every error."""
     from treeform.pipeline import check_model
 
-    clusters = _run(check_model, model, str(model), only=only)
+    warnings: list[Any] = []
+    clusters = _run(check_model, model, str(model), only=only, warnings=warnings)
+    _warn(warnings)
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
 
 
@@ -151,9 +203,12 @@ def _make_plan(
     from treeform.writer import Stager
 
     stager = Stager.dry(output, for_diff=for_diff)
-    return render_for_output(
-        model, output, str(model), only=only, stager=stager, **_options(model, atlantis)
-    )
+    try:
+        return render_for_output(
+            model, output, str(model), only=only, stager=stager, **_options(model, atlantis)
+        )
+    finally:
+        stager.close()
 
 
 def _counted(clusters: list[Any]) -> str:
@@ -180,6 +235,7 @@ def generate(
     With --only, the other clusters' files are left as they are."""
     from treeform.pipeline import write_generated
 
+    _apart(model, output)
     if not check:
         rendered = _run(
             lambda: write_generated(
@@ -249,6 +305,7 @@ def diff(
     from treeform.review import output_at_revision, review_plan, to_json, to_markdown
     from treeform.writer import unified_diff
 
+    _apart(model, output)
     with tempfile.TemporaryDirectory(prefix="treeform-base-") as tmp:
         old = output if base is None else _run(output_at_revision, output, base, Path(tmp))
         rendered = _run(_make_plan, model, old, only, atlantis)
@@ -303,9 +360,18 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
 def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str | None) -> None:
     """Create MODEL/ID.yaml: a commented cluster file for CLOUD and ENGINE, with the
     `# yaml-language-server: $schema=` line that gives editors completion and checks."""
+    from treeform.errors import UsageError
     from treeform.scaffold import create_cluster_file
     from treeform.tree import load_tree
     from treeform.validate import validate_model
+
+    if cluster_id.startswith("/") or ".." in cluster_id.split("/"):
+        _fail(
+            UsageError(
+                f"{cluster_id!r} is not a cluster id: it is a path relative to MODEL, "
+                "without a leading '/' or '..'"
+            )
+        )
 
     target, extra = _run(create_cluster_file, model, cluster_id, cloud, engine, schema_ref)
     for path in extra:
@@ -329,5 +395,24 @@ def schema() -> None:
     click.echo(json.dumps(cluster_schema(), indent=2))
 
 
+def _terminated(signum: int, _frame: Any) -> None:
+    """SIGTERM (a cancelled CI job) is handled as Ctrl-C: a generate rolls back, the lock is
+    released; a worker process just ends (its parent rolls its files back)."""
+    import os
+
+    if os.getpid() != _MAIN_PID:
+        os._exit(128 + signum)
+    raise KeyboardInterrupt
+
+
+_MAIN_PID = 0
+
+
 def main() -> None:
+    import os
+    import signal
+
+    global _MAIN_PID
+    _MAIN_PID = os.getpid()
+    signal.signal(signal.SIGTERM, _terminated)
     cli(prog_name="treeform")

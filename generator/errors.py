@@ -47,6 +47,15 @@ class Issue:
         return one_line(f"{self.location}:{field} {self.message}")
 
 
+WARNING = "warning: "
+
+
+def as_warning(issue: Issue) -> Issue:
+    """The same place and field as a warning: reported on stderr beside the output, never
+    failing a run (the valid clusters' `Cluster.warnings`, `Rendered.warnings`)."""
+    return Issue(issue.location, issue.path, WARNING + issue.message)
+
+
 class TreeformError(Exception):
     """Root of every error meant for a user; the message is complete on its own."""
 
@@ -56,8 +65,10 @@ class TreeformError(Exception):
 class ModelError(TreeformError):
     """The model is invalid; carries every issue found, sorted and without repeats."""
 
-    def __init__(self, issues: Iterable[Issue]) -> None:
+    def __init__(self, issues: Iterable[Issue], warnings: Iterable[Issue] = ()) -> None:
         self.issues = sorted(set(issues))
+        #: Warnings found on the way (messages starting "warning: "), reported beside.
+        self.warnings = sorted(set(warnings))
         super().__init__("\n".join(str(i) for i in self.issues))
 
 

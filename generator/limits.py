@@ -44,3 +44,10 @@ DEPTH = Limit("TREEFORM_MAX_DEPTH", 64)
 CLUSTERS = Limit("TREEFORM_MAX_CLUSTERS", 20_000)
 
 ALL = (FILE_BYTES, YAML_NODES, DEPTH, CLUSTERS)
+
+
+def signature() -> str:
+    """The limits that differ from their defaults ("" when none does), for fingerprints: a
+    cluster found valid under some limits is read again under others, so that a lowered
+    limit applies on every run, whatever was remembered."""
+    return "".join(f"\0{lim.env}={lim.value()}" for lim in ALL if lim.value() != lim.default)

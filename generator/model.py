@@ -37,6 +37,8 @@ class NodePool:
     labels: dict[str, str]
     taints: tuple[Taint, ...]
     zones_given: bool = False
+    #: The pool's own version (held back); None: the control plane's.
+    kubernetes_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ class Cluster:
     settings: dict[str, Any]
     provenance: Provenance = field(repr=False)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
+    #: Warnings about the cluster (reported, never failing a run): see treeform.versions.
+    warnings: list[Issue] = field(repr=False, compare=False, default_factory=list)
 
     @property
     def minor_version(self) -> str:
@@ -154,6 +158,7 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
                 Taint(t["key"], t.get("value", ""), t["effect"]) for t in p.get("taints") or []
             ),
             zones_given="zones" in p,
+            kubernetes_version=p.get("kubernetesVersion"),
         )
     backend = dict(d.get("backend") or {"type": "local"})
     cloud = d["cloud"]

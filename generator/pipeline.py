@@ -12,6 +12,7 @@ holds one cluster's texts, not the tree's).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import multiprocessing
 import os
@@ -23,9 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from treeform import limits, versions
 from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
 from treeform.cache import ValidClusters
-from treeform.errors import Issue, ModelError, UsageError
+from treeform.errors import Issue, Location, ModelError, OutputError, UsageError, as_warning
 from treeform.fileindex import IndexWriter, Meta, file_meta
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.jsonout import indented_json
@@ -59,6 +61,7 @@ MODEL_RECORD = ".treeform-model.json"
 
 def load_clusters(root: Path, display: str | None = None) -> list[Cluster]:
     """The valid, typed clusters of a model tree; raises ModelError listing every issue."""
+    versions.use_extensions(load_settings(root, display).versions)
     return validate_model(*load_tree(root, display))
 
 
@@ -183,6 +186,8 @@ class Rendered:
     noter: IndexWriter | None = None
     #: Files swapped in at commit, by cluster ("": repository files), noted after it.
     swapped: list[tuple[str, list[Staged]]] = field(default_factory=list)
+    #: Warnings about valid clusters (FILE:LINE:COLUMN, like issues), for stderr.
+    warnings: list[Issue] = field(default_factory=list)
 
 
 @dataclass
@@ -198,6 +203,8 @@ class _Context:
     #: validate: the fingerprints of clusters the last run found valid (their states).
     known: dict[str, str | None] = field(default_factory=dict)
     renderer: Renderer | None = None
+    #: The limits that differ from their defaults: part of every fingerprint.
+    limits: str = field(default_factory=limits.signature)
 
 
 @dataclass
@@ -216,6 +223,7 @@ class _Outcome:
     fingerprint: str = ""
     #: A reused cluster: its files for the file index, when the index's line is not kept.
     noted: list[tuple[str, str, Meta | None]] | None = None
+    warnings: list[Issue] = field(default_factory=list)
 
 
 _CONTEXT: _Context | None = None
@@ -232,6 +240,11 @@ def _process(chunk: list[ClusterFile]) -> list[_Outcome]:
     return [_process_one(ctx, cluster_file) for cluster_file in chunk]
 
 
+def _fingerprint(ctx: _Context, cluster_file: ClusterFile, source: bytes) -> str:
+    chain = ctx.tree.chains.get(cluster_file.directory or "", "") + ctx.limits
+    return cluster_fingerprint(cluster_file.id, chain + versions.fingerprint_salt(), source)
+
+
 def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
     """The outcome of a cluster that needs no work, decided in this process before any
     worker is started: its fingerprint and files are as the last generate left them
@@ -241,8 +254,7 @@ def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
     if isinstance(source, Issue):
         return None
     cid = cluster_file.id
-    chain = ctx.tree.chains.get(cluster_file.directory or "", "")
-    fingerprint = cluster_fingerprint(cid, chain, source)
+    fingerprint = _fingerprint(ctx, cluster_file, source)
     if fingerprint in ctx.known and cluster_file.directory is not None:
         # validate: the same bytes under the same code were valid in the last run.
         state = ctx.known[fingerprint]
@@ -255,7 +267,9 @@ def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
     # The same bytes under the same code: valid before, valid now; not even parsed.
     intact = None
     if cid in ctx.chosen:
-        intact = intact_digests(stager.root, before.files, stager.owned, stager.index, cid)
+        intact = intact_digests(
+            stager.root, before.files, stager.owned, stager.index, cid, jail=stager.jail
+        )
         if intact is None:
             return None  # a file is missing or differs: render it again
     claim = None
@@ -274,8 +288,7 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     stager = ctx.stager
     cid = cluster_file.id
     chosen = cid in ctx.chosen
-    chain = ctx.tree.chains.get(cluster_file.directory or "", "")
-    fingerprint = cluster_fingerprint(cid, chain, source)
+    fingerprint = _fingerprint(ctx, cluster_file, source)
     before = ctx.previous.get(cid)
     raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
@@ -286,6 +299,17 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     if not clusters:
         return outcome
     cluster = clusters[0]
+    if stager is not None and chosen and before is not None:
+        # One minor at a time, from the version the last generate rendered.
+        engine = PROVIDERS[cluster.cloud].engines[cluster.engine]
+        recorded = _recorded_versions(stager, cid)
+        if isinstance(recorded, Issue):
+            cluster.warnings.append(recorded)
+        elif recorded is not None:
+            outcome.issues.extend(versions.upgrade_issues(cluster, engine, recorded))
+            if outcome.issues:
+                return outcome
+    outcome.warnings = list(cluster.warnings)
     outcome.valid = True
     outcome.fingerprint = fingerprint
     outcome.claim = state_claim(cluster)
@@ -296,11 +320,50 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     files[f"{cid}/{MODEL_RECORD}"] = model_record(cluster)
     outcome.staged = stager.stage_all(files)
     state = outcome.claim.address if outcome.claim is not None else None
-    outcome.record = ClusterRecord(fingerprint, [s.rel for s in outcome.staged], state)
+    # A cluster with warnings is rendered again by the next run, which warns again.
+    recorded_fingerprint = "" if outcome.warnings else fingerprint
+    outcome.record = ClusterRecord(recorded_fingerprint, [s.rel for s in outcome.staged], state)
     if stager.for_diff:
         outcome.texts = files
         outcome.provenance = raw.provenance
     return outcome
+
+
+#: A model record larger than this is not one generate wrote.
+_MAX_RECORD = 4 << 20
+
+
+def _recorded_versions(
+    stager: Stager, cid: str
+) -> tuple[str, str, str, dict[str, str]] | Issue | None:
+    """The versions the last generate rendered for a cluster, from its model record in the
+    output: None when there is no record treeform wrote (a new cluster), a warning when the
+    record is there but unreadable (the output is not trusted; the rule is not checked)."""
+    import json
+
+    rel = f"{cid}/{MODEL_RECORD}"
+    if rel not in stager.owned:
+        return None
+    where = Issue(Location(f"{stager.root}/{rel}"), "", "")
+    if intact_digests(stager.root, [rel], stager.owned, jail=stager.jail) is None:
+        message = "edited since treeform wrote it or unreadable"
+    else:
+        try:
+            data = stager.jail.read(rel) or b""
+            record = json.loads(data) if len(data) <= _MAX_RECORD else None
+        except (OSError, OutputError, ValueError, RecursionError):
+            record = None
+        found = versions.record_versions(record)
+        if found is not None:
+            return found
+        message = "not a model record treeform wrote"
+    return as_warning(
+        dataclasses.replace(
+            where,
+            message=f"{message}; the version it was rendered at is unknown, so the "
+            "one-minor-at-a-time rule is not checked for this cluster",
+        )
+    )
 
 
 def _workers(n: int, jobs: int | None) -> int:
@@ -393,6 +456,7 @@ def render_for_output(
     returns a context that yields an `update(n)` callable (click's progress bar) or None."""
     tree = scan_tree(root, display)
     settings = settings or load_settings(root, display)
+    versions.use_extensions(settings.versions)
     stager = stager or Stager.dry(output, for_diff=True)
     owned = stager.owned
     all_ids = [f.id for f in tree.files]
@@ -408,7 +472,7 @@ def render_for_output(
     # what the file index notes to a file beside it, as each cluster comes in.
     journal = stager.journal
     lean = journal is not None
-    plan = Plan(output, {}, spool=ManifestSpool(journal, stager.manifest) if journal else None)
+    plan = Plan(output, {}, spool=ManifestSpool(stager.jail, stager.manifest) if lean else None)
     noter = stager.index.writer() if lean and stager.index is not None else None
     intact: dict[str, str] = {}  # files of reused clusters: {path: sha256} (not when lean)
     shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each cluster's layout
@@ -425,13 +489,15 @@ def render_for_output(
     try:
         for outcome in _run_all(ctx, tree.files, jobs, progress):
             issues.extend(outcome.issues)
+            result.warnings.extend(outcome.warnings)
             cid = outcome.id
             if not outcome.valid:
                 if outcome.record is not None and not lean:
                     plan.clusters[cid] = outcome.record
                 continue
             claims.append(outcome.claim)
-            valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+            if not outcome.warnings:  # noted clusters are not read again: no warning then
+                valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
             if outcome.reused or not outcome.staged:  # reused, or out of scope (--only)
                 record = previous[cid] if outcome.reused else outcome.record
                 if record is None:
@@ -467,8 +533,9 @@ def render_for_output(
             result.reused += outcome.reused
             result.rendered += bool(outcome.staged)
         issues.extend(shared_state_issues(claims, _locator(tree)))
+        result.warnings = sorted(set(result.warnings))
         if issues:
-            raise ModelError(issues)
+            raise ModelError(issues, result.warnings)
         ValidClusters.of(root).save(valid)
         del valid, claims
         scope = (lambda rel: in_scope(rel, ids, only)) if only else None
@@ -480,7 +547,9 @@ def render_for_output(
             kept = None
             if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
                 # made from the same: keep it as it is, when it is
-                kept = intact_digests(output, [ATLANTIS_FILE], owned, stager.index, "")
+                kept = intact_digests(
+                    output, [ATLANTIS_FILE], owned, stager.index, "", jail=stager.jail
+                )
             if kept is not None:
                 intact.update(kept.digests)
                 if noter is not None:
@@ -544,11 +613,17 @@ def _note_swapped(rendered: Rendered) -> None:
 
 
 def check_model(
-    root: Path, display: str | None = None, *, only: Sequence[str] = (), jobs: int | None = None
+    root: Path,
+    display: str | None = None,
+    *,
+    only: Sequence[str] = (),
+    jobs: int | None = None,
+    warnings: list[Issue] | None = None,
 ) -> list[str]:
     """`treeform validate`: the ids of the valid clusters in scope; raises ModelError listing
-    every issue of the tree and of those clusters."""
-    load_settings(root, display)
+    every issue of the tree and of those clusters. Warnings are added to `warnings`."""
+    versions.use_extensions(load_settings(root, display).versions)
+    found_warnings: list[Issue] = []
     tree = scan_tree(root, display)
     chosen = selected_ids([f.id for f in tree.files], only)
     files = [f for f in tree.files if f.id in chosen]
@@ -561,13 +636,18 @@ def check_model(
     ids: list[str] = []
     for outcome in _run_all(ctx, files, jobs, None):
         issues.extend(outcome.issues)
+        found_warnings.extend(outcome.warnings)
         if outcome.valid:
             claims.append(outcome.claim)
-            valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+            if not outcome.warnings:  # noted clusters are not read again: no warning then
+                valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
             ids.append(outcome.id)
     issues.extend(shared_state_issues(claims, _locator(tree)))
+    found_warnings = sorted(set(found_warnings))
+    if warnings is not None:
+        warnings.extend(found_warnings)
     if issues:
-        raise ModelError(issues)
+        raise ModelError(issues, found_warnings)
     if not only:  # a whole tree: the next run can rely on it
         cache.save(valid)
     return ids

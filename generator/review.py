@@ -54,6 +54,25 @@ class VersionChange:
 
 
 @dataclass
+class PoolVersionChange:
+    """A node pool whose Kubernetes version changes: with the control plane (it follows), or
+    on its own (`nodePools.<p>.kubernetesVersion`)."""
+
+    pools: list[str]
+    old: str
+    new: str
+
+
+@dataclass
+class HeldBack:
+    """A node pool kept below its control plane (`nodePools.<p>.kubernetesVersion`)."""
+
+    pool: str
+    version: str
+    control_plane: str
+
+
+@dataclass
 class FileChange:
     path: str  # relative to the cluster's output directory (or to the output root)
     status: str  # added | changed | removed
@@ -71,6 +90,8 @@ class ClusterReview:
     pools_added: list[str] = field(default_factory=list)
     pools_removed: list[str] = field(default_factory=list)
     version: VersionChange | None = None
+    pool_versions: list[PoolVersionChange] = field(default_factory=list)
+    held_back: list[HeldBack] = field(default_factory=list)
     replaced_by: list[str] = field(default_factory=list)
     files: list[FileChange] = field(default_factory=list)
 
@@ -148,7 +169,40 @@ def compare_models(
             )
         )
     review.version = _version_change(old.get("kubernetesVersion"), new.get("kubernetesVersion"))
+    review.pool_versions, review.held_back = _pool_versions(old, new)
     review.replaced_by = [f for f in REPLACING_FIELDS if f in old and old.get(f) != new.get(f)]
+
+
+def _pool_versions(
+    old: dict[str, Any], new: dict[str, Any]
+) -> tuple[list[PoolVersionChange], list[HeldBack]]:
+    """The node pools whose version changes (grouped by change), and those held back in the
+    new model. A pool runs its own kubernetesVersion, or the control plane's."""
+
+    def versions_of(model: dict[str, Any]) -> tuple[str | None, dict[str, str]]:
+        control = model.get("kubernetesVersion")
+        control = control if isinstance(control, str) else None
+        pools = model.get("nodePools") if isinstance(model.get("nodePools"), dict) else {}
+        out = {}
+        for name, pool in (pools or {}).items():
+            own = pool.get("kubernetesVersion") if isinstance(pool, dict) else None
+            version = own if isinstance(own, str) else control
+            if version is not None:
+                out[str(name)] = version
+        return control, out
+
+    _, before = versions_of(old)
+    control, after = versions_of(new)
+    changes: dict[tuple[str, str], list[str]] = {}
+    for name in sorted(set(before) & set(after)):
+        if _version_key(before[name]) != _version_key(after[name]):
+            changes.setdefault((before[name], after[name]), []).append(name)
+    held = [
+        HeldBack(name, version, control)
+        for name, version in sorted(after.items())
+        if control is not None and _version_key(version)[:2] < _version_key(control)[:2]
+    ]
+    return [PoolVersionChange(p, a, b) for (a, b), p in sorted(changes.items())], held
 
 
 def _file_change(rel: str, shown: str, plan: Plan) -> FileChange:
@@ -346,6 +400,27 @@ def _cluster_body(review: ClusterReview) -> list[str]:
         arrow = "⬆" if v.kind == "upgrade" else "⬇"
         note = f" ({v.note})" if v.note else ""
         out.append(f"- {arrow} Kubernetes **{v.kind}**: {code(v.old)} → {code(v.new)}{note}")
+    for change in review.pool_versions:
+        pools = ", ".join(code(p) for p in change.pools)
+        up = _version_key(change.new) > _version_key(change.old)
+        label = "node pool" if len(change.pools) == 1 else "node pools"
+        how = (
+            " with the control plane"
+            if review.version and change.new == review.version.new
+            else " on their own"
+            if len(change.pools) > 1
+            else " on its own"
+        )
+        verb = ("upgrade" if up else "downgrade") + ("s" if len(change.pools) == 1 else "")
+        out.append(
+            f"- {'⬆' if up else '⬇'} {label} {pools} {verb}{how}: "
+            f"{code(change.old)} → {code(change.new)}"
+        )
+    out.extend(
+        f"- ⏸ node pool {code(h.pool)} held back at {code(h.version)} "
+        f"(control plane {code(h.control_plane)})"
+        for h in review.held_back
+    )
     out.extend(f"- node pool added: {code(p)}" for p in review.pools_added)
     out.extend(f"- node pool removed: {code(p)}" for p in review.pools_removed)
     out.extend(

@@ -20,11 +20,11 @@ from treeform.providers import PROVIDERS
 from treeform.render import to_yaml
 from treeform.tree import DEFAULTS_FILE
 from treeform.validate import cluster_schema
-from treeform.yamlload import YamlProblem, load_yaml
+from treeform.yamlload import YamlProblem, load_yaml, read_yaml_file
 
 SCHEMA_PATH = ".treeform/cluster.schema.json"
-_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_SEGMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_SEGMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*\Z")
 
 #: A region and a general-purpose machine type per cloud, to start from.
 STARTING_POINTS = {
@@ -50,7 +50,7 @@ def _inherited(model: Path, cluster_id: str) -> dict[str, str]:
         if not path.is_file():
             continue
         try:
-            data = load_yaml(path.read_bytes(), str(path)).data
+            data = load_yaml(read_yaml_file(path, str(path)), str(path)).data
         except (OSError, YamlProblem):
             continue
         for key, value in (data or {}).items() if isinstance(data, dict) else ():
@@ -103,7 +103,11 @@ def scaffold_cluster(
     optional: list[tuple[str, Any, str]] = [
         ("region", region, ""),
         ("zones", list(provider.regions[region][:3]), "absent: the first three of the region"),
-        ("kubernetesVersion", version, f"{engine_name} offers {', '.join(engine.versions)}"),
+        (
+            "kubernetesVersion",
+            version,
+            f"{engine_name} offers {', '.join(engine.versions)}; node pools follow it",
+        ),
         ("highAvailability", True, "the control plane survives the loss of a zone"),
         ("network", {"cidr": "10.0.0.0/16", "topology": "private"}, "private: nodes behind NAT"),
         ("apiServer", {"public": False}, "private endpoint only"),

@@ -8,16 +8,19 @@ CI's) agrees without repeating flags:
       enabled: true        # false: no atlantis.yaml
       outputPath: output   # where the output directory sits in the repository
     # or simply `atlantis: false`
+    versions:              # minors to add to an engine's version table
+      eks: ["1.37"]
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from treeform.errors import Issue, Location, ModelError
-from treeform.yamlload import YamlProblem, format_path, load_yaml
+from treeform.yamlload import YamlProblem, format_path, load_yaml, read_yaml_file
 
 SETTINGS_FILE = ".treeform.yaml"
 
@@ -34,13 +37,55 @@ _SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "enabled": {"type": "boolean"},
-                    "outputPath": {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]+$"},
+                    "outputPath": {
+                        "type": "string",
+                        # `$` also matches before a final newline (Python's re, as jsonschema
+                        # uses it): the `not` refuses every line break wherever it is.
+                        "pattern": "^[^\\x00-\\x1f\\x7f\\u0085\\u2028\\u2029]+$",
+                        "not": {"pattern": "[\\n\\r\\u0085\\u2028\\u2029]"},
+                    },
                 },
             },
             "else": {"type": "boolean"},
-        }
+        },
+        # Checked by `_versions`, key by key, for messages that name the engines.
+        "versions": {},
     },
 }
+
+
+#: What ends a line for a YAML, JSON or shell reader: never in a setting.
+_LINE_BREAKS = frozenset("\n\r\x85\u2028\u2029")
+
+
+def _line_break_issues(value: Any, path: tuple[Any, ...], doc: Any, shown: str) -> list[Issue]:
+    """A line break in any setting (its value or its key), whatever its schema says: settings
+    are written into generated files (atlantis.yaml)."""
+    issues = []
+    if isinstance(value, str) and not _LINE_BREAKS.isdisjoint(value):
+        issues.append(
+            Issue(
+                doc.values.get(path, Location(shown)),
+                format_path(path),
+                "a line break (\\n, \\r, U+0085, U+2028, U+2029) is not allowed in a setting",
+            )
+        )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not _LINE_BREAKS.isdisjoint(key):
+                issues.append(
+                    Issue(
+                        doc.keys.get((*path, key), Location(shown)),
+                        format_path(path),
+                        "a line break is not allowed in a setting's name",
+                    )
+                )
+                continue
+            issues.extend(_line_break_issues(item, (*path, key), doc, shown))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            issues.extend(_line_break_issues(item, (*path, i), doc, shown))
+    return issues
 
 
 @dataclass(frozen=True)
@@ -53,6 +98,8 @@ class AtlantisSettings:
 @dataclass(frozen=True)
 class Settings:
     atlantis: AtlantisSettings = field(default_factory=AtlantisSettings)
+    #: Minors added to engines' version tables, by engine name.
+    versions: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False)
 
 
 def load_settings(root: Path, root_display: str | None = None) -> Settings:
@@ -61,11 +108,13 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
     shown = f"{(root_display if root_display is not None else str(root)).rstrip('/')}/"
     shown = SETTINGS_FILE if shown in ("/", "./") else shown + SETTINGS_FILE
     try:
-        raw = path.read_bytes()
+        raw = read_yaml_file(path, shown)
     except FileNotFoundError:
         return Settings()
     except OSError as exc:
         raise ModelError([Issue(Location(shown), "", f"cannot read: {exc.strerror}")]) from None
+    except YamlProblem as problem:
+        raise ModelError([problem.issue]) from None
     try:
         doc = load_yaml(raw, shown)
     except YamlProblem as problem:
@@ -73,9 +122,12 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
     import jsonschema  # only for a tree with a settings file
 
     data = doc.data if doc.data is not None else {}
-    issues = []
+    issues = _line_break_issues(data, (), doc, shown)
+    broken = {issue.path for issue in issues}  # said once, not again by the schema
     for error in jsonschema.Draft202012Validator(_SCHEMA).iter_errors(data):
         where = tuple(error.absolute_path)
+        if format_path(where) in broken:
+            continue
         if error.validator == "additionalProperties":
             for key in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
                 child = (*where, key)
@@ -94,11 +146,13 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
             else str(error.message)
         )
         issues.append(Issue(doc.values.get(where, Location(shown)), format_path(where), message))
+    has_versions = isinstance(data, dict) and "versions" in data
+    versions = _versions(data["versions"], doc, shown, issues) if has_versions else {}
     if issues:
         raise ModelError(issues)
     atlantis = data.get("atlantis", True)
     if isinstance(atlantis, bool):
-        return Settings(AtlantisSettings(enabled=atlantis))
+        return Settings(AtlantisSettings(enabled=atlantis), versions)
     output_path = str(PurePosixPath(atlantis.get("outputPath", ".")))
     if output_path.startswith(("/", "..")) or "/../" in output_path:
         raise ModelError(
@@ -114,5 +168,76 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
         AtlantisSettings(
             enabled=atlantis.get("enabled", True),
             output_path="" if output_path == "." else output_path,
-        )
+        ),
+        versions,
     )
+
+
+_MINOR = re.compile(r"[0-9]+\.[0-9]+\Z")
+
+
+def _older(minor: str, than: str) -> bool:
+    """Whether `minor` is `than` or older."""
+    return tuple(map(int, minor.split("."))) <= tuple(map(int, than.split(".")))
+
+
+def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str, tuple[str, ...]]:
+    """`versions: {ENGINE: ["1.37", ...]}`: minors added to engines' version tables."""
+    from treeform.providers import PROVIDERS
+
+    engines = {name: e for p in PROVIDERS.values() for name, e in p.engines.items()}
+    where = doc.values.get(("versions",), Location(shown))
+    if not isinstance(value, dict):
+        issues.append(
+            Issue(where, "versions", 'must be a mapping of engine to minors, e.g. {eks: ["1.37"]}')
+        )
+        return {}
+    out: dict[str, tuple[str, ...]] = {}
+    for engine, minors in value.items():
+        path = ("versions", engine)
+        if engine not in engines:
+            issues.append(
+                Issue(
+                    doc.keys.get(path, where),
+                    format_path(path),
+                    f"unknown engine {str(engine)!r}; known: {', '.join(sorted(engines))}",
+                )
+            )
+            continue
+        if not isinstance(minors, list) or not minors:
+            issues.append(
+                Issue(
+                    doc.values.get(path, where),
+                    format_path(path),
+                    'must be a non-empty list of minor versions, e.g. ["1.37"]',
+                )
+            )
+            continue
+        table = engines[engine].versions
+        newest = max(table, key=lambda v: tuple(int(p) for p in v.split(".")))
+        for i, minor in enumerate(minors):
+            if isinstance(minor, str) and _MINOR.match(minor) and _older(minor, newest):
+                issues.append(
+                    Issue(
+                        doc.values.get((*path, i), where),
+                        format_path((*path, i)),
+                        f"{minor} is not newer than {engine}'s table (newest {newest}, as of "
+                        f"{engines[engine].versions_taken}): only newer minors can be added, "
+                        "the ones the cloud retired stay out",
+                    )
+                )
+            elif not isinstance(minor, str) or not _MINOR.match(minor):
+                hint = (
+                    " (quote it: YAML reads 1.30 as the number 1.3)"
+                    if isinstance(minor, float)
+                    else ""
+                )
+                issues.append(
+                    Issue(
+                        doc.values.get((*path, i), where),
+                        format_path((*path, i)),
+                        f'{minor!r} is not a minor version like "1.37"{hint}',
+                    )
+                )
+        out[engine] = tuple(m for m in minors if isinstance(m, str) and _MINOR.match(m))
+    return out

@@ -17,7 +17,14 @@ from typing import Any
 
 from treeform import limits
 from treeform.errors import Issue, Location, ModelError, UsageError
-from treeform.yamlload import Document, FieldPath, YamlProblem, format_path, load_yaml
+from treeform.yamlload import (
+    Document,
+    FieldPath,
+    YamlProblem,
+    format_path,
+    load_yaml,
+    read_yaml_file,
+)
 
 DEFAULTS_FILE = "_defaults.yaml"
 CLUSTER_SUFFIXES = (".yaml", ".yml")
@@ -109,9 +116,26 @@ def _display(root_display: str, rel: str) -> str:
     return rel if root_display in ("", ".") else f"{root_display.rstrip('/')}/{rel}"
 
 
+#: Characters a file name of the tree may not hold: they would end a line of a report, an
+#: id or a path in atlantis.yaml.
+_BAD_NAME_CHARS = frozenset([chr(c) for c in range(0x20)] + ["\x7f", "\x85", "\u2028", "\u2029"])
+
+
+def _bad_name(name: str) -> str | None:
+    """Why a file name of the tree cannot be used, or None."""
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            return "the file name is not UTF-8; rename it"
+    if not _BAD_NAME_CHARS.isdisjoint(name):
+        return "the file name holds a line break or a control character; rename it"
+    return None
+
+
 def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[str, str]]:
-    """Yield (relative posix path, path) of every YAML file, refusing escapes (paths as
-    strings: a large tree has many)."""
+    """Yield (relative posix path, real path) of every YAML file, refusing escapes, names
+    that cannot be shown or used, and anything but regular files and directories."""
     real_root = root.resolve()
     seen_dirs: set[Path] = set()
 
@@ -134,6 +158,14 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
             if entry.name.startswith("."):
                 continue
             child_rel = f"{rel}/{entry.name}" if rel else entry.name
+            why = _bad_name(entry.name)
+            if why is not None:
+                shown = _display(root_display, child_rel)
+                shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                issues.append(Issue(Location(shown), "", why))
+                continue
+            path: str = entry.path  # a string, not a Path: a large tree has many
+            is_dir = False
             if entry.is_symlink():
                 try:
                     target = Path(entry.path).resolve(strict=True)
@@ -155,7 +187,22 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                         )
                     )
                     continue
-            if entry.is_dir():  # as path.is_dir(), without a system call for a plain file
+                is_dir = target.is_dir()
+                if not is_dir:
+                    path = str(target)  # read the file itself, never through the link
+            else:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                if not is_dir and not entry.is_file(follow_symlinks=False):
+                    if entry.name.endswith(CLUSTER_SUFFIXES):
+                        issues.append(
+                            Issue(
+                                Location(_display(root_display, child_rel)),
+                                "",
+                                "not a regular file (a FIFO, a socket or a device)",
+                            )
+                        )
+                    continue
+            if is_dir:
                 if entry.name.endswith(CLUSTER_SUFFIXES):
                     # `c.yaml/` reads as a cluster file but is not one: say so rather than
                     # read clusters with ids such as `c.yaml/x` or silently skip it.
@@ -170,7 +217,7 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                     continue
                 yield from visit(Path(entry.path), child_rel)
             elif entry.name.endswith(CLUSTER_SUFFIXES):
-                yield child_rel, entry.path
+                yield child_rel, path
 
     yield from visit(root, "")
 
@@ -229,7 +276,9 @@ class Tree:
 
     def read(self, cluster_file: ClusterFile) -> bytes | Issue:
         try:
-            return _read_bytes(cluster_file.path)
+            return read_yaml_file(cluster_file.path, cluster_file.shown)
+        except YamlProblem as problem:
+            return problem.issue
         except OSError as exc:
             return Issue(Location(cluster_file.shown), "", f"cannot read: {exc.strerror}")
 
@@ -262,21 +311,6 @@ class Tree:
         return RawCluster(cluster_file.id, shown, data, prov), []
 
 
-def _read_bytes(path: str) -> bytes:
-    """A file's bytes, with no file object (this runs for every cluster of every run)."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        size = os.fstat(fd).st_size
-        chunks = [os.read(fd, size + 1)]
-        if len(chunks[0]) <= size:
-            return chunks[0]
-        while chunks[-1]:  # it grew while being read
-            chunks.append(os.read(fd, 1 << 16))
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def _not_a_mapping(doc: Document, shown: str) -> Issue:
     return Issue(
         doc.values.get((), Location(shown)),
@@ -303,7 +337,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
         if name == DEFAULTS_FILE:
             broken_dirs.add(directory)  # until it has been read
             try:
-                sources[directory] = _read_bytes(path)
+                sources[directory] = read_yaml_file(path, shown)
                 doc = load_yaml(sources[directory], shown)
             except OSError as exc:
                 issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))

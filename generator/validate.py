@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from treeform import versions
 from treeform.errors import Issue, Location, ModelError, shown
 from treeform.model import Cluster, build_cluster
 from treeform.names import MAX_CLUSTER_NAME
@@ -333,13 +334,8 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
                 else f"region {cluster.region} has {len(cluster.zones) or 'no availability'} zones"
             ),
         )
-    minor = cluster.minor_version
-    if minor not in engine.versions:
-        yield cluster.issue(
-            "kubernetesVersion",
-            f"{engine.name} does not offer Kubernetes {cluster.kubernetes_version}; it offers "
-            f"{', '.join(engine.versions)} (as of {engine.versions_taken})",
-        )
+    yield from versions.table_issues(cluster, engine)
+    yield from versions.pool_issues(cluster, engine)
     for i, addon in enumerate(cluster.addons):
         if addon not in engine.addons:
             yield cluster.issue(

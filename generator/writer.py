@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import difflib
+import errno
+import fcntl
 import hashlib
 import json
 import os
-import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from treeform import __version__
 from treeform.errors import OutputError
 from treeform.fileindex import FileIndex, Meta, file_meta, signature
 from treeform.jsonout import indented_json
+from treeform.safefs import Jail, escaped, jailed
 
 MANIFEST = ".treeform-manifest.json"
 JOURNAL = ".treeform-journal"
@@ -168,24 +170,25 @@ class Plan:
             if spool is not None
             else set(owned) - set(self.digests) - set(self.kept)
         )
-        for rel in sorted(gone):
-            if scope is not None and not scope(rel):
-                if spool is not None:
-                    spool.extras[rel] = owned[rel]
-                else:
-                    self.kept[rel] = owned[rel]
-                continue
-            old = _read(self.root / rel)
-            if old is None:
-                continue
-            if for_diff:
-                self.old[rel] = old
-            if digest(old) != owned[rel]:
-                self.conflicts.append(
-                    f"{self.root / rel}: edited by hand since treeform wrote it, and its "
-                    "cluster left the model"
-                )
-            self.remove.append(rel)
+        with jailed(self.root) as jail:
+            for rel in sorted(gone):
+                if scope is not None and not scope(rel):
+                    if spool is not None:
+                        spool.extras[rel] = owned[rel]
+                    else:
+                        self.kept[rel] = owned[rel]
+                    continue
+                old = _read(jail, rel)
+                if old is None:
+                    continue
+                if for_diff:
+                    self.old[rel] = old
+                if digest(old) != owned[rel]:
+                    self.conflicts.append(
+                        f"{self.root / rel}: edited by hand since treeform wrote it, and its "
+                        "cluster left the model"
+                    )
+                self.remove.append(rel)
         for names in (self.create, self.update, self.unchanged, self.conflicts):
             names.sort()
         self.clusters = dict(sorted(self.clusters.items()))
@@ -193,14 +196,15 @@ class Plan:
 
 
 class ManifestSpool:
-    """The new manifest of a writing run, cluster by cluster in the order of the tree, into
-    a file of the journal rather than memory (a first generate of a large tree would
-    otherwise hold every path and digest, and the manifest's text); `write` makes the
-    manifest of it. While every cluster is as the last manifest has it (a run that changed
-    nothing) nothing is written, only noted, and the manifest is not written again."""
+    """The new manifest of a writing run, cluster by cluster in the order of the tree,
+    written straight into the manifest's temporary file (beside it, through the jail)
+    rather than held (a first generate of a large tree would otherwise hold every path and
+    digest, and the manifest's text); `write` ends it. While every cluster is as the last
+    manifest has it (a run that changed nothing) nothing is written, only noted, and the
+    manifest is not written again."""
 
-    def __init__(self, journal: Path, before: Manifest) -> None:
-        self.journal = journal
+    def __init__(self, jail: Jail, before: Manifest) -> None:
+        self.jail = jail
         self.before = before
         #: Files that are no cluster's (atlantis.yaml, files kept by --only): rel -> sha.
         self.extras: dict[str, str] = {}
@@ -214,7 +218,12 @@ class ManifestSpool:
 
     def _open(self) -> IO[str]:
         if self._fh is None:
-            self._fh = (self.journal / "manifest.clusters").open("w", encoding="utf-8")
+            tmp = _tmp_name(MANIFEST)
+            self.jail.unlink(tmp)
+            self._fh = os.fdopen(self.jail.open_append(tmp), "a", encoding="utf-8")
+            enc = json.encoder.encode_basestring_ascii
+            self._fh.write(f'{{\n  "generator": "treeform",\n  "version": {enc(__version__)},\n')
+            self._fh.write('  "clusters": {')
             pending, self._pending = self._pending, []
             for cid in pending:  # as the last manifest had them
                 rec = self.before.clusters[cid]
@@ -290,40 +299,46 @@ class ManifestSpool:
             and atlantis == before.atlantis
         )
 
-    def write(self, target: Path, atlantis: str | None) -> None:
-        """The manifest's text into `target`, the clusters' records copied from the spool a
-        chunk at a time."""
+    def write(self, atlantis: str | None) -> None:
+        """End the manifest's temporary file: the clusters' records are in it already."""
         fh = self._open()
-        fh.close()
         enc = json.encoder.encode_basestring_ascii
-        with target.open("w", encoding="utf-8") as out:
-            out.write(f'{{\n  "generator": "treeform",\n  "version": {enc(__version__)},\n')
-            if not self._count:
-                out.write('  "clusters": {},\n')
-            else:
-                out.write('  "clusters": {')
-                with (self.journal / "manifest.clusters").open(encoding="utf-8") as part:
-                    shutil.copyfileobj(part, out)
-                out.write("\n  },\n")
-            extras = {rel: self.extras[rel] for rel in sorted(self.extras)}
-            files = indented_json(extras, sort_keys=False, ensure_ascii=True)
-            out.write(f'  "files": {files.replace(chr(10), chr(10) + "  ")}')
-            if atlantis is not None:
-                out.write(f',\n  "atlantis": {enc(atlantis)}')
-            out.write("\n}\n")
+        fh.write("\n  },\n" if self._count else "},\n")
+        extras = {rel: self.extras[rel] for rel in sorted(self.extras)}
+        files = indented_json(extras, sort_keys=False, ensure_ascii=True)
+        fh.write(f'  "files": {files.replace(chr(10), chr(10) + "  ")}')
+        if atlantis is not None:
+            fh.write(f',\n  "atlantis": {enc(atlantis)}')
+        fh.write("\n}\n")
+        fh.close()
+        self._fh = None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
 
 
-def _load_manifest(root: Path) -> dict[str, Any]:
-    path = root / MANIFEST
+def _load_manifest(jail: Jail) -> dict[str, Any]:
+    path = jail.root / MANIFEST
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = jail.read(MANIFEST)
+        if raw is None:
+            return {}
+        data = json.loads(raw.decode("utf-8"))
         if isinstance(data, dict) and isinstance(data.get("files"), dict):
             return data
-    except FileNotFoundError:
-        return {}
     except (OSError, ValueError):
         pass
-    raise _unreadable(root)
+    raise OutputError(f"{path}: the manifest is unreadable; remove it to let treeform start over")
+
+
+def _malformed(jail: Jail, where: str) -> OutputError:
+    return OutputError(
+        f"{jail.root / MANIFEST}: the manifest is malformed at {where}; remove it to let "
+        "treeform start over"
+    )
 
 
 @dataclass
@@ -338,52 +353,66 @@ class Manifest:
     atlantis: str | None = None
 
 
-def _table(value: object) -> dict[str, str] | None:
-    """A {path: sha256} table of the manifest, if it is one (types checked)."""
+def _table(jail: Jail, value: object, where: str, source: str) -> dict[str, str]:
+    """A {path: sha256} table of the manifest, every path checked and every digest a
+    string, or the run is refused, naming the table."""
     if type(value) is not dict:
-        return None
-    if not set(map(type, value)) <= {str} or not set(map(type, value.values())) <= {str}:
-        return None
+        raise _malformed(jail, where)
+    if not set(map(type, value.values())) <= {str}:
+        bad = next(rel for rel, sha in value.items() if type(sha) is not str)
+        raise _malformed(jail, f"{where}.{escaped(str(bad))}")
+    for rel in value:
+        jail.checked(rel, source)
     return value
 
 
-def load_manifest(root: Path) -> Manifest:
-    """The manifest of an output directory. Each cluster's record holds its files'
-    digests (`{"fingerprint", "state", "files": {path: sha256}}`), the top-level `files`
-    those that are no cluster's (atlantis.yaml); a manifest of an earlier treeform, whose
-    records list paths and whose `files` has every digest, reads the same."""
-    if not root.is_dir():
+def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
+    """The manifest of an output directory. It is committed, so a pull request controls it:
+    every path in it must be a plain relative path inside the directory and every field of
+    the type treeform writes, or the run is refused, naming the entry.
+
+    Each cluster's record holds its files' digests (`{"fingerprint", "state", "files":
+    {path: sha256}}`), the top-level `files` those that are no cluster's (atlantis.yaml); a
+    manifest of an earlier treeform, whose records list paths and whose `files` has every
+    digest, reads the same."""
+    if root.is_symlink() or not root.is_dir():
         return Manifest()
-    data = _load_manifest(root)
-    files = _table(data.get("files", {}))
+    if jail is None:
+        with jailed(root) as own:
+            return load_manifest(root, own)
+    data = _load_manifest(jail)
+    source = str(root / MANIFEST)
+    files = dict(_table(jail, data.get("files", {}), "files", source))
     records = data.get("clusters", {})
-    if files is None or type(records) is not dict:
-        raise _unreadable(root)
-    owned = dict(files)
-    clusters: dict[str, ClusterRecord] = {}
+    if not isinstance(records, dict):
+        raise _malformed(jail, "clusters")
+    clusters = {}
     for cid, rec in records.items():
-        if type(rec) is not dict:
-            raise _unreadable(root)
-        fingerprint, state, listed = rec.get("fingerprint", ""), rec.get("state"), rec.get("files")
-        if type(fingerprint) is not str or (state is not None and type(state) is not str):
-            raise _unreadable(root)
-        table = _table(listed)
-        if table is not None:
-            owned.update(table)
-            names = list(table)
-        elif type(listed) is list and all(type(p) is str for p in listed):
-            names = listed  # the earlier format: the digests are in `files`
+        if not isinstance(rec, dict):
+            raise _malformed(jail, f"clusters.{escaped(cid)}")
+        fingerprint, listed, state = (
+            rec.get("fingerprint", ""),
+            rec.get("files", []),
+            rec.get("state"),
+        )
+        where = f"clusters.{escaped(cid)}"
+        if not isinstance(fingerprint, str):
+            raise _malformed(jail, f"{where}.fingerprint")
+        if state is not None and not isinstance(state, str):
+            raise _malformed(jail, f"{where}.state")
+        jail.checked(cid, source)
+        if isinstance(listed, dict):
+            table = _table(jail, listed, f"{where}.files", source)
+            files.update(table)
+            rels = list(table)
+        elif isinstance(listed, list):  # the earlier format: the digests are in `files`
+            rels = [rel if rel in files else jail.checked(rel, source) for rel in listed]
         else:
-            raise _unreadable(root)
-        clusters[cid] = ClusterRecord(fingerprint, names, state)
+            raise _malformed(jail, f"{where}.files")
+        clusters[cid] = ClusterRecord(fingerprint, rels, state)
     atlantis = data.get("atlantis")
-    return Manifest(owned, clusters, atlantis if isinstance(atlantis, str) else None)
-
-
-def _unreadable(root: Path) -> OutputError:
-    return OutputError(
-        f"{root / MANIFEST}: the manifest is unreadable; remove it to let treeform start over"
-    )
+    jail.known = files
+    return Manifest(files, clusters, atlantis if isinstance(atlantis, str) else None)
 
 
 @dataclass(frozen=True)
@@ -403,11 +432,16 @@ def intact_digests(
     owned: dict[str, str],
     index: FileIndex | None = None,
     key: str = "",
+    *,
+    jail: Jail | None = None,
 ) -> Intact | None:
     """The files at `rels` if every one is still exactly as treeform wrote them (its digest
     the manifest's), else None (one is missing or differs). When the `index` vouches for
-    them by their metadata (see fileindex) none is read; else each is read and hashed."""
-    base = str(root)
+    them by their metadata (see fileindex) none is read; else each is read and hashed
+    (through `jail`, the stager's, when given; no symlink is followed either way)."""
+    if jail is None:
+        with jailed(root) as own:
+            return intact_digests(root, rels, owned, index, key, jail=own)
     digests: dict[str, str] = {}
     for rel in rels:
         sha = owned.get(rel)
@@ -420,9 +454,11 @@ def intact_digests(
         limit = index.written_ns
         for rel, sha in digests.items():  # the hot loop of a generate with nothing changed
             try:
-                info = os.lstat(f"{base}/{rel}")
-            except OSError:
-                return None  # missing or unreadable: render the cluster again
+                info = jail.lstat(rel)
+            except (OSError, OutputError):
+                return None  # unreadable: render the cluster again (and meet the problem there)
+            if info is None:
+                return None  # missing: render the cluster again
             meta = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
             if not (meta[1] < limit and meta[3] < limit and stat.S_ISREG(info.st_mode)):
                 break  # racy, or not a regular file (read it, and fail, below)
@@ -436,59 +472,37 @@ def intact_digests(
     entries: list[tuple[str, str, Meta | None]] = []
     for rel, sha in digests.items():
         try:
-            data, now = read_with_meta(f"{base}/{rel}")
-        except OSError:
+            data, info = jail.read_info(rel)
+        except (OSError, OutputError):
+            return None  # unreadable: render the cluster again (and meet the problem there)
+        if data is None or digest(data) != sha:
             return None
-        if digest(data) != sha:
-            return None
-        entries.append((rel, sha, now))
+        entries.append((rel, sha, file_meta(info) if info is not None else None))
     return Intact(digests, entries)
 
 
-def read_bytes(path: str) -> bytes:
-    """A file's bytes with two system calls and no file object: this runs for every file of
-    a cluster that is read."""
-    return read_with_meta(path)[0]
-
-
-def read_with_meta(path: str) -> tuple[bytes, Meta | None]:
-    """A file's bytes and its metadata, taken before it is read (so that an edit while it is
-    read shows as a change next time, never the other way round)."""
-    fd = os.open(path, os.O_RDONLY)
+def _read_meta(jail: Jail, rel: str) -> tuple[bytes | None, Meta | None]:
+    """A file's bytes and its metadata (taken before it was read), or (None, None)."""
     try:
-        info = os.fstat(fd)
-        size = info.st_size
-        data = os.read(fd, size + 1)
-        if len(data) <= size:
-            return data, file_meta(info)
-        chunks = [data]  # it grew while being read
-        while chunk := os.read(fd, 1 << 16):
-            chunks.append(chunk)
-        return b"".join(chunks), None
-    finally:
-        os.close(fd)
-
-
-def _read_meta(path: Path) -> tuple[bytes | None, Meta | None]:
-    try:
-        return read_with_meta(str(path))
-    except FileNotFoundError:
-        return None, None
+        data, info = jail.read_info(rel)
     except IsADirectoryError:
-        raise OutputError(f"{path}: a directory stands where treeform writes a file") from None
+        raise OutputError(
+            f"{jail.root / rel}: a directory stands where treeform writes a file"
+        ) from None
     except OSError as exc:
-        raise OutputError(f"{path}: cannot read: {exc.strerror}") from None
+        raise OutputError(f"{jail.root / rel}: cannot read: {exc.strerror}") from None
+    return data, (file_meta(info) if info is not None and data is not None else None)
 
 
-def _read(path: Path) -> bytes | None:
+def _read(jail: Jail, rel: str) -> bytes | None:
     try:
-        return read_bytes(str(path))
-    except FileNotFoundError:
-        return None
+        return jail.read(rel)
     except IsADirectoryError:
-        raise OutputError(f"{path}: a directory stands where treeform writes a file") from None
+        raise OutputError(
+            f"{jail.root / rel}: a directory stands where treeform writes a file"
+        ) from None
     except OSError as exc:
-        raise OutputError(f"{path}: cannot read: {exc.strerror}") from None
+        raise OutputError(f"{jail.root / rel}: cannot read: {exc.strerror}") from None
 
 
 def _known_files(root: Path) -> set[str] | None:
@@ -504,8 +518,9 @@ def _known_files(root: Path) -> set[str] | None:
     return set()
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f".{path.name}.treeform-tmp")
+def _tmp_name(rel: str) -> str:
+    directory, slash, name = rel.rpartition("/")
+    return f"{directory}{slash}.{name}.treeform-tmp"
 
 
 class Stager:
@@ -533,13 +548,17 @@ class Stager:
         self.existing = existing
         self.journal = journal
         self.for_diff = for_diff
-        self._made: set[Path] = set()
+        #: Every file operation on the output directory goes through it.
+        self.jail = Jail(root)
+        self.jail.known = manifest.files  # checked as the manifest was read
         self._log: IO[str] | None = None
         self._log_pid = 0
 
     @classmethod
     def dry(cls, root: Path, *, for_diff: bool = False) -> Stager:
         """A stager that only compares (`--check`, `diff`)."""
+        if root.is_symlink():
+            raise _symlinked_root(root)
         if root.exists() and not root.is_dir():
             raise OutputError(f"{root}: the output path exists and is not a directory")
         return cls(root, load_manifest(root), _known_files(root), for_diff=for_diff)
@@ -552,21 +571,21 @@ class Stager:
         disk, the journal lists those about to be written (one write for the batch), then
         they are written."""
         staged: list[Staged] = []
-        writes: list[tuple[int, Path, bytes]] = []
+        writes: list[tuple[int, str, bytes]] = []
         for rel in sorted(files):
             data = files[rel].encode()
             item = self._classify(rel, data)
             if item.action == "create":
-                writes.append((len(staged), self.root / rel, data))
+                writes.append((len(staged), rel, data))
             elif item.action == "update":
-                writes.append((-1, _tmp_name(self.root / rel), data))
+                writes.append((-1, _tmp_name(rel), data))
             staged.append(item)
         if self.journal is not None and writes:
             self._note([(s.action, s.rel) for s in staged if s.action != "unchanged"])
             for i, target, data in writes:  # directories too only once they are listed
-                self._parent_of(target).write_bytes(data)
+                info = self.jail.write(target, data)
                 if i >= 0:  # in place for good: what the file index will note
-                    staged[i] = dataclasses.replace(staged[i], meta=file_meta(os.lstat(target)))
+                    staged[i] = dataclasses.replace(staged[i], meta=file_meta(info))
         return staged
 
     def _classify(self, rel: str, data: bytes) -> Staged:
@@ -574,7 +593,7 @@ class Stager:
         path = self.root / rel
         old, meta = None, None
         if self.existing is None or rel in self.existing:
-            old, meta = _read_meta(path)
+            old, meta = _read_meta(self.jail, rel)
         if old is None:
             return Staged(rel, sha, "create")
         kept = old if self.for_diff else None
@@ -587,21 +606,13 @@ class Stager:
             conflict = f"{path}: edited by hand since treeform wrote it"
         return Staged(rel, sha, "update", conflict, kept)
 
-    def _parent_of(self, target: Path) -> Path:
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if len(self._made) >= 64:  # bounded: memory must not grow with the tree
-                self._made.clear()
-            self._made.add(target.parent)
-        return target
-
     def _note(self, entries: list[tuple[str, str]]) -> None:
         """Lines of this process's journal log, on disk before the files are touched."""
         assert self.journal is not None
         if self._log is None or self._log_pid != os.getpid():
             self._log_pid = os.getpid()
-            log = self.journal / f"{_STAGED}{self._log_pid}"
-            self._log = log.open("a", encoding="utf-8")
+            fd = self.jail.open_append(f"{JOURNAL}/{_STAGED}{self._log_pid}")
+            self._log = os.fdopen(fd, "a", encoding="utf-8")
         self._log.write("".join(json.dumps(entry) + "\n" for entry in entries))
         self._log.flush()
 
@@ -609,12 +620,34 @@ class Stager:
         if self._log is not None and self._log_pid == os.getpid():
             self._log.close()
         self._log = None
+        self.jail.close()
+
+
+def _symlinked_root(root: Path) -> OutputError:
+    return OutputError(
+        f"{root}: the output directory is a symbolic link; treeform writes only into a real "
+        "directory"
+    )
+
+
+def _lock_error(exc: OSError, root: Path) -> OutputError:
+    lock = root / LOCK
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputError(f"{root}: the output directory is not writable ({exc.strerror})")
+    if exc.errno == errno.EISDIR:
+        return OutputError(f"{lock}: a directory stands where the lock file belongs; remove it")
+    return OutputError(f"{lock}: cannot take the lock: {exc.strerror}")
 
 
 @contextlib.contextmanager
 def output_lock(root: Path) -> Iterator[None]:
-    """Hold the output directory for one writer; a second one is refused, a stale lock
-    (its process is gone) is taken over."""
+    """Hold the output directory for one writer: an exclusive `flock` on the lock file,
+    which the kernel drops when its process dies (a dead owner leaves nothing that holds).
+    A second writer is refused at once. The lock file is removed by its holder while it
+    still holds it; a writer that locked a file removed meanwhile tries again, so two live
+    owners never hold the same path."""
+    if root.is_symlink():
+        raise _symlinked_root(root)
     if root.exists() and not root.is_dir():
         raise OutputError(f"{root}: the output path exists and is not a directory")
     created = not root.exists()
@@ -622,51 +655,64 @@ def output_lock(root: Path) -> Iterator[None]:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{root}: cannot create the output directory: {exc.strerror}") from None
-    lock = root / LOCK
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except PermissionError:
-            raise OutputError(f"{root}: the output directory is not writable") from None
-        except FileExistsError:
-            holder = _lock_holder(lock)
-            if holder is not None:
-                raise OutputError(
-                    f"{lock}: another treeform (pid {holder}) is writing this directory; "
-                    "wait for it to finish (remove the file if that process is gone)"
-                ) from None
-            lock.unlink(missing_ok=True)  # stale: its process is gone
-            continue
-        with os.fdopen(fd, "w") as fh:
-            fh.write(f"{os.getpid()}\n")
-        break
-    else:
-        raise OutputError(f"{lock}: cannot take the lock")
+    jail = Jail(root)
+    fd = -1
     try:
+        fd = _take_lock(jail)
         yield
     finally:
-        lock.unlink(missing_ok=True)
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                jail.unlink(LOCK)  # still holding it
+            os.close(fd)
+        jail.close()
         if created:
             # An invalid model writes nothing, not even the directory it would have filled.
             with contextlib.suppress(OSError):
                 root.rmdir()  # only when still empty
 
 
-def _lock_holder(lock: Path) -> int | None:
-    """The pid holding a lock, or None when the lock is stale."""
-    try:
-        pid = int(lock.read_text().strip() or "0")
-    except (OSError, ValueError):
-        return None
-    if pid <= 0 or pid == os.getpid():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return pid
-    return pid
+def _take_lock(jail: Jail) -> int:
+    root = jail.root
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    for _ in range(100):
+        try:
+            parent = jail.dir_fd("")
+            assert parent is not None
+            fd = os.open(LOCK, flags, 0o644, dir_fd=parent)
+        except OutputError:
+            raise
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise jail.symlink_refusal(LOCK) from None
+            raise _lock_error(exc, root) from None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OutputError(f"{root / LOCK}: not a regular file; remove it")
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                who = f" (pid {holder})" if holder.isdigit() else ""
+                raise OutputError(
+                    f"{root / LOCK}: another treeform{who} is writing this directory; wait "
+                    "for it to finish"
+                ) from None
+            mine = os.fstat(fd)
+            try:
+                there = os.stat(LOCK, dir_fd=parent, follow_symlinks=False)
+            except FileNotFoundError:
+                there = None
+            if there is not None and (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
+                with contextlib.suppress(OSError):  # who holds it, for the message of others
+                    os.ftruncate(fd, 0)
+                    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # its holder removed it as we opened it: take the new one
+    raise OutputError(f"{root / LOCK}: cannot take the lock")
 
 
 # The journal makes a write all-or-nothing. Its logs (one per process) list every file
@@ -674,54 +720,92 @@ def _lock_holder(lock: Path) -> int | None:
 # plan, holds hard links to the files being replaced or removed, and carries a `committing`
 # mark while targets are being replaced. An interrupted write (an error, Ctrl-C, a crash) is
 # rolled back from it, at once or by the next run: the directory is then as it was before.
+# The journal may have been committed by anyone: every path in it is checked before any is
+# used, and a journal that names anything but plain paths inside the directory is refused.
 _STAGED = "staged."
 _PLAN = "plan.json"
 _COMMITTING = "committing"
 _BACKUP = "backup"
 
 
-def _logged(journal: Path) -> list[tuple[str, str]]:
+def _journal_refusal(jail: Jail, what: str) -> OutputError:
+    return OutputError(
+        f"{jail.root / JOURNAL}: {what}; nothing was touched; remove the journal to let "
+        "treeform start over"
+    )
+
+
+def _logged(jail: Jail, names: list[str]) -> list[tuple[str, str]]:
     entries = []
-    for log in sorted(journal.glob(f"{_STAGED}*")):
-        for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-            with contextlib.suppress(ValueError):  # a line cut short by a crash
-                action, rel = json.loads(line)
-                entries.append((str(action), str(rel)))
+    for name in names:
+        if not name.startswith(_STAGED):
+            continue
+        source = f"{jail.root / JOURNAL}/{escaped(name)}"
+        raw = jail.read(f"{JOURNAL}/{name}")
+        for line in (raw or b"").decode("utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a line cut short by a crash
+                continue
+            if (
+                not isinstance(entry, list)
+                or len(entry) != 2
+                or entry[0] not in ("create", "update")
+            ):
+                raise _journal_refusal(jail, f"{escaped(name)}: malformed entry {escaped(line)!r}")
+            entries.append((entry[0], jail.checked(entry[1], source)))
     return entries
 
 
+def _listed(jail: Jail) -> dict[str, list[str]]:
+    source = str(jail.root / JOURNAL / _PLAN)
+    try:
+        raw = jail.read(f"{JOURNAL}/{_PLAN}")
+        listed = json.loads((raw or b"").decode("utf-8"))
+    except (OSError, ValueError):  # not written yet (or cut short): the commit had not begun
+        return {"update": [], "remove": []}
+    if not isinstance(listed, dict) or not all(
+        isinstance(listed.get(k), list) for k in ("update", "remove")
+    ):
+        raise _journal_refusal(jail, f"{_PLAN} is malformed")
+    return {k: [jail.checked(rel, source) for rel in listed[k]] for k in ("update", "remove")}
+
+
 def recover(root: Path) -> bool:
-    """Roll back a write that was interrupted; True if there was one."""
-    journal = root / JOURNAL
-    if not journal.is_dir():
+    """Roll back a write that was interrupted; True if there was one. Everything the
+    journal names is checked before anything is touched."""
+    if root.is_symlink() or not root.is_dir():
         return False
-    try:
-        listed = json.loads((journal / _PLAN).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        listed = {"update": [], "remove": []}
-    logged = _logged(journal)
-    for _, rel in [*logged, ("update", MANIFEST)]:
-        _tmp_name(root / rel).unlink(missing_ok=True)
-    if (journal / _COMMITTING).exists():
+    with jailed(root) as jail:
+        info = jail.lstat(JOURNAL)
+        if info is None:
+            return False
+        if not stat.S_ISDIR(info.st_mode):
+            raise _journal_refusal(jail, "not a directory")
+        names = jail.listdir(JOURNAL)
+        logged = _logged(jail, names)
+        listed = _listed(jail) if _COMMITTING in names else {"update": [], "remove": []}
+        restore = []
         for rel in [*listed["update"], *listed["remove"], MANIFEST]:
-            backup = journal / _BACKUP / rel
-            if backup.exists():
-                (root / rel).parent.mkdir(parents=True, exist_ok=True)
-                backup.replace(root / rel)
-    for action, rel in logged:
-        if action == "create":
-            (root / rel).unlink(missing_ok=True)
-            _prune_empty_dirs(root, (root / rel).parent)
-    shutil.rmtree(journal)
+            backup = jail.lstat(f"{JOURNAL}/{_BACKUP}/{rel}")
+            if backup is None:
+                continue
+            if not stat.S_ISREG(backup.st_mode):
+                raise _journal_refusal(jail, f"{_BACKUP}/{escaped(rel)} is not a regular file")
+            restore.append(rel)
+        for _, rel in logged:
+            jail.lstat(rel)  # its directories: a symlink among them is refused here
+        # Checked: now act.
+        for _, rel in [*logged, ("update", MANIFEST)]:
+            jail.unlink(_tmp_name(rel))
+        for rel in restore:
+            jail.replace(f"{JOURNAL}/{_BACKUP}/{rel}", rel)
+        for action, rel in logged:
+            if action == "create":
+                jail.unlink(rel)
+                _prune_empty_dirs(jail, rel.rpartition("/")[0])
+        jail.rmtree(JOURNAL)
     return True
-
-
-def _backup(source: Path, backup: Path) -> None:
-    backup.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, backup)
-    except OSError:
-        shutil.copy2(source, backup)
 
 
 class Transaction:
@@ -735,23 +819,32 @@ class Transaction:
 
     def begin(self) -> Stager:
         root = self.root
+        if root.is_symlink():
+            raise _symlinked_root(root)
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            if not root.is_dir():
+                root.mkdir(parents=True, exist_ok=True)
             recover(root)
-            manifest = load_manifest(root)
-            existing = _known_files(root)
-            self.journal.mkdir()
+            jail = Jail(root)
+            try:
+                manifest = load_manifest(root, jail)
+                existing = _known_files(root)
+                jail.mkdir(JOURNAL)
+            except BaseException:
+                jail.close()
+                raise
         except OSError as exc:
             raise _write_error(exc, root) from None
         # An empty output has nothing for the index to vouch for: its lines are not read.
         index = FileIndex.of(root, read=bool(manifest.files))
         self.stager = Stager(root, manifest, existing, journal=self.journal, index=index)
+        self.stager.jail = jail
         return self.stager
 
     def rollback(self) -> None:
         if self.stager is not None:
             self.stager.close()
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, OutputError):
             recover(self.root)
 
     def commit(self, plan: Plan, *, force: bool = False) -> None:
@@ -759,51 +852,58 @@ class Transaction:
         conflicts (unless `force`)."""
         if plan.conflicts and not force:
             raise _refusal(plan.conflicts)
-        root, journal = self.root, self.journal
+        files = {**plan.kept, **plan.digests}
+        jail = Jail(self.root)
         spool = plan.spool
         if self.stager is not None:
             self.stager.close()
-        if spool is not None:
-            if not plan.changed and spool.unchanged(plan.atlantis):
-                shutil.rmtree(journal)  # nothing to change, the manifest included
-                return
-            listed = {"update": plan.update, "remove": plan.remove}
-            (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
-            spool.write(_tmp_name(root / MANIFEST), plan.atlantis)
-        else:
-            files = {**plan.kept, **plan.digests}
-            if self.stager is not None:
-                before = self.stager.manifest
-                if not plan.changed and (files, plan.clusters, plan.atlantis) == (
-                    before.files,
-                    before.clusters,
-                    before.atlantis,
-                ):
-                    shutil.rmtree(journal)  # nothing to change, the manifest included
+            jail = self.stager.jail
+            before = self.stager.manifest
+            if spool is not None:
+                if not plan.changed and spool.unchanged(plan.atlantis):
+                    jail.rmtree(JOURNAL)  # nothing to change, the manifest included
+                    jail.close()
                     return
-            listed = {"update": plan.update, "remove": plan.remove}
-            (journal / _PLAN).write_text(json.dumps(listed), encoding="utf-8")
-            spool = ManifestSpool(journal, Manifest())
+            elif not plan.changed and (files, plan.clusters, plan.atlantis) == (
+                before.files,
+                before.clusters,
+                before.atlantis,
+            ):
+                jail.rmtree(JOURNAL)  # nothing to change, the manifest included
+                jail.close()
+                return
+        try:
+            self._commit(jail, plan, files)
+        finally:
+            jail.close()
+
+    def _commit(self, jail: Jail, plan: Plan, files: dict[str, str]) -> None:
+        listed = {"update": plan.update, "remove": plan.remove}
+        jail.write(f"{JOURNAL}/{_PLAN}", json.dumps(listed).encode())
+        spool = plan.spool
+        if spool is None:  # a plan made in memory: its manifest the same way
+            spool = ManifestSpool(jail, Manifest())
             for cid, rec in plan.clusters.items():
                 spool.cluster(cid, rec, {rel: files[rel] for rel in rec.files if rel in files})
             recorded = {rel for rec in plan.clusters.values() for rel in rec.files}
             spool.extras = {rel: sha for rel, sha in files.items() if rel not in recorded}
-            spool.write(_tmp_name(root / MANIFEST), plan.atlantis)
+        spool.jail = jail
+        spool.write(plan.atlantis)
         # Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
-            if (root / rel).exists():
-                _backup(root / rel, journal / _BACKUP / rel)
+            if jail.exists(rel):
+                jail.link(rel, f"{JOURNAL}/{_BACKUP}/{rel}")
         # From here an interruption is rolled back from the backups.
-        (journal / _COMMITTING).touch()
+        jail.write(f"{JOURNAL}/{_COMMITTING}", b"")
         for rel in plan.update:
-            _tmp_name(root / rel).replace(root / rel)
+            jail.replace(_tmp_name(rel), rel)
         for rel in plan.remove:
-            (root / rel).unlink(missing_ok=True)
-            _prune_empty_dirs(root, (root / rel).parent)
-        _tmp_name(root / MANIFEST).replace(root / MANIFEST)
+            jail.unlink(rel)
+            _prune_empty_dirs(jail, rel.rpartition("/")[0])
+        jail.replace(_tmp_name(MANIFEST), MANIFEST)
         # Done: dropping the mark makes the new state final.
-        (journal / _COMMITTING).unlink()
-        shutil.rmtree(journal)
+        jail.unlink(f"{JOURNAL}/{_COMMITTING}")
+        jail.rmtree(JOURNAL)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Stager]:
@@ -843,7 +943,10 @@ def plan_output(
     """What writing `files` into `root` would do, with the old bytes for a diff."""
     stager = Stager.dry(root, for_diff=True)
     plan = Plan(root, files, dict(clusters or {}))
-    plan.add(stager.stage(rel, files[rel]) for rel in sorted(files))
+    try:
+        plan.add(stager.stage(rel, files[rel]) for rel in sorted(files))
+    finally:
+        stager.close()
     return plan.finish(stager.owned, scope=scope, intact=intact, for_diff=True)
 
 
@@ -860,17 +963,17 @@ def write_output(plan: Plan, *, force: bool = False) -> None:
         transaction.commit(staged, force=force)
 
 
-def _prune_empty_dirs(root: Path, directory: Path) -> None:
-    """Remove `directory` and the directories above it (below `root`) that are empty; one
-    that is not there (its creation failed half-way) is passed over."""
-    while directory != root and directory.is_relative_to(root):
+def _prune_empty_dirs(jail: Jail, directory: str) -> None:
+    """Remove `directory` and the directories above it (below the root) that are empty;
+    one that is not there (its creation failed half-way) is passed over."""
+    while directory:
         try:
-            directory.rmdir()
+            jail.rmdir(directory)
         except FileNotFoundError:
             pass
         except OSError:
             return
-        directory = directory.parent
+        directory = directory.rpartition("/")[0]
 
 
 def unified_diff(plan: Plan) -> str:

@@ -8,7 +8,10 @@ fast instead of eating the machine).
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -107,14 +110,7 @@ class _Converter:
         return YamlProblem(Issue(_loc(self.file, node.start_mark), format_path(path), message))
 
     def convert(self, node: yaml.Node, path: FieldPath) -> Any:
-        self.nodes += 1
-        if self.nodes > self.max_nodes:
-            raise self.fail(
-                node,
-                (),
-                f"the file expands to more than {self.max_nodes} values (an alias bomb?); "
-                + limits.YAML_NODES.hint(),
-            )
+        self.count(node)
         if len(path) > self.max_depth:
             raise self.fail(
                 node,
@@ -137,28 +133,61 @@ class _Converter:
             raise self.fail(node, path, f"unsupported YAML tag {node.tag}")
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise self.fail(node, path, f"invalid scalar: {exc}") from None
+        except (yaml.YAMLError, ValueError, KeyError, TypeError, OverflowError):
+            # An explicit tag on a text that is not of its type (`!!int abc`).
+            kind = node.tag.rpartition(":")[2]
+            raise self.fail(
+                node, path, f"invalid scalar: {node.value!r} is not a valid {kind} (tag !!{kind})"
+            ) from None
 
-    def mapping_pairs(self, node: yaml.MappingNode, path: FieldPath) -> list[tuple[Any, Any]]:
-        """Key/value node pairs, with YAML merge keys (<<) expanded underneath explicit keys."""
+    def count(self, node: yaml.Node, n: int = 1) -> None:
+        """Count `n` more values against the node limit (aliases and merges included)."""
+        self.nodes += n
+        if self.nodes > self.max_nodes:
+            raise self.fail(
+                node,
+                (),
+                f"the file expands to more than {self.max_nodes} values (an alias bomb?); "
+                + limits.YAML_NODES.hint(),
+            )
+
+    def mapping_pairs(
+        self, node: yaml.MappingNode, path: FieldPath, merging: tuple[int, ...] = ()
+    ) -> list[tuple[Any, Any]]:
+        """Key/value node pairs, with YAML merge keys (<<) expanded as PyYAML does: explicit
+        keys win over merged ones, and of several merged mappings the first that has a key
+        wins. Every merged pair counts against the node limit, so a wide or nested merge
+        fails fast."""
         explicit: list[tuple[Any, Any]] = []
-        merged: list[tuple[Any, Any]] = []
+        groups: list[list[tuple[Any, Any]]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 sources = (
                     value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
                 )
+                group: list[tuple[Any, Any]] = []
                 for src in sources:
                     if not isinstance(src, yaml.MappingNode):
                         raise self.fail(src, path, "a merge key (<<) takes a mapping")
-                    merged.extend(self.mapping_pairs(src, path))
+                    if id(src) in merging or src is node:
+                        raise self.fail(src, path, "a merge key (<<) merges a mapping into itself")
+                    pairs = self.mapping_pairs(src, path, (*merging, id(node)))
+                    self.count(src, len(pairs))
+                    group.extend(pairs)
+                groups.append(group)
             else:
                 explicit.append((key_node, value_node))
-        if not merged:
+        if not groups:
             return explicit
         seen = {k.value for k, _ in explicit if isinstance(k, yaml.ScalarNode)}
-        return explicit + [(k, v) for k, v in merged if k.value not in seen]
+        out = list(explicit)
+        for group in reversed(groups):  # a later merge key wins over an earlier one (PyYAML)
+            for k, v in group:
+                text = k.value if isinstance(k, yaml.ScalarNode) else id(k)
+                if text not in seen:
+                    seen.add(text)
+                    out.append((k, v))
+        return out
 
     def convert_mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
         if node.tag != "tag:yaml.org,2002:map":
@@ -167,9 +196,9 @@ class _Converter:
         for key_node, value_node in self.mapping_pairs(node, path):
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in _SCALAR_TAGS:
                 raise self.fail(key_node, path, "mapping keys must be plain strings")
-            key = self.loader.construct_object(key_node)
-            key = "null" if key is None else str(key).lower() if isinstance(key, bool) else key
-            key = str(key)
+            # A key is the text as written: YAML 1.1 would read `0755`, `on` or `1:30` as
+            # 493, true or 90, and a tag, label or pool name is a string.
+            key = key_node.value
             child = (*path, key)
             if key in out:
                 first = self.keys[child]
@@ -183,18 +212,67 @@ class _Converter:
         return out
 
 
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def _over_limit(file: str, size: int, max_bytes: int) -> YamlProblem:
+    return YamlProblem(
+        Issue(
+            Location(file),
+            "",
+            f"the file is {size} bytes, over the limit of {max_bytes}; "
+            + limits.FILE_BYTES.hint(size),
+        )
+    )
+
+
+def read_yaml_file(path: Path | str, file: str) -> bytes:
+    """The bytes of a model file, read without following a symlink (the tree resolves those
+    itself) or blocking: anything but a regular file (a FIFO, a device, a socket) is refused
+    at once, and the read stops at the size limit, so a file that grows while it is read
+    is refused too. Raises OSError for a file that cannot be read, YamlProblem for these."""
+    max_bytes = limits.FILE_BYTES.value()
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except OSError as exc:
+        if Path(path).is_symlink():
+            raise YamlProblem(
+                Issue(Location(file), "", "a symbolic link where a regular file must be")
+            ) from None
+        raise exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a FIFO, a socket or a device"
+            raise YamlProblem(Issue(Location(file), "", f"not a regular file ({kind})"))
+        if info.st_size > max_bytes:
+            raise _over_limit(file, info.st_size, max_bytes)
+        data = os.read(fd, info.st_size + 1)
+        if len(data) <= info.st_size:
+            return data
+        chunks, total = [data], len(data)  # it grows while it is read: up to the limit
+        while total <= max_bytes and (chunk := os.read(fd, min(1 << 16, max_bytes + 1 - total))):
+            chunks.append(chunk)
+            total += len(chunk)
+        if total > max_bytes:
+            raise YamlProblem(
+                Issue(
+                    Location(file),
+                    "",
+                    f"the file grew beyond the limit of {max_bytes} bytes while it was read; "
+                    + limits.FILE_BYTES.hint(total),
+                )
+            )
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_yaml(raw: bytes, file: str) -> Document:
     """Parse one YAML file. Raises YamlProblem with a located issue."""
     max_bytes = limits.FILE_BYTES.value()
     if len(raw) > max_bytes:
-        raise YamlProblem(
-            Issue(
-                Location(file),
-                "",
-                f"the file is {len(raw)} bytes, over the limit of {max_bytes}; "
-                + limits.FILE_BYTES.hint(len(raw)),
-            )
-        )
+        raise _over_limit(file, len(raw), max_bytes)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -217,6 +295,24 @@ def load_yaml(raw: bytes, file: str) -> Document:
         if exc.context and exc.problem:
             message = f"{exc.context}: {exc.problem}"
         raise YamlProblem(Issue(_loc(file, mark), "", f"YAML syntax error: {message}")) from None
+    except yaml.reader.ReaderError as exc:
+        # A NUL byte or another control character: at its real line and column.
+        position = exc.position if isinstance(exc.position, int) else 0
+        if _BaseLoader is not yaml.SafeLoader:  # libyaml counts the bytes of the UTF-8 text
+            read = text.encode("utf-8")[:position].decode("utf-8", "replace")
+        else:
+            read = text[:position]
+        line = read.count("\n") + 1
+        column = len(read) - (read.rfind("\n") + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
+        raise YamlProblem(
+            Issue(
+                Location(file, line, column),
+                "",
+                f"YAML syntax error: control character U+{char:04X} is not allowed; "
+                "write it as an escape in a double-quoted string",
+            )
+        ) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(Issue(Location(file), "", f"YAML error: {exc}")) from None
     except RecursionError:

@@ -191,7 +191,9 @@ def test_only_removes_a_gone_cluster_it_names_and_no_other(model: Path, tmp_path
 
 def test_only_that_matches_nothing_is_a_usage_error(model: Path, tmp_path: Path) -> None:
     for command in ("validate", "generate", "diff"):
-        args = [command, str(model)] + ([] if command == "validate" else ["-o", str(tmp_path)])
+        args = [command, str(model)] + (
+            [] if command == "validate" else ["-o", str(tmp_path / "out")]
+        )
         result = run(*args, "--only", "gcp/*")
         assert result.exit_code == 2, command
         assert "--only 'gcp/*' matches no cluster; clusters: aws/prod, " in result.stderr

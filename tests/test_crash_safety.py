@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from helpers import render_tree, write_tree
 from treeform import writer
 from treeform.errors import ModelError, OutputError
 from treeform.pipeline import render_for_output, write_generated
+from treeform.safefs import Jail
 from treeform.writer import output_lock, plan_output, recover, write_output
 
 BASE = {
@@ -92,8 +95,11 @@ def fail_at(monkeypatch: pytest.MonkeyPatch, k: int, exc: Callable[[], BaseExcep
 
         return inner
 
-    for name in ("replace", "write_bytes", "unlink", "write_text", "touch", "mkdir"):
-        monkeypatch.setattr(Path, name, wrap(getattr(Path, name)))
+    # Every change the writer makes goes through the jail (treeform.safefs); directories
+    # are made by os.mkdir, backups are hard links (os.link, a copy where that fails).
+    for name in ("write", "replace", "unlink", "open_append"):
+        monkeypatch.setattr(Jail, name, wrap(getattr(Jail, name)))
+    monkeypatch.setattr(os, "mkdir", wrap(os.mkdir))
     monkeypatch.setattr(os, "link", wrap(os.link))
     return calls
 
@@ -162,19 +168,51 @@ def test_a_crash_at_any_operation_is_rolled_back_by_the_next_run(
         assert visible(target) == files
 
 
-def test_a_second_writer_is_refused_and_a_stale_lock_taken_over(tmp_path: Path) -> None:
+def test_a_second_writer_is_refused_and_a_dead_owner_leaves_nothing_that_holds(
+    tmp_path: Path,
+) -> None:
     out = tmp_path / "out"
     out.mkdir()
     lock = out / writer.LOCK
-    lock.write_text(f"{os.getppid()}\n")  # a live process that is not us
-    with pytest.raises(OutputError, match=f"another treeform \\(pid {os.getppid()}\\)"):
-        with output_lock(out):
-            pass
-    assert lock.exists()
-    lock.write_text("999999999\n")  # no such process
+    lock.write_text(f"{os.getppid()}\n")  # a lock file nobody holds (its owner died)
     with output_lock(out):
         assert lock.read_text() == f"{os.getpid()}\n"
+        # A live holder: another process.
+        probe = subprocess.run(
+            [sys.executable, "-c", HOLD, str(out), "0"], capture_output=True, text=True
+        )
+        assert probe.returncode == 1, probe.stderr
+        assert f"another treeform (pid {os.getpid()}) is writing this directory" in probe.stderr
     assert not lock.exists()
+    # A holder killed while it holds the lock: the kernel drops it, the next run takes it.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(out), "60"], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with pytest.raises(OutputError, match=f"another treeform \\(pid {holder.pid}\\)"):
+        with output_lock(out):
+            pass
+    holder.kill()
+    holder.wait()
+    with output_lock(out):
+        pass
+    assert not lock.exists()
+
+
+#: Take the lock of argv[1], say so, hold it argv[2] seconds.
+HOLD = """
+import sys, time
+from pathlib import Path
+from treeform.errors import OutputError
+from treeform.writer import output_lock
+try:
+    with output_lock(Path(sys.argv[1])):
+        print("held", flush=True)
+        time.sleep(float(sys.argv[2]))
+except OutputError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(1)
+"""
 
 
 def test_an_unwritable_output_directory_is_a_clear_error(

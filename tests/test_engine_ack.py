@@ -22,7 +22,7 @@ from helpers import (
 from treeform.pipeline import load_clusters
 
 DEFAULTS = """
-    kubernetesVersion: "1.33"
+    kubernetesVersion: "1.34"
     highAvailability: true
     tags: {owner: platform}
     backend: {type: oss, bucket: tf-state, keyPrefix: clusters}
@@ -221,7 +221,7 @@ def test_semantic_rules(tmp_path: Path) -> None:
     model = (
         MANAGED.replace("cn-hangzhou-j]", "cn-hangzhou-z]", 1)
         .replace("ecs.c7.xlarge", "c7.xlarge")
-        .replace('kubernetesVersion: "1.33"', "")
+        .replace('kubernetesVersion: "1.34"', "")
         + '    kubernetesVersion: "1.29"\n    tags: {"acs:team": shop}\n'
     )
     errors = _errors(tmp_path, {"_defaults.yaml": DEFAULTS, "shop.yaml": model})

@@ -24,7 +24,7 @@ DEFAULTS = """
 cloud: azure
 engine: aks
 region: westeurope
-kubernetesVersion: "1.33"
+kubernetesVersion: "1.34"
 azure:
   subscriptionId: 00000000-0000-0000-0000-000000000000
 backend:
@@ -116,7 +116,7 @@ def test_cluster_is_private_zonal_and_secured(shop: dict[str, str]) -> None:
     assert cluster["workload_identity_enabled"] is True
     assert cluster["azure_policy_enabled"] is True
     assert cluster["automatic_upgrade_channel"] == "patch"
-    assert cluster["kubernetes_version"] == "1.33"
+    assert cluster["kubernetes_version"] == "1.34"
     assert cluster["identity"][0]["type"] == "UserAssigned"
     assert cluster["azure_active_directory_role_based_access_control"][0]["azure_rbac_enabled"]
     assert cluster["key_vault_secrets_provider"][0]["secret_rotation_enabled"] is True
@@ -201,11 +201,11 @@ def test_public_api_with_allowed_cidrs_overlay_and_no_ha(tmp_path: Path) -> None
 def test_pinned_patch_keeps_the_version_and_upgrades_node_images(tmp_path: Path) -> None:
     files = render(
         tmp_path,
-        'kubernetesVersion: "1.33.2"\n'
+        'kubernetesVersion: "1.34.2"\n'
         "nodePools: {sys: {machineType: Standard_D2s_v5, minSize: 1, maxSize: 1}}\n",
     )
     cluster = resources(files, "shop/")[("azurerm_kubernetes_cluster", "this")]
-    assert cluster["kubernetes_version"] == "1.33.2"
+    assert cluster["kubernetes_version"] == "1.34.2"
     assert cluster["automatic_upgrade_channel"] == "node-image"
 
 

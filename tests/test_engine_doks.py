@@ -22,7 +22,7 @@ DEFAULTS = """
 cloud: digitalocean
 engine: doks
 region: nyc1
-kubernetesVersion: "1.33"
+kubernetesVersion: "1.34"
 backend:
   type: s3
   bucket: org-state
@@ -127,7 +127,7 @@ def test_version_follows_the_latest_patch_of_the_minor(blog: dict[str, str]) -> 
     cluster = resources(blog)[("digitalocean_kubernetes_cluster", "this")]
     assert cluster["version"] == "${data.digitalocean_kubernetes_versions.this.latest_version}"
     data = parsed(blog, "blog/terraform/main.tf")["data"][0]
-    assert data["digitalocean_kubernetes_versions"]["this"]["version_prefix"] == "1.33."
+    assert data["digitalocean_kubernetes_versions"]["this"]["version_prefix"] == "1.34."
 
 
 def test_autoscaled_pool_has_bounds_labels_and_taints(blog: dict[str, str]) -> None:
@@ -155,7 +155,7 @@ def test_state_goes_to_spaces_and_the_token_never_to_the_output(blog: dict[str, 
 
 
 def test_pinned_patch_uses_the_table_slug_without_auto_upgrade(tmp_path: Path) -> None:
-    slug = VERSION_SLUGS["1.33"]
+    slug = VERSION_SLUGS["1.34"]
     patch = slug.split("-")[0]
     files = render(
         tmp_path,
@@ -200,12 +200,12 @@ def test_semantic_rules_are_located_errors(tmp_path: Path) -> None:
 def test_a_patch_doks_does_not_offer_is_an_error(tmp_path: Path) -> None:
     found = errors(
         tmp_path,
-        'kubernetesVersion: "1.33.0"\n'
+        'kubernetesVersion: "1.34.0"\n'
         "nodePools: {base: {machineType: s-2vcpu-4gb, minSize: 1, maxSize: 1}}\n",
     )
     assert len(found) == 1
-    assert "blog.yaml:1:20: kubernetesVersion: DOKS offers Kubernetes 1.33 as " in found[0]
-    assert VERSION_SLUGS["1.33"] in found[0]
+    assert "blog.yaml:1:20: kubernetesVersion: DOKS offers Kubernetes 1.34 as " in found[0]
+    assert VERSION_SLUGS["1.34"] in found[0]
 
 
 def test_tags_that_cannot_become_digitalocean_tags(tmp_path: Path) -> None:

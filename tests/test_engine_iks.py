@@ -25,7 +25,7 @@ DEFAULTS = """
     cloud: ibm
     engine: iks
     region: us-south
-    kubernetesVersion: "1.33"
+    kubernetesVersion: "1.34"
     backend: {type: local}
 """
 
@@ -66,7 +66,7 @@ def test_first_pool_is_the_cluster_and_the_other_a_worker_pool(tmp_path: Path) -
     assert cluster["flavor"] == "bx2.4x16"
     assert cluster["worker_count"] == 1  # 3 workers over 3 zones
     assert sorted(z["name"] for z in cluster["zones"]) == ["us-south-1", "us-south-2", "us-south-3"]
-    assert cluster["kube_version"] == "1.33"
+    assert cluster["kube_version"] == "1.34"
     assert cluster["disable_public_service_endpoint"] is True
     assert cluster["service_subnet"] == "172.21.0.0/16"
     assert cluster["worker_labels"] == {"workload": "general"}

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from helpers import write_tree
-from treeform import writer
 from treeform.errors import OutputError
 from treeform.fileindex import FileIndex, file_meta, signature
 from treeform.pipeline import render_for_output, write_generated
+from treeform.safefs import Jail
 from treeform.writer import MANIFEST, intact_digests, load_manifest
 
 BASE = {
@@ -39,16 +39,16 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def reads(monkeypatch: pytest.MonkeyPatch, out: Path) -> list[str]:
-    """The output files read (and hashed) from now on."""
+    """The output files read (and hashed) from now on (every read goes through the jail)."""
     seen: list[str] = []
-    real = writer.read_with_meta
+    real = Jail.read_info
 
-    def counting(path: str) -> tuple[bytes, object]:
-        if path.startswith(str(out)):
-            seen.append(os.path.relpath(path, out))
-        return real(path)  # type: ignore[return-value]
+    def counting(self: Jail, rel: str) -> tuple[bytes | None, os.stat_result | None]:
+        if self.root == out and not rel.startswith("."):
+            seen.append(rel)
+        return real(self, rel)
 
-    monkeypatch.setattr(writer, "read_with_meta", counting)
+    monkeypatch.setattr(Jail, "read_info", counting)
     return seen
 
 
@@ -196,5 +196,5 @@ def test_a_manifest_of_an_earlier_treeform_reads_the_same(tmp_path: Path) -> Non
     rendered = write_generated(model, out)
     assert rendered.reused == 2 and not rendered.plan.changed
     (out / MANIFEST).write_text(json.dumps({**earlier, "files": {"a": 1}}))
-    with pytest.raises(OutputError, match="manifest is unreadable"):
+    with pytest.raises(OutputError, match=r"manifest is malformed at files\.a"):
         load_manifest(out)

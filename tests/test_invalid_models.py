@@ -4,9 +4,11 @@ left byte-for-byte as it was. The report itself is pinned by a snapshot per case
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -125,14 +127,14 @@ def test_an_unreadable_file_is_reported_at_its_path(
     aws_case: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Root reads any file whatever its mode, so the refusal is simulated.
-    real = Path.read_bytes
+    real = os.open
 
-    def read_bytes(self: Path) -> bytes:
-        if self.name == "c.yaml":
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
+    def refuse_c(path: Any, *args: Any, **kwargs: Any) -> int:
+        if str(path).endswith("/c.yaml"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    monkeypatch.setattr(os, "open", refuse_c)
     assert _refused(["validate", "model"]) == [
         "model/aws/c.yaml:1:1: cannot read: Permission denied"
     ]

@@ -17,10 +17,12 @@ from treeform.model import Cluster
 from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
-#: Kubernetes minor versions ACK offers for new clusters, taken 2026-11-27 from "Support for
-#: Kubernetes versions" in the ACK documentation (since 1.31 every minor, one year each).
-VERSIONS = ("1.33", "1.34", "1.35")
-VERSIONS_TAKEN = "2026-11-27"
+#: Kubernetes minor versions ACK offers for new clusters, taken 2026-12-01 from "Support for
+#: Kubernetes versions" in the ACK documentation (since 1.31 every minor, one year each) and
+#: the ACK release notes of each minor (1.35: 1.35.1-aliyun.1 and later; 1.36:
+#: 1.36.1-aliyun.1): 1.33's year ended in 2026.
+VERSIONS = ("1.34", "1.35", "1.36")
+VERSIONS_TAKEN = "2026-12-01"
 
 #: Model addons: the ones ACK runs by itself (no output), and ACK addons treeform installs
 #: at creation by their ACK component name.

@@ -12,12 +12,14 @@ from treeform.model import Cluster
 from treeform.providers.common import carve_subnets, tf_id, versions_tf
 from treeform.render import Renderer, to_yaml
 
-#: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-11-27
-#: from the EKS Kubernetes version calendar: 1.31 left extended support on 2026-11-26,
-#: 1.32 and 1.33 are in extended support, 1.34 to 1.36 in standard support. checkov 3.3.30's
-#: CKV_AWS_339 knows 1.29 to 1.35 only, so a 1.36 cluster fails that check (docs/engines/eks.md).
+#: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-12-01
+#: from the EKS Kubernetes release calendar (docs.aws.amazon.com/eks/latest/userguide/
+#: kubernetes-versions.html): 1.31 left extended support on 2026-11-26; 1.32 (until
+#: 2027-03-23) and 1.33 (until 2027-07-29) are in extended support; 1.34 (standard until
+#: 2026-12-02), 1.35 and 1.36 in standard support. checkov 3.3.30's CKV_AWS_339 knows 1.29
+#: to 1.35 only, so a 1.36 cluster fails that check (docs/engines/eks.md).
 VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
-VERSIONS_TAKEN = "2026-11-27"
+VERSIONS_TAKEN = "2026-12-01"
 
 #: Add-ons the model may list: the EKS add-ons by their EKS name, and cluster-autoscaler,
 #: which is not an EKS add-on: it yields only its IAM role and Pod Identity association (the
@@ -258,6 +260,10 @@ class EksEngine:
                     "desired_size": pool.desired_size,
                     "disk_size_gb": pool.disk_size_gb,
                     "capacity_type": "SPOT" if pool.spot else "ON_DEMAND",
+                    # EKS takes minors, as for the cluster.
+                    "kubernetes_version": ".".join(pool.kubernetes_version.split(".")[:2])
+                    if pool.kubernetes_version
+                    else None,
                     "zones": list(pool.zones),
                     "labels": pool.labels,
                     "taints": [

@@ -12,10 +12,17 @@ from treeform.model import Cluster, NodePool
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
-#: Kubernetes minor versions AKS offers in standard support, taken 2026-11-27 from the AKS
-#: Kubernetes release calendar (older minors only under LTS, which needs the Premium tier).
-VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35", "1.36")
-VERSIONS_TAKEN = "2026-11-27"
+#: Kubernetes minor versions AKS supports, taken 2026-12-01 from the AKS Kubernetes release
+#: calendar (learn.microsoft.com/azure/aks/supported-kubernetes-versions) and the AKS
+#: release notes (2026-09-04: 1.37 in preview; patches of 1.36, 1.35, 1.34): 1.34 to 1.36
+#: in community support; 1.32 and 1.33 in long-term support only (LTS: every version from
+#: 1.27 is LTS-capable, Azure/AKS#5008; one more year after community support, Premium
+#: tier), which treeform does not set up (treeform.versions: an error naming LTS). 1.31
+#: left LTS in 2026.
+VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
+#: Of VERSIONS, those AKS runs only under long-term support.
+LTS_VERSIONS = ("1.32", "1.33")
+VERSIONS_TAKEN = "2026-12-01"
 
 #: Addons by the name the model uses. AKS runs metrics-server, CoreDNS, the cluster
 #: autoscaler (pool autoscaling), the CSI drivers and the snapshot controller by itself, and
@@ -136,6 +143,7 @@ class AksEngine:
     name = "aks"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
+    lts_versions: tuple[str, ...] = LTS_VERSIONS
     # The control plane of the Standard tier spreads over the region's zones by itself; a
     # cluster that must survive a zone loss needs its nodes in two zones at least.
     ha_min_zones = 2
@@ -354,6 +362,7 @@ class AksEngine:
                     "taints": taints,
                     "spot": pool.spot,
                     "temporary_name": f"tmp{pool.name}"[:12],
+                    "kubernetes_version": pool.kubernetes_version,
                 }
             )
         pools.sort(key=lambda p: not p["system"])  # the system pool first, then by name

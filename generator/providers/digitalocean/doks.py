@@ -12,7 +12,7 @@ from treeform.model import Cluster
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
-#: The version slug DOKS offers for each Kubernetes minor, taken 2026-11-27 from
+#: The version slug DOKS offered for each Kubernetes minor, taken 2026-11-27 from
 #: `doctl kubernetes options versions` and the DOKS release notes. DOKS offers one patch of
 #: each supported minor; a model that pins a patch must pin this one.
 VERSION_SLUGS = {
@@ -21,8 +21,14 @@ VERSION_SLUGS = {
     "1.34": "1.34.2-do.0",
     "1.35": "1.35.1-do.0",
 }
-VERSIONS = tuple(VERSION_SLUGS)
-VERSIONS_TAKEN = "2026-11-27"
+VERSION_SLUGS_TAKEN = "2026-11-27"
+#: The minors DOKS supports, taken 2026-12-01 from the DOKS release notes and its policy
+#: (docs.digitalocean.com/products/kubernetes/details/supported-releases: the three newest
+#: upstream minors; an unsupported one is upgraded to the next): 1.32 and 1.33 left
+#: upstream support in 2026, 1.36 arrived. A minor without a known slug floats on DOKS's
+#: latest patch of it (data.digitalocean_kubernetes_versions).
+VERSIONS = ("1.34", "1.35", "1.36")
+VERSIONS_TAKEN = "2026-12-01"
 
 #: Addons by the name the model uses. DOKS runs Cilium, CoreDNS, metrics-server, the
 #: cluster autoscaler (pool auto_scale) and the DigitalOcean CSI driver by itself; the
@@ -111,7 +117,7 @@ class DoksEngine:
             yield cluster.issue(
                 "kubernetesVersion",
                 f"DOKS offers Kubernetes {cluster.minor_version} as {slug} (as of "
-                f"{VERSIONS_TAKEN}), not {version}; pin that patch, or write "
+                f"{VERSION_SLUGS_TAKEN}), not {version}; pin that patch, or write "
                 f"{cluster.minor_version!r} to follow the latest patch",
             )
         existing = cluster.network.existing
@@ -173,8 +179,9 @@ class DoksEngine:
                 "name": cluster.name,
                 "region": cluster.region,
                 "ha": cluster.high_availability,
-                "minor_prefix": cluster.minor_version + ".",
-                "slug": VERSION_SLUGS[cluster.minor_version] if pinned else None,
+                # A pinned patch without a known slug: DOKS's slug of that patch.
+                "minor_prefix": version + "-" if pinned else cluster.minor_version + ".",
+                "slug": VERSION_SLUGS.get(cluster.minor_version) if pinned else None,
                 "auto_upgrade": not pinned,
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,

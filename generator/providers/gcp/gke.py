@@ -20,9 +20,13 @@ from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
-#: extended support), taken 2026-11-27 from the GKE release schedule.
-VERSIONS = ("1.31", "1.32", "1.33", "1.34", "1.35")
-VERSIONS_TAKEN = "2026-11-27"
+#: extended support), taken 2026-12-01 from the GKE release schedule
+#: (cloud.google.com/kubernetes-engine/docs/release-schedule) and versioning policy (up to
+#: 24 months from a minor's Regular-channel availability, about 14 standard and 10 in the
+#: Extended channel): 1.31 reached its end of extended support in 2026; 1.32 to 1.34 run in
+#: the Extended channel; 1.35 and 1.36 in standard support.
+VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
+VERSIONS_TAKEN = "2026-12-01"
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 DEFAULT_RELEASE_CHANNEL = "REGULAR"

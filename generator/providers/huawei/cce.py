@@ -13,10 +13,12 @@ from treeform.names import MAX_NODE_POOL_NAME
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
-#: Kubernetes minor versions CCE offers for new clusters, taken 2026-11-27 from the CCE
-#: release notes (cluster versions `v1.30` ... `v1.33`).
-VERSIONS = ("1.30", "1.31", "1.32", "1.33")
-VERSIONS_TAKEN = "2026-11-27"
+#: Kubernetes minor versions CCE offers for new clusters, taken 2026-12-01 from the CCE
+#: Kubernetes version policy (support.huaweicloud.com/bulletin-cce/cce_bulletin_0033.html:
+#: end of service two years after commercial use; v1.30 ended October 2026) and the CCE
+#: release notes (cluster versions `v1.31` ... `v1.33`).
+VERSIONS = ("1.31", "1.32", "1.33")
+VERSIONS_TAKEN = "2026-12-01"
 
 #: Model addon name -> CCE add-on template (`huaweicloud_cce_addon.template_name`).
 ADDON_TEMPLATES = {

@@ -15,10 +15,12 @@ from treeform.names import MAX_NODE_POOL_NAME
 from treeform.providers.common import carve_subnets, machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer, to_yaml
 
-#: Kubernetes minor versions IKS offers for new clusters, taken 2026-11-27 from the IBM Cloud
-#: Kubernetes Service version information page.
-VERSIONS = ("1.31", "1.32", "1.33", "1.34")
-VERSIONS_TAKEN = "2026-11-27"
+#: Kubernetes minor versions IKS supports, taken 2026-12-01 from the IBM Cloud Kubernetes
+#: Service version information (cloud.ibm.com/docs/containers?topic=containers-cs_versions:
+#: the latest and two behind, n-2) and its per-version pages: 1.33 became unsupported on
+#: 2026-10-14; 1.35 and 1.36 are released (their change logs, updated 2026-08-19).
+VERSIONS = ("1.34", "1.35", "1.36")
+VERSIONS_TAKEN = "2026-12-01"
 
 #: Add-ons IKS runs by itself in every cluster.
 BUILTIN_ADDONS = ("coredns", "metrics-server", "vpc-block-csi-driver")

@@ -150,6 +150,9 @@ class OkeEngine:
         return {
             "name": pool.name,
             "tf_id": tf_id(pool.name),
+            "kubernetes_version": oke_version(pool.kubernetes_version)
+            if pool.kubernetes_version
+            else None,
             "shape": pool.machine_type,
             "flex": flex,
             "ocpus": shape.get("ocpus", DEFAULT_OCPUS) if flex else None,

@@ -19,7 +19,7 @@ locals {
   # The newest ACK release of the model's Kubernetes version (ACK names its releases like
   # 1.33.3-aliyun.1 and offers the latest patch of each minor). Patch numbers are zero-padded
   # so that sorting them as strings sorts them as numbers.
-  ack_releases       = [for m in data.alicloud_cs_kubernetes_version.this.metadata : m.version if startswith(m.version, "1.33.")]
+  ack_releases       = [for m in data.alicloud_cs_kubernetes_version.this.metadata : m.version if startswith(m.version, "1.34.")]
   ack_by_patch       = { for v in local.ack_releases : format("%05d", tonumber(split(".", split("-", v)[0])[2])) => v... }
   kubernetes_version = try(reverse(sort(local.ack_by_patch[reverse(sort(keys(local.ack_by_patch)))[0]]))[0], null)
 }

@@ -25,11 +25,17 @@ resource "alicloud_cs_kubernetes_node_pool" "batch" {
     type     = "spot"
   }
 
-  # A managed node pool: ACK repairs failed nodes, replacing one at a time.
+  # A managed node pool: ACK repairs failed nodes, replacing one at a time, and upgrades
+  # the nodes' kubelet to the control plane's version after a cluster upgrade.
   management {
     enable          = true
     auto_repair     = true
+    auto_upgrade    = true
     max_unavailable = 1
+
+    auto_upgrade_policy {
+      auto_upgrade_kubelet = true
+    }
   }
 
   labels {
@@ -60,11 +66,17 @@ resource "alicloud_cs_kubernetes_node_pool" "system" {
 
   desired_size = "3"
 
-  # A managed node pool: ACK repairs failed nodes, replacing one at a time.
+  # A managed node pool: ACK repairs failed nodes, replacing one at a time, and upgrades
+  # the nodes' kubelet to the control plane's version after a cluster upgrade.
   management {
     enable          = true
     auto_repair     = true
+    auto_upgrade    = true
     max_unavailable = 1
+
+    auto_upgrade_policy {
+      auto_upgrade_kubelet = true
+    }
   }
 
   labels {

@@ -36,6 +36,10 @@ resource "aws_eks_node_group" "general" {
   instance_types  = ["m6i.large"]
   capacity_type   = "SPOT"
 
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
   scaling_config {
     desired_size = 1
     min_size     = 1

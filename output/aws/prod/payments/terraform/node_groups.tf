@@ -36,6 +36,10 @@ resource "aws_eks_node_group" "batch" {
   instance_types  = ["c6i.2xlarge"]
   capacity_type   = "SPOT"
 
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
+
   scaling_config {
     desired_size = 0
     min_size     = 0
@@ -113,6 +117,10 @@ resource "aws_eks_node_group" "general" {
   subnet_ids      = [for zone in ["us-east-1a", "us-east-1b", "us-east-1c"] : local.node_subnets[zone]]
   instance_types  = ["m6i.large"]
   capacity_type   = "ON_DEMAND"
+
+  # Follows the control plane: the reference makes Terraform upgrade the cluster first, then
+  # the nodes; the release (AMI) is EKS's latest for the version.
+  version = aws_eks_cluster.this.version
 
   scaling_config {
     desired_size = 3

@@ -11,7 +11,7 @@ resource "azurerm_kubernetes_cluster" "this" {
   location            = azurerm_resource_group.this.location
   resource_group_name = azurerm_resource_group.this.name
   dns_prefix          = local.name
-  kubernetes_version  = "1.33"
+  kubernetes_version  = "1.34"
   sku_tier            = "Standard"
 
   automatic_upgrade_channel = "patch"
@@ -31,6 +31,7 @@ resource "azurerm_kubernetes_cluster" "this" {
     name                        = "system"
     temporary_name_for_rotation = "tmpsystem"
     vm_size                     = "Standard_D4s_v5"
+    orchestrator_version        = "1.34"
     vnet_subnet_id              = local.node_subnet_id
     zones                       = ["1", "2", "3"]
     auto_scaling_enabled        = true

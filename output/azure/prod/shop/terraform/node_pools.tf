@@ -4,6 +4,7 @@ resource "azurerm_kubernetes_cluster_node_pool" "batch" {
   mode                        = "User"
   temporary_name_for_rotation = "tmpbatch"
   vm_size                     = "Standard_D8s_v5"
+  orchestrator_version        = azurerm_kubernetes_cluster.this.kubernetes_version
   vnet_subnet_id              = local.node_subnet_id
   zones                       = ["1", "2"]
   auto_scaling_enabled        = true

@@ -8,5 +8,5 @@ locals {
 # The latest DOKS patch of the model's minor version. auto_upgrade moves the cluster to new
 # patches by itself; reading the version here keeps Terraform in step with it.
 data "digitalocean_kubernetes_versions" "this" {
-  version_prefix = "1.33."
+  version_prefix = "1.34."
 }

@@ -9,7 +9,7 @@ resource "google_container_cluster" "this" {
   # Zones of the nodes; the control plane spans the region.
   node_locations = ["europe-west1-b", "europe-west1-c", "europe-west1-d"]
 
-  min_master_version  = "1.33"
+  min_master_version  = "1.35"
   deletion_protection = false
   resource_labels     = local.labels
 

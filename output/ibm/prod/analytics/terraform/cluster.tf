@@ -4,7 +4,8 @@ resource "ibm_container_vpc_cluster" "this" {
   name                            = local.name
   vpc_id                          = local.vpc_id
   resource_group_id               = local.resource_group_id
-  kube_version                    = "1.33"
+  kube_version                    = "1.34"
+  update_all_workers              = true
   flavor                          = "bx2.4x16"
   worker_count                    = 1
   disable_public_service_endpoint = true

@@ -2,7 +2,7 @@ resource "oci_containerengine_cluster" "this" {
   # checkov:skip=CKV2_OCI_6: PodSecurityPolicy was removed in Kubernetes 1.25; OKE enforces Pod Security Admission
   compartment_id     = local.compartment_id
   name               = local.name
-  kubernetes_version = "v1.33.1"
+  kubernetes_version = "v1.34.1"
   vcn_id             = local.vcn_id
   type               = "ENHANCED_CLUSTER"
   freeform_tags      = local.tags

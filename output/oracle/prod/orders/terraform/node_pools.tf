@@ -2,7 +2,7 @@ resource "oci_containerengine_node_pool" "arm" {
   cluster_id         = oci_containerengine_cluster.this.id
   compartment_id     = local.compartment_id
   name               = "arm"
-  kubernetes_version = "v1.33.1"
+  kubernetes_version = oci_containerengine_cluster.this.kubernetes_version
   node_shape         = "VM.Standard.A1.Flex"
   freeform_tags      = local.tags
 
@@ -42,6 +42,14 @@ resource "oci_containerengine_node_pool" "arm" {
     }
   }
 
+  # A version change (the control plane's, which this pool follows) replaces
+  # the nodes one at a time: a new node first, then the old one is drained and removed.
+  node_pool_cycling_details {
+    is_node_cycling_enabled = true
+    maximum_surge           = "1"
+    maximum_unavailable     = "0"
+  }
+
   initial_node_labels {
     key   = "workload"
     value = "arm"
@@ -57,7 +65,7 @@ resource "oci_containerengine_node_pool" "general" {
   cluster_id         = oci_containerengine_cluster.this.id
   compartment_id     = local.compartment_id
   name               = "general"
-  kubernetes_version = "v1.33.1"
+  kubernetes_version = oci_containerengine_cluster.this.kubernetes_version
   node_shape         = "VM.Standard.E4.Flex"
   freeform_tags      = local.tags
 
@@ -95,6 +103,14 @@ resource "oci_containerengine_node_pool" "general" {
     node_pool_pod_network_option_details {
       cni_type = "FLANNEL_OVERLAY"
     }
+  }
+
+  # A version change (the control plane's, which this pool follows) replaces
+  # the nodes one at a time: a new node first, then the old one is drained and removed.
+  node_pool_cycling_details {
+    is_node_cycling_enabled = true
+    maximum_surge           = "1"
+    maximum_unavailable     = "0"
   }
 
   initial_node_labels {

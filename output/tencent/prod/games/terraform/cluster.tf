@@ -4,19 +4,20 @@ locals {
 }
 
 resource "tencentcloud_kubernetes_cluster" "this" {
-  cluster_name            = local.name
-  cluster_desc            = "Managed by treeform"
-  cluster_deploy_type     = "MANAGED_CLUSTER"
-  cluster_version         = "1.34.1"
-  vpc_id                  = local.vpc_id
-  container_runtime       = "containerd"
-  cluster_ipvs            = true
-  network_type            = "GR"
-  cluster_cidr            = "172.20.0.0/16"
-  cluster_max_service_num = 1024
-  cluster_max_pod_num     = 64
-  deletion_protection     = false
-  tags                    = local.tags
+  cluster_name                     = local.name
+  cluster_desc                     = "Managed by treeform"
+  cluster_deploy_type              = "MANAGED_CLUSTER"
+  cluster_version                  = "1.34.1"
+  upgrade_instances_follow_cluster = true
+  vpc_id                           = local.vpc_id
+  container_runtime                = "containerd"
+  cluster_ipvs                     = true
+  network_type                     = "GR"
+  cluster_cidr                     = "172.20.0.0/16"
+  cluster_max_service_num          = 1024
+  cluster_max_pod_num              = 64
+  deletion_protection              = false
+  tags                             = local.tags
 
   # The audit log goes to Cloud Log Service (TKE creates the log set and topic).
   cluster_audit {
