@@ -30,7 +30,7 @@ from treeform import __version__
 from treeform.errors import OutputError
 from treeform.fileindex import FileIndex, Meta, file_meta, signature
 from treeform.jsonout import indented_json
-from treeform.safefs import Jail, escaped, jailed
+from treeform.safefs import Jail, escaped, jailed, plain_relative
 
 MANIFEST = ".treeform-manifest.json"
 JOURNAL = ".treeform-journal"
@@ -353,15 +353,33 @@ class Manifest:
     atlantis: str | None = None
 
 
-def _table(jail: Jail, value: object, where: str, source: str) -> dict[str, str]:
+def _table(
+    jail: Jail,
+    value: object,
+    where: str,
+    source: str,
+    cid: str = "",
+    plain: set[str] | None = None,
+) -> dict[str, str]:
     """A {path: sha256} table of the manifest, every path checked and every digest a
-    string, or the run is refused, naming the table."""
+    string, or the run is refused, naming the table. A path below `cid` (checked already)
+    has only the rest checked, once per distinct rest (`plain`: those found plain): a path
+    is plain exactly when its parts are, and clusters repeat the same file names."""
     if type(value) is not dict:
         raise _malformed(jail, where)
     if not set(map(type, value.values())) <= {str}:
         bad = next(rel for rel, sha in value.items() if type(sha) is not str)
         raise _malformed(jail, f"{where}.{escaped(str(bad))}")
+    below = f"{cid}/" if cid else ""
+    cut = len(below)
     for rel in value:
+        if plain is not None and below and type(rel) is str and rel.startswith(below):
+            rest = rel[cut:]
+            if rest in plain:
+                continue
+            if plain_relative(rest):
+                plain.add(rest)
+                continue
         jail.checked(rel, source)
     return value
 
@@ -387,6 +405,7 @@ def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
     if not isinstance(records, dict):
         raise _malformed(jail, "clusters")
     clusters = {}
+    plain: set[str] = set()  # names below a cluster found plain
     for cid, rec in records.items():
         if not isinstance(rec, dict):
             raise _malformed(jail, f"clusters.{escaped(cid)}")
@@ -402,7 +421,7 @@ def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
             raise _malformed(jail, f"{where}.state")
         jail.checked(cid, source)
         if isinstance(listed, dict):
-            table = _table(jail, listed, f"{where}.files", source)
+            table = _table(jail, listed, f"{where}.files", source, cid, plain)
             files.update(table)
             rels = list(table)
         elif isinstance(listed, list):  # the earlier format: the digests are in `files`
@@ -452,13 +471,26 @@ def intact_digests(
     if index is not None and noted is not None:
         found: list[tuple[str, str, Meta]] = []
         limit = index.written_ns
+        known = jail.known
+        last, parent = None, None
         for rel, sha in digests.items():  # the hot loop of a generate with nothing changed
             try:
-                info = jail.lstat(rel)
+                if rel in known:  # checked as the manifest was read: the jail's lstat, inlined
+                    directory, _, name = rel.rpartition("/")
+                    if directory != last:
+                        last, parent = directory, jail.dir_fd(directory)
+                    if parent is None:
+                        return None  # missing: render the cluster again
+                    info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+                else:
+                    checked = jail.lstat(rel)
+                    if checked is None:
+                        return None
+                    info = checked
+            except FileNotFoundError:
+                return None  # missing: render the cluster again
             except (OSError, OutputError):
                 return None  # unreadable: render the cluster again (and meet the problem there)
-            if info is None:
-                return None  # missing: render the cluster again
             meta = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
             if not (meta[1] < limit and meta[3] < limit and stat.S_ISREG(info.st_mode)):
                 break  # racy, or not a regular file (read it, and fail, below)
@@ -472,12 +504,12 @@ def intact_digests(
     entries: list[tuple[str, str, Meta | None]] = []
     for rel, sha in digests.items():
         try:
-            data, info = jail.read_info(rel)
+            data, read = jail.read_info(rel)
         except (OSError, OutputError):
             return None  # unreadable: render the cluster again (and meet the problem there)
         if data is None or digest(data) != sha:
             return None
-        entries.append((rel, sha, file_meta(info) if info is not None else None))
+        entries.append((rel, sha, file_meta(read) if read is not None else None))
     return Intact(digests, entries)
 
 
