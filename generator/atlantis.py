@@ -8,13 +8,17 @@ Reference: https://www.runatlantis.io/docs/repo-level-atlantis-yaml
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
+import shutil
+import subprocess
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from treeform.errors import OutputError
 from treeform.render import to_yaml
 from treeform.settings import AtlantisSettings
 
@@ -75,12 +79,30 @@ def _pattern(rel: str) -> str:
     return f"*{rel[dot:]}" if 0 < dot < len(rel) - 1 else rel
 
 
-def _project(name: str, directory: str, when: tuple[str, ...]) -> dict[str, Any]:
-    return {
+def _project(
+    name: str, directory: str, when: tuple[str, ...], settings: AtlantisSettings
+) -> dict[str, Any]:
+    project: dict[str, Any] = {
         "name": name,
         "dir": directory,
         "autoplan": {"enabled": True, "when_modified": list(when)},
     }
+    project.update(_project_settings(settings))
+    return project
+
+
+def _project_settings(settings: AtlantisSettings) -> dict[str, Any]:
+    """The keys `MODEL/.treeform.yaml` sets on every project."""
+    out: dict[str, Any] = {}
+    if settings.terraform_version is not None:
+        out["terraform_version"] = settings.terraform_version
+    if settings.workflow is not None:
+        out["workflow"] = settings.workflow
+    for kind in ("plan", "apply", "import"):
+        value = getattr(settings, f"{kind}_requirements")
+        if value is not None:
+            out[f"{kind}_requirements"] = list(value)
+    return out
 
 
 def atlantis_config(
@@ -89,7 +111,7 @@ def atlantis_config(
     """The repo config for the output files at `paths` (relative to the output root)."""
     # Plans are read-only and every project has a state of its own, so they may run side by
     # side; applies stay one at a time (Atlantis' default).
-    projects = [_project(*p) for p in _projects(list(paths), cluster_ids, settings)]
+    projects = [_project(*p, settings) for p in _projects(list(paths), cluster_ids, settings)]
     return {"version": 3, "parallel_plan": True, "projects": projects}
 
 
@@ -103,6 +125,7 @@ def atlantis_fingerprint(
 
     h = hashlib.sha256(code_fingerprint().encode())
     h.update(repr((settings.enabled, settings.output_path)).encode())
+    h.update(repr(sorted(_project_settings(settings).items())).encode())
     h.update(b"\0".join(p.encode() for p in sorted(set(cluster_ids))))
     h.update(b"\1")
     batch = iter(paths)
@@ -150,5 +173,60 @@ def render_atlantis(
     pieces = [header, to_yaml({"version": 3, "parallel_plan": True}), "projects:\n"]
     for start in range(0, len(projects), _PROJECTS_PER_PIECE):
         chunk = projects[start : start + _PROJECTS_PER_PIECE]
-        pieces.append(to_yaml([_project(*p) for p in chunk]))
+        pieces.append(to_yaml([_project(*p, settings) for p in chunk]))
     return "".join(pieces)
+
+
+def _repository_root(start: Path) -> Path | None:
+    """The top of the git work tree holding `start` (an existing directory): git's answer
+    where git is on PATH, else the nearest directory above holding `.git`; None when there
+    is no repository. Raises OutputError when there is one that git cannot read."""
+    marker = next((d for d in (start, *start.parents) if (d / ".git").exists()), None)
+    if marker is None:
+        return None
+    if shutil.which("git") is None:
+        return marker
+    proc = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        said = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise OutputError(
+            f"{start}: cannot tell where the output directory sits in its git repository "
+            f"(git: {said[0] if said else 'failed'}), so the Atlantis project dirs cannot be "
+            "known; set atlantis.outputPath in MODEL/.treeform.yaml"
+        )
+    return Path(proc.stdout.decode().strip()).resolve()
+
+
+def locate_output(settings: AtlantisSettings, output: Path) -> AtlantisSettings:
+    """The settings with `output_path` (OUT's path from the repository root) found from git
+    when `outputPath` is not set, and checked against git when it is. OUT outside any
+    repository is taken as the root of one (a repository of generated output); a later run
+    inside the repository, as pre-commit's or CI's `generate --check`, finds the real path."""
+    if not settings.enabled:
+        return settings
+    absolute = output.absolute()
+    probe = absolute
+    while not probe.is_dir():
+        probe = probe.parent
+    root = _repository_root(probe.resolve())
+    if root is None:
+        return settings
+    try:
+        found = (probe.resolve() / absolute.relative_to(probe)).relative_to(root).as_posix()
+    except ValueError:
+        raise OutputError(
+            f"{output}: the output directory is not inside the git repository {root} that "
+            "holds it (a symlink?), so the Atlantis project dirs cannot be known; set "
+            "atlantis.outputPath in MODEL/.treeform.yaml"
+        ) from None
+    found = "" if found == "." else found
+    if settings.output_path_set and settings.output_path != found:
+        raise OutputError(
+            f"{output}: atlantis.outputPath is {settings.output_path or '.'!r}, but the output "
+            f"directory is {found or '.'!r} in the git repository {root}; Atlantis would look "
+            "for the projects in the wrong place: correct atlantis.outputPath (or leave it out "
+            "to take the path from git)"
+        )
+    return dataclasses.replace(settings, output_path=found)

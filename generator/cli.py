@@ -49,6 +49,32 @@ OUT_OPT = click.option(
 )
 
 
+def _model_of(ctx: click.Context) -> Any:
+    """The MODEL of the command line being completed. Completing an option's value (`--only
+    <TAB>`) leaves the option without one, so click's parse stops before MODEL: parse the
+    words again (click's shells pass them in COMP_WORDS) without that dangling option."""
+    import os
+
+    from click.shell_completion import split_arg_string
+
+    model = ctx.params.get("model")
+    if model is not None or "COMP_WORDS" not in os.environ:
+        return model
+    try:
+        words = split_arg_string(os.environ["COMP_WORDS"])
+        cword = int(os.environ.get("COMP_CWORD", len(words)))
+        before, after = words[:cword], words[cword + 1 :]  # without the word being completed
+        if before and before[-1].startswith("-"):
+            before = before[:-1]  # the option whose value is being completed
+        name = ctx.info_name or ""
+        args = [*before, *after]
+        args = args[args.index(name) + 1 :] if name in args else args[1:]
+        again = ctx.command.make_context(name, args, parent=ctx.parent, resilient_parsing=True)
+    except (ValueError, click.ClickException):
+        return None
+    return again.params.get("model")
+
+
 def _apart(model: Path, output: Path) -> None:
     """The output is read as files treeform owns and the model as clusters: neither may
     hold the other (an output inside the model would be read as clusters)."""
@@ -69,7 +95,7 @@ def _complete_cluster_ids(ctx: click.Context, _param: Any, incomplete: str) -> l
     from click.shell_completion import CompletionItem
     from treeform.tree import load_tree
 
-    model = ctx.params.get("model")
+    model = _model_of(ctx)
     if model is None:
         return []
     try:
@@ -97,6 +123,35 @@ ATLANTIS_OPT = click.option(
 
 def _stderr_is_tty() -> bool:
     return sys.stderr.isatty()
+
+
+def _stderr_shows_escapes() -> bool:
+    """Whether stderr is a terminal that can show a progress bar (cursor moves, `\r`)."""
+    import os
+
+    return _stderr_is_tty() and os.environ.get("TERM") != "dumb"
+
+
+class _PlainProgress:
+    """A progress report without escape codes, for --progress where no bar can be drawn:
+    one line at each quarter."""
+
+    def __init__(self, count: int) -> None:
+        self.count, self.done, self.said = count, 0, 0
+
+    def __enter__(self) -> _PlainProgress:
+        click.echo(f"rendering {self.count} clusters", err=True)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        self.done += n
+        quarter = self.done * 4 // max(self.count, 1)
+        if quarter > self.said:
+            self.said = quarter
+            click.echo(f"rendering: {self.done}/{self.count}", err=True)
 
 
 def _printable(text: str) -> str:
@@ -169,11 +224,18 @@ def validate(model: Path, only: tuple[str, ...]) -> None:
     click.echo(f"{model}: {len(clusters)} cluster{'s' if len(clusters) != 1 else ''} valid")
 
 
-def _options(model: Path, atlantis: bool | None = None, progress: bool = False) -> dict[str, Any]:
-    """The settings and progress bar of a run of the pipeline over MODEL."""
+def _options(
+    model: Path,
+    atlantis: bool | None = None,
+    progress: bool | None = False,
+    output: Path | None = None,
+) -> dict[str, Any]:
+    """The settings and progress bar of a run of the pipeline over MODEL, writing OUTPUT
+    (the real one, also when a --base copy is compared: Atlantis dirs are found from it)."""
     import contextlib
     import dataclasses
 
+    from treeform.atlantis import locate_output
     from treeform.settings import load_settings
 
     settings = load_settings(model, str(model))
@@ -181,11 +243,17 @@ def _options(model: Path, atlantis: bool | None = None, progress: bool = False) 
         settings = dataclasses.replace(
             settings, atlantis=dataclasses.replace(settings.atlantis, enabled=atlantis)
         )
+    if output is not None:
+        settings = dataclasses.replace(settings, atlantis=locate_output(settings.atlantis, output))
 
     def progress_bar(count: int) -> Any:
-        if progress and _stderr_is_tty() and count >= PROGRESS_MIN_CLUSTERS:
+        # None: a bar where the terminal can draw one; True: always some progress (plain
+        # lines where no bar can be drawn); False: none.
+        if progress is False or count < PROGRESS_MIN_CLUSTERS:
+            return contextlib.nullcontext()
+        if _stderr_shows_escapes():
             return click.progressbar(length=count, label="rendering", file=sys.stderr)
-        return contextlib.nullcontext()
+        return _PlainProgress(count) if progress else contextlib.nullcontext()
 
     return {"settings": settings, "progress": progress_bar}
 
@@ -196,17 +264,18 @@ def _make_plan(
     only: tuple[str, ...] = (),
     atlantis: bool | None = None,
     for_diff: bool = True,
+    real_output: Path | None = None,
 ) -> Any:
     """What generate would do to OUTPUT (compared, nothing written): a `Rendered` whose plan
-    has the texts and old bytes of every file `for_diff`."""
+    has the texts and old bytes of every file `for_diff`. OUTPUT may be a copy of the real
+    output directory (`diff --base`), which `real_output` then names."""
     from treeform.pipeline import render_for_output
     from treeform.writer import Stager
 
     stager = Stager.dry(output, for_diff=for_diff)
     try:
-        return render_for_output(
-            model, output, str(model), only=only, stager=stager, **_options(model, atlantis)
-        )
+        options = _options(model, atlantis, output=real_output or output)
+        return render_for_output(model, output, str(model), only=only, stager=stager, **options)
     finally:
         stager.close()
 
@@ -222,6 +291,13 @@ def _counted(clusters: list[Any]) -> str:
 @click.option("--force", is_flag=True, help="Overwrite files edited by hand or not ours.")
 @ONLY_OPT
 @ATLANTIS_OPT
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help=f"A progress bar on stderr while rendering {PROGRESS_MIN_CLUSTERS} clusters or more "
+    "(default: only on a terminal that can draw one, not under TERM=dumb; --progress elsewhere "
+    "prints plain lines).",
+)
 def generate(
     model: Path,
     output: Path,
@@ -229,6 +305,7 @@ def generate(
     force: bool,
     only: tuple[str, ...],
     atlantis: bool | None,
+    progress: bool | None,
 ) -> None:
     """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model).
 
@@ -244,14 +321,17 @@ def generate(
                 str(model),
                 only=only,
                 force=force,
-                **_options(model, atlantis, progress=True),
+                **_options(model, atlantis, progress=progress, output=output),
             )
         )
         click.echo(f"{output}: {_counted(rendered.selected)}, {rendered.plan.summary()}")
         return
+    from treeform.writer import MANIFEST, manifest_is_current
+
     rendered = _run(_make_plan, model, output, only, atlantis, False)
     plan, clusters = rendered.plan, rendered.selected
-    if plan.changed:
+    stale_manifest = not manifest_is_current(output, plan)
+    if plan.changed or stale_manifest:
         for label, paths in (
             ("create", plan.create),
             ("update", plan.update),
@@ -259,6 +339,8 @@ def generate(
         ):
             for rel in paths:
                 click.echo(f"would {label} {output / rel}", err=True)
+        if stale_manifest:
+            click.echo(f"would update {output / MANIFEST} (it is stale)", err=True)
         click.echo(f"{output}: not up to date with {model} ({plan.summary()})", err=True)
         sys.exit(1)
     click.echo(f"{output}: up to date ({_counted(clusters)})")
@@ -308,7 +390,7 @@ def diff(
     _apart(model, output)
     with tempfile.TemporaryDirectory(prefix="treeform-base-") as tmp:
         old = output if base is None else _run(output_at_revision, output, base, Path(tmp))
-        rendered = _run(_make_plan, model, old, only, atlantis)
+        rendered = _run(_make_plan, model, old, only, atlantis, True, output)
         if fmt == "text":
             click.echo(unified_diff(rendered.plan), nl=False)
             return
@@ -340,6 +422,22 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
     click.echo(_run(run), nl=False)
 
 
+def _complete_clouds(_ctx: click.Context, _param: Any, incomplete: str) -> list[str]:
+    from treeform.providers import PROVIDERS
+
+    return [name for name in sorted(PROVIDERS) if name.startswith(incomplete)]
+
+
+def _complete_engines(ctx: click.Context, _param: Any, incomplete: str) -> list[str]:
+    """The engines of the --cloud given (of every cloud before it is given)."""
+    from treeform.providers import PROVIDERS
+
+    cloud = ctx.params.get("cloud")
+    providers = [PROVIDERS[cloud]] if cloud in PROVIDERS else list(PROVIDERS.values())
+    names = {engine for provider in providers for engine in provider.engines}
+    return [name for name in sorted(names) if name.startswith(incomplete)]
+
+
 @cli.command()
 @click.argument("cluster_id", metavar="ID")
 @click.argument(
@@ -348,13 +446,20 @@ def explain(model: Path, cluster_id: str, field: str | None) -> None:
     default=Path(),
     metavar="[MODEL]",
 )
-@click.option("--cloud", required=True, help="The cloud (aws, gcp, ...).")
-@click.option("--engine", required=True, help="The engine (eks, gke, kops, ...).")
+@click.option(
+    "--cloud", required=True, shell_complete=_complete_clouds, help="The cloud (aws, gcp, ...)."
+)
+@click.option(
+    "--engine",
+    required=True,
+    shell_complete=_complete_engines,
+    help="The engine (eks, gke, kops, ...).",
+)
 @click.option(
     "--schema",
     "schema_ref",
     metavar="URL|PATH",
-    help="The $schema the editor line names (default: MODEL/.treeform/cluster.schema.json, "
+    help="The $schema the editor line names (default: MODEL/.treeform/model-file.schema.json, "
     "written by this command).",
 )
 def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str | None) -> None:
@@ -375,7 +480,7 @@ def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str |
 
     target, extra = _run(create_cluster_file, model, cluster_id, cloud, engine, schema_ref)
     for path in extra:
-        click.echo(f"wrote {path}")
+        click.echo(f"created the model root {path}/" if path == model else f"wrote {path}")
     click.echo(f"created {target}")
 
     def check() -> None:
@@ -388,11 +493,18 @@ def new(cluster_id: str, model: Path, cloud: str, engine: str, schema_ref: str |
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of a cluster (for editors)."""
+@click.option(
+    "--effective",
+    is_flag=True,
+    help="The schema of a merged cluster (what validate checks) instead of a model file's.",
+)
+def schema(effective: bool) -> None:
+    """Print the JSON Schema of a model file (for editors): every field optional, null
+    removes an inherited key, unknown fields are errors. --effective: of a merged cluster."""
+    from treeform.fileschema import file_schema
     from treeform.validate import cluster_schema
 
-    click.echo(json.dumps(cluster_schema(), indent=2))
+    click.echo(json.dumps(cluster_schema() if effective else file_schema(), indent=2))
 
 
 def _terminated(signum: int, _frame: Any) -> None:

@@ -62,11 +62,15 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
-def cluster_fingerprint(cluster_id: str, defaults_chain: str, source: bytes) -> str:
+def cluster_fingerprint(
+    cluster_id: str, defaults_chain: str, source: bytes, terraform: bytes = b""
+) -> str:
     """A hash of one cluster's id, the bytes of its file and of the defaults above it
-    (`defaults_chain`, see `tree.Tree.chains`), under the current code."""
+    (`defaults_chain`, see `tree.Tree.chains`), and of its extra Terraform files
+    (`terraform`, see `tree.Tree.read_terraform`), under the current code."""
     h = hashlib.sha256(code_fingerprint().encode())
-    for part in (cluster_id.encode(), defaults_chain.encode(), source):
+    parts = (cluster_id.encode(), defaults_chain.encode(), source)
+    for part in (*parts, terraform) if terraform else parts:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     return h.hexdigest()

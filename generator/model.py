@@ -37,6 +37,7 @@ class NodePool:
     labels: dict[str, str]
     taints: tuple[Taint, ...]
     zones_given: bool = False
+    max_pods: int | None = None  # nodePools.<p>.maxPods; None: the engine's default
     #: The pool's own version (held back); None: the control plane's.
     kubernetes_version: str | None = None
 
@@ -45,6 +46,7 @@ class NodePool:
 class ExistingNetwork:
     network_id: str
     subnet_ids: tuple[str, ...]
+    control_plane_subnet_ids: tuple[str, ...] = ()  # EKS: the control plane's own subnets
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,52 @@ class Network:
 class ApiServer:
     public: bool
     allowed_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Addon:
+    """An addon as the model names it: `name`, or `{name, version, configuration}`."""
+
+    name: str
+    version: str | None = None  # None: resolved for the cluster's minor version
+    configuration: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class MaintenanceExclusion:
+    name: str
+    start: str  # RFC 3339, with its offset
+    end: str
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    """`maintenance`: a recurring window (in `utc_offset`) and exclusions."""
+
+    day: str  # monday .. sunday | daily
+    start: str  # HH:MM in utc_offset
+    hours: int
+    utc_offset: str  # +HH:MM / -HH:MM ("UTC" is +00:00)
+    exclusions: tuple[MaintenanceExclusion, ...]
+
+
+@dataclass(frozen=True)
+class AccessGrant:
+    """One `access` entry: a principal, a Kubernetes role, and optionally namespaces."""
+
+    principal: str
+    role: str  # cluster-admin | admin | edit | view
+    namespaces: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Autoprovisioning:
+    enabled: bool
+    cpu: int | None
+    memory_gb: int | None
+
+
+DEFAULT_MAINTENANCE_HOURS = 4
 
 
 @dataclass(frozen=True)
@@ -97,6 +145,14 @@ class Cluster:
     settings: dict[str, Any]
     provenance: Provenance = field(repr=False)
     data: dict[str, Any] = field(repr=False, default_factory=dict)
+    #: Each addon by name, with its version and configuration where the model gives them.
+    addon_specs: dict[str, Addon] = field(default_factory=dict)
+    maintenance: Maintenance | None = None
+    access: tuple[AccessGrant, ...] = ()
+    secrets_key: str | None = None  # encryption.secretsKey
+    autoprovisioning: Autoprovisioning | None = None
+    #: Extra Terraform files of the cluster's module: `<name>.tf` -> (its model file, text).
+    terraform: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Warnings about the cluster (reported, never failing a run): see treeform.versions.
     warnings: list[Issue] = field(repr=False, compare=False, default_factory=list)
 
@@ -137,7 +193,11 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
         service_cidr=net.get("serviceCidr"),
         topology=net.get("topology", "private"),
         cni=net.get("cni", "default"),
-        existing=ExistingNetwork(existing["networkId"], tuple(existing["subnetIds"]))
+        existing=ExistingNetwork(
+            existing["networkId"],
+            tuple(existing["subnetIds"]),
+            tuple(existing.get("controlPlaneSubnetIds") or ()),
+        )
         if existing
         else None,
     )
@@ -158,9 +218,16 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
                 Taint(t["key"], t.get("value", ""), t["effect"]) for t in p.get("taints") or []
             ),
             zones_given="zones" in p,
+            max_pods=p.get("maxPods"),
             kubernetes_version=p.get("kubernetesVersion"),
         )
     backend = dict(d.get("backend") or {"type": "local"})
+    addon_specs = [
+        Addon(a)
+        if isinstance(a, str)
+        else Addon(a["name"], a.get("version"), a.get("configuration"))
+        for a in d.get("addons") or ()
+    ]
     cloud = d["cloud"]
     engine = d["engine"]
     return Cluster(
@@ -179,11 +246,39 @@ def build_cluster(raw: RawCluster, default_zones: tuple[str, ...]) -> Cluster:
             public=api.get("public", False), allowed_cidrs=tuple(api.get("allowedCidrs") or ())
         ),
         node_pools=pools,
-        addons=tuple(d.get("addons") or ()),
+        addons=tuple(a.name for a in addon_specs),
         tags=dict(sorted((d.get("tags") or {}).items())),
         backend=Backend(backend.pop("type"), backend),
         account=dict(d.get(cloud) or {}),
         settings=dict(d.get(engine) or {}),
         provenance=raw.provenance,
         data=d,
+        addon_specs={a.name: a for a in addon_specs},
+        terraform=dict(raw.terraform),
+        maintenance=_maintenance(d.get("maintenance")),
+        access=tuple(
+            AccessGrant(a["principal"], a["role"], tuple(a.get("namespaces") or ()))
+            for a in d.get("access") or ()
+        ),
+        secrets_key=(d.get("encryption") or {}).get("secretsKey"),
+        autoprovisioning=(
+            Autoprovisioning(ap["enabled"], ap.get("cpu"), ap.get("memoryGb"))
+            if (ap := d.get("autoprovisioning")) is not None
+            else None
+        ),
+    )
+
+
+def _maintenance(m: dict[str, Any] | None) -> Maintenance | None:
+    if m is None:
+        return None
+    zone = m.get("timeZone", "UTC")
+    return Maintenance(
+        day=m["day"],
+        start=m["start"],
+        hours=m.get("hours", DEFAULT_MAINTENANCE_HOURS),
+        utc_offset="+00:00" if zone == "UTC" else zone,
+        exclusions=tuple(
+            MaintenanceExclusion(e["name"], e["start"], e["end"]) for e in m.get("exclusions") or ()
+        ),
     )

@@ -57,6 +57,8 @@ from treeform.writer import (
 #: Beside each cluster's output: the effective model it was rendered from, so that `diff`
 #: can say which fields changed (see docs/review.md).
 MODEL_RECORD = ".treeform-model.json"
+#: The directory of a cluster's Terraform root module, where extra Terraform files go.
+TERRAFORM_DIR = "terraform"
 
 
 def load_clusters(root: Path, display: str | None = None) -> list[Cluster]:
@@ -66,9 +68,30 @@ def load_clusters(root: Path, display: str | None = None) -> list[Cluster]:
 
 
 def render_cluster(cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-    """Every file of one cluster, by its path under the output root."""
+    """Every file of one cluster, by its path under the output root: the engine's, and the
+    extra Terraform files of the model in its module, unchanged. Raises ModelError where an
+    extra file would take the name of a generated one."""
     engine = PROVIDERS[cluster.cloud].engines[cluster.engine]
-    return {f"{cluster.id}/{rel}": text for rel, text in engine.render(cluster, renderer).items()}
+    files = {f"{cluster.id}/{rel}": text for rel, text in engine.render(cluster, renderer).items()}
+    if cluster.terraform:
+        issues = []
+        for name, (shown, text) in cluster.terraform.items():
+            rel = f"{cluster.id}/{TERRAFORM_DIR}/{name}"
+            if rel in files:
+                issues.append(
+                    Issue(
+                        Location(shown),
+                        "",
+                        f"would replace the generated {TERRAFORM_DIR}/{name} of cluster "
+                        f"{cluster.id} ({shown} goes into its module as {name}); rename it "
+                        f"(a Terraform override file, {name[:-3]}_override.tf, changes "
+                        "generated blocks)",
+                    )
+                )
+            files[rel] = text
+        if issues:
+            raise ModelError(issues)
+    return files
 
 
 def render_model(clusters: Iterable[Cluster], renderer: Renderer | None = None) -> dict[str, str]:
@@ -240,9 +263,17 @@ def _process(chunk: list[ClusterFile]) -> list[_Outcome]:
     return [_process_one(ctx, cluster_file) for cluster_file in chunk]
 
 
-def _fingerprint(ctx: _Context, cluster_file: ClusterFile, source: bytes) -> str:
+def _fingerprint(
+    ctx: _Context, cluster_file: ClusterFile, source: bytes
+) -> tuple[str, list[Issue]]:
+    """The cluster's fingerprint (its bytes, the defaults and extra Terraform files that
+    apply, treeform itself), and the problems of extra Terraform files that cannot be read."""
     chain = ctx.tree.chains.get(cluster_file.directory or "", "") + ctx.limits
-    return cluster_fingerprint(cluster_file.id, chain + versions.fingerprint_salt(), source)
+    _, terraform_digest, unreadable = ctx.tree.read_terraform(cluster_file)
+    fingerprint = cluster_fingerprint(
+        cluster_file.id, chain + versions.fingerprint_salt(), source, terraform_digest
+    )
+    return fingerprint, unreadable
 
 
 def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
@@ -254,7 +285,9 @@ def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
     if isinstance(source, Issue):
         return None
     cid = cluster_file.id
-    fingerprint = _fingerprint(ctx, cluster_file, source)
+    fingerprint, unreadable = _fingerprint(ctx, cluster_file, source)
+    if unreadable:
+        return None  # reported when it is processed
     if fingerprint in ctx.known and cluster_file.directory is not None:
         # validate: the same bytes under the same code were valid in the last run.
         state = ctx.known[fingerprint]
@@ -288,7 +321,9 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     stager = ctx.stager
     cid = cluster_file.id
     chosen = cid in ctx.chosen
-    fingerprint = _fingerprint(ctx, cluster_file, source)
+    fingerprint, unreadable = _fingerprint(ctx, cluster_file, source)
+    if unreadable:
+        return _Outcome(cid, unreadable)
     before = ctx.previous.get(cid)
     raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
@@ -309,14 +344,21 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
             outcome.issues.extend(versions.upgrade_issues(cluster, engine, recorded))
             if outcome.issues:
                 return outcome
+    assert ctx.renderer is not None
+    files = None
+    if cluster.terraform or (stager is not None and chosen):
+        # Extra Terraform whose name a generated file takes is an error: rendering finds it.
+        try:
+            files = render_cluster(cluster, ctx.renderer)
+        except ModelError as exc:
+            outcome.issues = [*outcome.issues, *exc.issues]
+            return outcome
     outcome.warnings = list(cluster.warnings)
     outcome.valid = True
     outcome.fingerprint = fingerprint
     outcome.claim = state_claim(cluster)
-    if stager is None or not chosen:
+    if stager is None or not chosen or files is None:
         return outcome
-    assert ctx.renderer is not None
-    files = render_cluster(cluster, ctx.renderer)
     files[f"{cid}/{MODEL_RECORD}"] = model_record(cluster)
     outcome.staged = stager.stage_all(files)
     state = outcome.claim.address if outcome.claim is not None else None

@@ -53,10 +53,11 @@ def hcl_string(value: str, *, ascii_only: bool = False) -> str:
 
 
 def hcl_key(key: str) -> str:
-    """An object key: bare when it is an identifier, quoted otherwise. Non-ASCII characters
+    """An object key: bare when it is an identifier (not a keyword an object constructor
+    reads: `{ for = 1 }` is a broken for expression), quoted otherwise. Non-ASCII characters
     of a key are escaped: `terraform fmt` aligns the `=` of a map by the grapheme clusters
     of its keys, which only ASCII lets us count without a Unicode segmentation library."""
-    if _IDENT.match(key) and key not in ("true", "false", "null"):
+    if _IDENT.match(key) and key not in ("true", "false", "null", "for"):
         return key
     return hcl_string(key, ascii_only=True)
 

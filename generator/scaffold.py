@@ -2,9 +2,10 @@
 
 Fields that a `_defaults.yaml` above already sets are written as comments that name the
 file, so the new cluster inherits them until someone uncomments one. The first line points
-the YAML language server (VS Code, Neovim, JetBrains...) at the cluster schema, which is
-written beside the model as `.treeform/cluster.schema.json` (the tree ignores names starting
-with `.`), so editors complete and check fields offline.
+the YAML language server (VS Code, Neovim, JetBrains...) at the schema of a model file (every
+field optional, `null` removes an inherited key; `treeform schema`), which is written beside
+the model as `.treeform/model-file.schema.json` (the tree ignores names starting with `.`), so
+editors complete and check fields offline.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import re
 from pathlib import Path
 from typing import Any
 
+from treeform.capabilities import HONOURED_BY
 from treeform.errors import OutputError, UsageError
+from treeform.fileschema import file_schema
 from treeform.providers import PROVIDERS
 from treeform.render import to_yaml
 from treeform.tree import DEFAULTS_FILE
 from treeform.validate import cluster_schema
 from treeform.yamlload import YamlProblem, load_yaml, read_yaml_file
 
-SCHEMA_PATH = ".treeform/cluster.schema.json"
+SCHEMA_PATH = ".treeform/model-file.schema.json"
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _SEGMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*\Z")
 
@@ -116,7 +119,16 @@ def scaffold_cluster(
             {"general": {"machineType": machine, "minSize": 2, "maxSize": 5}},
             "",
         ),
-        ("addons", [], f"{engine_name} knows: {', '.join(sorted(engine.addons))}"),
+        (
+            "addons",
+            [],
+            f"{engine_name} knows: {', '.join(sorted(engine.addons))}"
+            + (
+                "; an entry may be {name, version, configuration}"
+                if engine_name in HONOURED_BY["addons[].version"]
+                else ""
+            ),
+        ),
         ("tags", {"team": "CHANGE-ME"}, "become the cloud's tags or labels"),
         (
             "backend",
@@ -124,7 +136,27 @@ def scaffold_cluster(
             "where the Terraform state lives: s3 | gcs | azurerm | cloud | ...",
         ),
     ]
-    commented_by_default = {"zones", "addons", "tags", "backend"}
+    # The day-2 fields, where the engine honours them (treeform.capabilities).
+    day2: list[tuple[str, Any, str]] = [
+        (
+            "maintenance",
+            {"day": "sunday", "start": "02:00", "hours": 4, "timeZone": "UTC"},
+            "when the cloud may upgrade; exclusions: [{name, start, end}]",
+        ),
+        (
+            "access",
+            [{"principal": "CHANGE-ME", "role": "view"}],
+            "role: cluster-admin | admin | edit | view; namespaces: [..]",
+        ),
+        ("encryption", {"secretsKey": "CHANGE-ME"}, "your own key for Kubernetes secrets"),
+        (
+            "autoprovisioning",
+            {"enabled": True},
+            "nodes made for pending pods; GKE also needs cpu and memoryGb limits",
+        ),
+    ]
+    optional += [f for f in day2 if engine_name in HONOURED_BY.get(f[0], frozenset())]
+    commented_by_default = {"zones", "addons", "tags", "backend", *(f[0] for f in day2)}
     for key, value, note in optional:
         lines = _field(to_yaml({key: value}), note)
         if key in inherited:
@@ -164,15 +196,18 @@ def create_cluster_file(
             f"engine {engine!r} does not run on {cloud}; {cloud} engines: "
             f"{', '.join(sorted(provider.engines)) or 'none in this treeform'}"
         )
-    if not model.is_dir():
+    if model.exists() and not model.is_dir():
         raise UsageError(f"{model}: the model root is not a directory")
     target = model / f"{cluster_id}.yaml"
     if target.exists() or target.with_suffix(".yml").exists():
         raise OutputError(f"{target}: the cluster exists already")
     written = []
+    if not model.exists():  # a new tree: its root is created with its first cluster
+        model.mkdir(parents=True)
+        written.append(model)
     if schema is None:
         schema_file = model / SCHEMA_PATH
-        text = json.dumps(cluster_schema(), indent=2) + "\n"
+        text = json.dumps(file_schema(), indent=2) + "\n"
         if not schema_file.is_file() or schema_file.read_text(encoding="utf-8") != text:
             schema_file.parent.mkdir(parents=True, exist_ok=True)
             schema_file.write_text(text, encoding="utf-8")

@@ -6,7 +6,10 @@ CI's) agrees without repeating flags:
 
     atlantis:
       enabled: true        # false: no atlantis.yaml
-      outputPath: output   # where the output directory sits in the repository
+      outputPath: output   # where the output directory sits in the repository (default: from git)
+      terraformVersion: 1.10.5          # terraform_version of every project
+      workflow: treeform                # a workflow the Atlantis server defines
+      planRequirements: [approved]      # and applyRequirements, importRequirements
     # or simply `atlantis: false`
     versions:              # minors to add to an engine's version table
       eks: ["1.37"]
@@ -23,6 +26,8 @@ from treeform.errors import Issue, Location, ModelError
 from treeform.yamlload import YamlProblem, format_path, load_yaml, read_yaml_file
 
 SETTINGS_FILE = ".treeform.yaml"
+#: What Atlantis can require before a plan, apply or import (repo config version 3).
+REQUIREMENTS = ("approved", "mergeable", "undiverged")
 
 _SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -43,6 +48,25 @@ _SCHEMA: dict[str, Any] = {
                         # uses it): the `not` refuses every line break wherever it is.
                         "pattern": "^[^\\x00-\\x1f\\x7f\\u0085\\u2028\\u2029]+$",
                         "not": {"pattern": "[\\n\\r\\u0085\\u2028\\u2029]"},
+                    },
+                    # A specific version (Atlantis installs it), as Terraform numbers them.
+                    "terraformVersion": {
+                        "type": "string",
+                        "pattern": "^v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.]+)?\\Z",
+                    },
+                    # The name of a workflow the Atlantis server defines.
+                    "workflow": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*\\Z",
+                        "maxLength": 100,
+                    },
+                    **{
+                        f"{kind}Requirements": {
+                            "type": "array",
+                            "uniqueItems": True,
+                            "items": {"enum": list(REQUIREMENTS)},
+                        }
+                        for kind in ("plan", "apply", "import")
                     },
                 },
             },
@@ -93,6 +117,14 @@ class AtlantisSettings:
     enabled: bool = True
     #: The output directory's path from the repository root ("" when it is the root).
     output_path: str = ""
+    #: Whether `outputPath` was set (otherwise it is found from git, see atlantis.py).
+    output_path_set: bool = False
+    #: `terraform_version`, `workflow` and `plan/apply/import_requirements` of every project.
+    terraform_version: str | None = None
+    workflow: str | None = None
+    plan_requirements: tuple[str, ...] | None = None
+    apply_requirements: tuple[str, ...] | None = None
+    import_requirements: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -141,7 +173,8 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
                 )
             continue
         message = (
-            "must be true, false or a mapping of enabled and outputPath"
+            "must be true, false or a mapping of enabled, outputPath, terraformVersion, "
+            "workflow and planRequirements/applyRequirements/importRequirements"
             if where == ("atlantis",) and error.validator == "type"
             else str(error.message)
         )
@@ -164,10 +197,33 @@ def load_settings(root: Path, root_display: str | None = None) -> Settings:
                 )
             ]
         )
+    version = atlantis.get("terraformVersion")
+    if version is not None and _too_old(version):
+        raise ModelError(
+            [
+                Issue(
+                    doc.values.get(("atlantis", "terraformVersion"), Location(shown)),
+                    "atlantis.terraformVersion",
+                    f"Terraform {version} is older than {MIN_TERRAFORM}, which every generated "
+                    "module requires (required_version)",
+                )
+            ]
+        )
+
+    def requirements(kind: str) -> tuple[str, ...] | None:
+        value = atlantis.get(f"{kind}Requirements")
+        return None if value is None else tuple(value)
+
     return Settings(
         AtlantisSettings(
             enabled=atlantis.get("enabled", True),
             output_path="" if output_path == "." else output_path,
+            output_path_set="outputPath" in atlantis,
+            terraform_version=version,
+            workflow=atlantis.get("workflow"),
+            plan_requirements=requirements("plan"),
+            apply_requirements=requirements("apply"),
+            import_requirements=requirements("import"),
         ),
         versions,
     )
@@ -241,3 +297,15 @@ def _versions(value: Any, doc: Any, shown: str, issues: list[Issue]) -> dict[str
                 )
         out[engine] = tuple(m for m in minors if isinstance(m, str) and _MINOR.match(m))
     return out
+
+
+#: The oldest Terraform the generated modules accept (S3 native locking); see
+#: providers/common.py TERRAFORM_VERSION.
+MIN_TERRAFORM = "1.10.0"
+
+
+def _too_old(version: str) -> bool:
+    def key(text: str) -> tuple[int, ...]:
+        return tuple(int(p) for p in text.lstrip("v").split("-")[0].split("."))
+
+    return key(version) < key(MIN_TERRAFORM)

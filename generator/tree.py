@@ -28,6 +28,10 @@ from treeform.yamlload import (
 
 DEFAULTS_FILE = "_defaults.yaml"
 CLUSTER_SUFFIXES = (".yaml", ".yml")
+#: Extra Terraform beside the model: `<cluster>.<name>.tf` goes into that cluster's module,
+#: `_defaults.<name>.tf` into every cluster module at or below its directory, as `<name>.tf`.
+TERRAFORM_SUFFIX = ".tf"
+DEFAULTS_STEM = "_defaults"
 
 
 @dataclass
@@ -63,6 +67,8 @@ class RawCluster:
     file: str
     data: dict[str, Any]
     provenance: Provenance
+    #: Extra Terraform files for the cluster's module: `<name>.tf` -> (its model file, text).
+    terraform: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -193,7 +199,7 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
             else:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 if not is_dir and not entry.is_file(follow_symlinks=False):
-                    if entry.name.endswith(CLUSTER_SUFFIXES):
+                    if entry.name.endswith((*CLUSTER_SUFFIXES, TERRAFORM_SUFFIX)):
                         issues.append(
                             Issue(
                                 Location(_display(root_display, child_rel)),
@@ -216,7 +222,7 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                     )
                     continue
                 yield from visit(Path(entry.path), child_rel)
-            elif entry.name.endswith(CLUSTER_SUFFIXES):
+            elif entry.name.endswith((*CLUSTER_SUFFIXES, TERRAFORM_SUFFIX)):
                 yield child_rel, path
 
     yield from visit(root, "")
@@ -251,6 +257,16 @@ def load_tree(root: Path, root_display: str | None = None) -> tuple[list[RawClus
 
 
 @dataclass(frozen=True)
+class ExtraFile:
+    """An extra Terraform file of the tree: whose it is (a cluster's file stem, or
+    `_defaults`), the name it takes in a module, and the file itself."""
+
+    owner: str
+    name: str
+    file: ClusterFile
+
+
+@dataclass(frozen=True)
 class ClusterFile:
     """A cluster file of the tree, not read yet."""
 
@@ -273,6 +289,52 @@ class Tree:
     #: Per directory with clusters: a hash of the `_defaults.yaml` files that apply there
     #: (their directories and bytes), for fingerprints.
     chains: dict[str, str]
+    #: Per directory: its extra Terraform files (`<cluster>.<name>.tf`, `_defaults.<name>.tf`).
+    terraform: dict[str, list[ExtraFile]] = field(default_factory=dict)
+
+    def terraform_of(self, cluster_file: ClusterFile) -> dict[str, ExtraFile]:
+        """The extra Terraform files of a cluster's module by the name they take there:
+        the `_defaults.<name>.tf` of every directory from the root down, then the cluster's
+        own `<cluster>.<name>.tf`, a deeper file replacing one of the same name."""
+        directory, _, stem = cluster_file.id.rpartition("/")
+        chain = [""]
+        for part in directory.split("/") if directory else ():
+            chain.append(f"{chain[-1]}/{part}" if chain[-1] else part)
+        out: dict[str, ExtraFile] = {}
+        for d in chain:
+            for extra in self.terraform.get(d, ()):
+                if extra.owner == DEFAULTS_STEM:
+                    out[extra.name] = extra
+        for extra in self.terraform.get(directory, ()):
+            if extra.owner == stem:
+                out[extra.name] = extra
+        return dict(sorted(out.items()))
+
+    def read_terraform(
+        self, cluster_file: ClusterFile
+    ) -> tuple[dict[str, tuple[str, str]], bytes, list[Issue]]:
+        """The cluster's extra Terraform (`<name>.tf` -> (model file, text)), their names
+        and bytes for the fingerprint, and the problems of those that cannot be read."""
+        texts: dict[str, tuple[str, str]] = {}
+        digest = hashlib.sha256()
+        issues: list[Issue] = []
+        for name, extra in self.terraform_of(cluster_file).items():
+            data = self.read(extra.file)  # the same reading rules as the model's YAML files
+            if isinstance(data, Issue):
+                issues.append(data)
+                continue
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                issues.append(
+                    Issue(Location(extra.file.shown), "", f"the file is not UTF-8 ({exc.reason})")
+                )
+                continue
+            texts[name] = (extra.file.shown, text)
+            for part in (name.encode(), extra.file.id.encode(), data):
+                digest.update(len(part).to_bytes(8, "big"))
+                digest.update(part)
+        return texts, digest.digest() if texts else b"", issues
 
     def read(self, cluster_file: ClusterFile) -> bytes | Issue:
         try:
@@ -285,8 +347,8 @@ class Tree:
     def load(
         self, cluster_file: ClusterFile, source: bytes | None = None
     ) -> tuple[RawCluster | None, list[Issue]]:
-        """One cluster's effective model, or the problems of its file (`source`: its bytes,
-        when they have been read already)."""
+        """One cluster's effective model (with its extra Terraform files), or the problems
+        of its files (`source`: the cluster file's bytes, when they have been read already)."""
         shown = cluster_file.shown
         raw = self.read(cluster_file) if source is None else source
         if isinstance(raw, Issue):
@@ -308,7 +370,10 @@ class Tree:
         if "name" not in data:
             data = {**data, "name": cluster_file.id.rsplit("/", 1)[-1]}
             prov.values[("name",)] = Location(shown)
-        return RawCluster(cluster_file.id, shown, data, prov), []
+        terraform, _, problems = self.read_terraform(cluster_file)
+        if problems:
+            return None, problems
+        return RawCluster(cluster_file.id, shown, data, prov, terraform), []
 
 
 def _not_a_mapping(doc: Document, shown: str) -> Issue:
@@ -330,10 +395,27 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
     sources: dict[str, bytes] = {}  # the bytes of each directory's _defaults.yaml
     found: dict[str, tuple[str, str]] = {}  # cluster id -> (shown, path)
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
+    terraform: dict[str, list[ExtraFile]] = {}  # directory -> its extra Terraform files
     max_clusters = limits.CLUSTERS.value()
     for rel, path in _walk(root, display, issues):
         shown = _display(display, rel)
         directory, _, name = rel.rpartition("/")
+        if name.endswith(TERRAFORM_SUFFIX):
+            owner, dot, target = name[: -len(TERRAFORM_SUFFIX)].partition(".")
+            if not dot or not owner or not target:
+                issues.append(
+                    Issue(
+                        Location(shown),
+                        "",
+                        "a Terraform file in the model is named CLUSTER.NAME.tf (into that "
+                        "cluster's module) or _defaults.NAME.tf (into every module below it)",
+                    )
+                )
+                continue
+            terraform.setdefault(directory, []).append(
+                ExtraFile(owner, f"{target}{TERRAFORM_SUFFIX}", ClusterFile(rel, path, shown, None))
+            )
+            continue
         if name == DEFAULTS_FILE:
             broken_dirs.add(directory)  # until it has been read
             try:
@@ -409,6 +491,20 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
         layers[directory] = layer
         return layer
 
+    for directory, extras in terraform.items():
+        for extra in extras:
+            owner_id = f"{directory}/{extra.owner}" if directory else extra.owner
+            if extra.owner != DEFAULTS_STEM and owner_id not in found:
+                issues.append(
+                    Issue(
+                        Location(extra.file.shown),
+                        "",
+                        f"no cluster {owner_id!r} beside this Terraform file (its name says "
+                        f"it goes into the module of {extra.owner}); rename it, or name it "
+                        f"{DEFAULTS_STEM}.{extra.name} for every cluster below",
+                    )
+                )
+
     files = []
     shared: dict[str, str] = {}  # one string per directory
     for cluster_id, (shown, file_path) in sorted(found.items()):
@@ -420,7 +516,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
             layer_for(parent)
             chain_for(parent)
             files.append(ClusterFile(cluster_id, file_path, shown, parent))
-    return Tree(files, issues, layers, chains)
+    return Tree(files, issues, layers, chains, terraform)
 
 
 def _up(directory: str) -> str:

@@ -6,6 +6,7 @@ every cluster is collected before anything is reported.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import ipaddress
 import json
@@ -16,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from treeform import versions
+from treeform.capabilities import unhonoured_issues
 from treeform.errors import Issue, Location, ModelError, shown
 from treeform.model import Cluster, build_cluster
 from treeform.names import MAX_CLUSTER_NAME
@@ -164,6 +166,8 @@ def _schema_issues(raw: RawCluster) -> Iterator[Issue]:
             message = f"must be {article} {wanted}, not {'an' if got[0] in 'aeiou' else 'a'} {got}"
             if path and path[-1] == "kubernetesVersion" and isinstance(error.instance, float):
                 message += " (quote the version: YAML reads 1.30 as the number 1.3)"
+            if path[:1] == ("maintenance",) and isinstance(error.instance, int):
+                message += " (quote the time: YAML reads 22:00 as the number 1320)"
             yield Issue(where, format_path(path), message)
             continue
         if validator == "uniqueItems" and isinstance(error.instance, list):
@@ -343,12 +347,49 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
                 f"{engine.name} cannot run addon {addon!r}; known addons: "
                 f"{', '.join(sorted(engine.addons))}",
             )
+    seen_addons: set[str] = set()
+    for i, addon in enumerate(cluster.addons):
+        if addon in seen_addons:
+            yield cluster.issue(("addons", i), f"addon {addon!r} is listed more than once")
+        seen_addons.add(addon)
+    yield from unhonoured_issues(cluster)
+    yield from _day2_issues(cluster)
     limit = MAX_CLUSTER_NAME.get(engine.name)
     if limit is not None and len(cluster.name) > limit:
         yield cluster.issue("name", f"{engine.name} cluster names are at most {limit} characters")
     yield from backend_issues(cluster)
     yield from _cidr_issues(cluster)
     yield from _pool_issues(cluster)
+
+
+def _day2_issues(cluster: Cluster) -> Iterator[Issue]:
+    """The shared rules of maintenance windows and access grants."""
+    m = cluster.maintenance
+    if m is not None:
+        for i, e in enumerate(m.exclusions):
+            start, end = _instant(e.start), _instant(e.end)
+            for name, value, text in (("start", start, e.start), ("end", end, e.end)):
+                if value is None:
+                    yield cluster.issue(
+                        ("maintenance", "exclusions", i, name), f"{text} is not a calendar date"
+                    )
+            if start is not None and end is not None and end <= start:
+                yield cluster.issue(
+                    ("maintenance", "exclusions", i, "end"), f"{e.end} is not after start {e.start}"
+                )
+    for i, grant in enumerate(cluster.access):
+        if grant.role == "cluster-admin" and grant.namespaces:
+            yield cluster.issue(
+                ("access", i, "namespaces"),
+                "cluster-admin is the whole cluster; use admin, edit or view in namespaces",
+            )
+
+
+def _instant(text: str) -> datetime.datetime | None:
+    try:
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:  # the schema's pattern lets 2026-02-31 through
+        return None
 
 
 def _without(data: Any, path: FieldPath) -> Any:

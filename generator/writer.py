@@ -384,6 +384,41 @@ def _table(
     return value
 
 
+def manifest_data(plan: Plan) -> dict[str, Any]:
+    """The manifest a generate carrying out `plan` writes."""
+    files = {**plan.kept, **plan.digests}
+    recorded = {rel for rec in plan.clusters.values() for rel in rec.files}
+    manifest: dict[str, Any] = {
+        "generator": "treeform",
+        "version": __version__,
+        "clusters": {
+            cid: {
+                "fingerprint": rec.fingerprint,
+                "state": rec.state,
+                "files": {rel: files[rel] for rel in sorted(rec.files) if rel in files},
+            }
+            for cid, rec in plan.clusters.items()
+        },
+        "files": {rel: sha for rel, sha in sorted(files.items()) if rel not in recorded},
+    }
+    if plan.atlantis is not None:
+        manifest["atlantis"] = plan.atlantis
+    return manifest
+
+
+def manifest_is_current(root: Path, plan: Plan) -> bool:
+    """Whether the manifest in `root` is the one a generate carrying out `plan` would leave
+    (`generate --check`: a stale committed manifest is stale output too)."""
+    if root.is_symlink() or not root.is_dir():
+        return False  # no output yet: generate would write its manifest
+    try:
+        with jailed(root) as jail:
+            on_disk = _load_manifest(jail)
+    except OutputError:
+        return False
+    return on_disk == manifest_data(plan)
+
+
 def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
     """The manifest of an output directory. It is committed, so a pull request controls it:
     every path in it must be a plain relative path inside the directory and every field of

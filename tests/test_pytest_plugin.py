@@ -5,6 +5,7 @@ entry point, as in a user's environment."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -56,6 +57,49 @@ def test_passes_after_snapshot_update_and_fails_after_a_model_change(
     failed = project.runpytest_subprocess()
     failed.assert_outcomes(failed=1)
     failed.stdout.fnmatch_lines(["*max_size     = 6*", "*max_size     = 9*"])
+
+
+def test_a_failure_names_every_changed_file_with_its_diff(project: pytest.Pytester) -> None:
+    project.runpytest_subprocess("--snapshot-update").assert_outcomes(passed=1)
+    payments = project.path / "clusters/prod/payments.yaml"
+    payments.write_text(payments.read_text() + "nodePools:\n  general: {maxSize: 9}\n")
+    sandbox = project.path / "clusters/dev/sandbox.yaml"
+    sandbox.write_text("network: {cidr: 10.7.0.0/16}\n")
+    failed = project.runpytest_subprocess()
+    failed.assert_outcomes(failed=1)
+    out = failed.stdout.str()
+    listed = re.findall(r"^E\s+(changed|added|removed): (\S+)$", out, flags=re.M)
+    paths = [path for _, path in listed]
+    assert "prod/payments/terraform/node_groups.tf" in paths
+    assert "dev/sandbox/terraform/network.tf" in paths
+    for path in paths:  # each named file comes with its diff
+        assert f"--- snapshot/{path}" in out and f"+++ rendered/{path}" in out, path
+    failed.stdout.fnmatch_lines(["*treeform: * files differ from snapshot:*"])
+    assert "pytest --snapshot-update" in out
+
+
+def test_a_comparison_with_a_dict_names_the_files_too(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_dict=textwrap.dedent(
+            """
+            def test_dict(treeform_render):
+                rendered = treeform_render("clusters")
+                expected = dict(rendered)
+                expected["atlantis.yaml"] = "version: 3\\n"
+                del expected["prod/payments/terraform/outputs.tf"]
+                assert rendered == expected
+            """
+        )
+    )
+    failed = project.runpytest_subprocess("test_dict.py", "-vv")
+    failed.assert_outcomes(failed=1)
+    failed.stdout.fnmatch_lines(
+        [
+            "*treeform: 2 files differ from expected:*",
+            "*changed: atlantis.yaml*",
+            "*added: prod/payments/terraform/outputs.tf*",
+        ]
+    )
 
 
 def test_an_invalid_model_fails_with_treeforms_errors_not_a_traceback(

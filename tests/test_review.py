@@ -111,7 +111,14 @@ def test_pools_versions_and_replacement_are_called_out(model: Path, out: Path) -
     # One minor: a skipped one is an error of diff as of generate (tests/test_versions.py).
     assert "- ⬆ Kubernetes **upgrade**: `1.32` → `1.33`\n" in text
     assert "`kubernetesVersion`:" not in text  # said once, as the upgrade
-    assert "> [!WARNING]\n> `region` changed: the cluster will be **replaced**." in text
+    alert = text[text.index("> [!WARNING]") :].split("\n\n")[0].splitlines()
+    assert alert[1] == (
+        "> **This change replaces resources**: what they hold is lost unless you move it first."
+    )
+    assert alert[3].startswith(
+        '> - `region` `"eu-west-1"` → `"eu-west-2"` replaces the whole cluster and its network'
+    )
+    assert all(line.startswith(">") for line in alert)
     assert '- `region`: `"eu-west-1"` → `"eu-west-2"`' in text
     assert "| `aws/prod/payments` | 1 field, +1 pool, -1 pool |" in text
 
@@ -136,15 +143,15 @@ def test_the_size_cap_says_what_it_cut(model: Path, out: Path) -> None:
         .replace("m6i.large", "m7i.large")
     )
     whole = markdown(model, out)
-    assert len(whole) > 3000 and "Cut to stay under" not in whole
-    capped = markdown(model, out, "--max-chars", "2500")
-    assert len(capped) <= 2500
+    assert len(whole) > 4500 and "Cut to stay under" not in whole
+    capped = markdown(model, out, "--max-chars", "3500")
+    assert len(capped) <= 3500
     assert cluster_headings(capped) == cluster_headings(whole)  # every cluster is still named
     shown = capped.count("<details>")
     assert shown < whole.count("<details>")
     cut = whole.count("<details>") - shown
     assert re.search(
-        rf"_Cut to stay under 2,500 characters: the diffs of {cut} files? \(\d+ lines?\)\. ",
+        rf"_Cut to stay under 3,500 characters: the diffs of {cut} files? \(\d+ lines?\)\. ",
         capped,
     )
 

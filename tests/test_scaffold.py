@@ -11,8 +11,10 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import ROOT, write_tree
 from treeform.cli import cli
+from treeform.fileschema import file_schema
 from treeform.pipeline import load_clusters
 from treeform.providers.aws.eks import EKS
+from treeform.validate import cluster_schema
 from treeform.yamlload import load_yaml
 
 
@@ -27,10 +29,12 @@ def test_a_new_cluster_in_an_empty_tree_is_complete_and_valid(tmp_path: Path) ->
     assert result.exit_code == 0, result.output
     text = (model / "prod/orders.yaml").read_text()
     first = text.splitlines()[0]
-    assert first == "# yaml-language-server: $schema=../.treeform/cluster.schema.json"
-    schema = json.loads((model / ".treeform/cluster.schema.json").read_text())
+    assert first == "# yaml-language-server: $schema=../.treeform/model-file.schema.json"
+    schema = json.loads((model / ".treeform/model-file.schema.json").read_text())
+    assert schema == file_schema()  # the schema of a file, not of a merged cluster
     data = load_yaml(text.encode(), "orders.yaml").data
-    jsonschema.Draft202012Validator(schema).validate({**data, "name": "orders"})
+    jsonschema.Draft202012Validator(schema).validate(data)
+    jsonschema.Draft202012Validator(cluster_schema()).validate({**data, "name": "orders"})
     (cluster,) = load_clusters(model)
     assert (cluster.id, cluster.cloud, cluster.engine) == ("prod/orders", "aws", "eks")
     assert cluster.kubernetes_version == EKS.versions[-1]  # the newest the engine offers
@@ -68,6 +72,23 @@ def test_wrong_arguments_are_usage_errors(tmp_path: Path, args: list[str], messa
     result = run("new", *args, str(tmp_path))
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_a_missing_model_root_is_created(tmp_path: Path) -> None:
+    model = tmp_path / "new" / "clusters"
+    result = run("new", "dev/sandbox", "--cloud", "gcp", "--engine", "gke", str(model))
+    assert result.exit_code == 0, result.output
+    assert f"created the model root {model}/" in result.output
+    assert (model / "dev/sandbox.yaml").is_file()
+    assert (model / ".treeform/model-file.schema.json").is_file()
+    (cluster,) = load_clusters(model)
+    assert cluster.engine == "gke"
+
+
+def test_a_model_root_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "clusters").write_text("")
+    result = run("new", "x", "--cloud", "aws", "--engine", "eks", str(tmp_path / "clusters"))
+    assert result.exit_code == 2 and "is a file" in result.stderr
 
 
 def test_an_existing_cluster_is_not_overwritten(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@ eksctl ClusterConfig of the same cluster (generator/providers/aws/eksctl.py)."""
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +22,11 @@ from treeform.render import Renderer, to_yaml
 #: to 1.35 only, so a 1.36 cluster fails that check (docs/engines/eks.md).
 VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
 VERSIONS_TAKEN = "2026-12-01"
+#: The versions of VERSIONS past their standard support (same calendar, same date): EKS
+#: takes only upgrade_policy EXTENDED for them, so that is their default. 1.34 joins them
+#: on 2026-12-02, when the table must be taken again.
+EXTENDED_ONLY = ("1.32", "1.33")
+
 
 #: Add-ons the model may list: the EKS add-ons by their EKS name, and cluster-autoscaler,
 #: which is not an EKS add-on: it yields only its IAM role and Pod Identity association (the
@@ -106,11 +113,142 @@ TAINT_EFFECTS = {
     "NoExecute": "NO_EXECUTE",
 }
 
+#: EKS Auto Mode (the EKS user guide, taken 2026-12-01): the cluster role's extra managed
+#: policies, the node role's, and the built-in node pools.
+AUTO_MODE_CLUSTER_POLICIES = (
+    "AmazonEKSBlockStoragePolicy",
+    "AmazonEKSComputePolicy",
+    "AmazonEKSLoadBalancingPolicy",
+    "AmazonEKSNetworkingPolicy",
+)
+AUTO_MODE_NODE_POLICIES = ("AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodeMinimalPolicy")
+AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
+
+
+def _autoprovisioned(cluster: Cluster) -> bool:
+    return cluster.autoprovisioning is not None and cluster.autoprovisioning.enabled
+
+
+def auto_mode(cluster: Cluster) -> bool:
+    return _autoprovisioned(cluster) and cluster.settings.get("autoprovisioning") != "karpenter"
+
+
+def karpenter(cluster: Cluster) -> bool:
+    return _autoprovisioned(cluster) and cluster.settings.get("autoprovisioning") == "karpenter"
+
+
+#: Karpenter (its getting-started CloudFormation template, v1, taken 2026-12-01): what the
+#: interruption queue hears, what the controller reads in the region, its nodes' policies.
+KARPENTER_EVENTS = {
+    "health": {"source": ["aws.health"], "detail-type": ["AWS Health Event"]},
+    "spot": {"source": ["aws.ec2"], "detail-type": ["EC2 Spot Instance Interruption Warning"]},
+    "rebalance": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance Rebalance Recommendation"]},
+    "state": {"source": ["aws.ec2"], "detail-type": ["EC2 Instance State-change Notification"]},
+}
+KARPENTER_READ = (
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeCapacityReservations",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceTypeOfferings",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeInstances",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSpotPriceHistory",
+    "ec2:DescribeSubnets",
+)
+KARPENTER_NODE_POLICIES = ("AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy")
+#: EventBridge rule names take 64 characters: NAME-karpenter-rebalance.
+KARPENTER_MAX_NAME = 64 - len("-karpenter-rebalance")
+
+
 #: Every control-plane log type (CKV_AWS_37).
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 LOG_RETENTION_DAYS = 365
 
 PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
+
+#: EKS access policies of the model's access roles (EKS access policy permissions, taken
+#: 2026-12-01 from the EKS user guide): they mirror the Kubernetes user-facing roles.
+ACCESS_POLICIES = {
+    "cluster-admin": "AmazonEKSClusterAdminPolicy",
+    "admin": "AmazonEKSAdminPolicy",
+    "edit": "AmazonEKSEditPolicy",
+    "view": "AmazonEKSViewPolicy",
+}
+
+#: What eks.prefixDelegation sets in the vpc-cni add-on's configuration (the VPC CNI's
+#: README): each ENI slot takes a /28 prefix, and one prefix is kept warm.
+PREFIX_DELEGATION_ENV = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+#: Pods per node of a pool under prefix delegation without maxPods: the EKS user guide's
+#: recommendation for instances with fewer than 30 vCPUs (taken 2026-12-01), which is also
+#: Kubernetes' tested limit.
+PREFIX_DELEGATION_MAX_PODS = 110
+
+
+def support_type(cluster: Cluster) -> str:
+    """eks.supportType, or STANDARD (the cheaper one) unless the version is past standard
+    support, where EKS takes EXTENDED only."""
+    default = "EXTENDED" if cluster.minor_version in EXTENDED_ONLY else "STANDARD"
+    return str(cluster.settings.get("supportType", default))
+
+
+def access_grants(cluster: Cluster) -> dict[str, dict[str, Any]]:
+    """The model's access, keyed `PRINCIPAL ROLE` (stable when the list is reordered)."""
+    return {
+        f"{g.principal} {g.role}": {
+            "principal": g.principal,
+            "policy": ACCESS_POLICIES[g.role],
+            "scope": "namespace" if g.namespaces else "cluster",
+            "namespaces": list(g.namespaces) or None,
+        }
+        for g in cluster.access
+    }
+
+
+def vpc_cni_configuration(cluster: Cluster) -> dict[str, Any] | None:
+    """The vpc-cni add-on's configuration: the model's, with prefix delegation's settings."""
+    spec = cluster.addon_specs.get("vpc-cni")
+    own = dict(spec.configuration or {}) if spec else {}
+    if cluster.settings.get("prefixDelegation"):
+        env = own.get("env")
+        own["env"] = {**PREFIX_DELEGATION_ENV, **(env if isinstance(env, dict) else {})}
+    return own or None
+
+
+def addon_configuration(cluster: Cluster, name: str) -> dict[str, Any] | None:
+    if name == "vpc-cni":
+        return vpc_cni_configuration(cluster)
+    spec = cluster.addon_specs.get(name)
+    return spec.configuration if spec else None
+
+
+def pool_max_pods(cluster: Cluster, name: str) -> int | None:
+    pool = cluster.node_pools[name]
+    if pool.max_pods is None and cluster.settings.get("prefixDelegation"):
+        return PREFIX_DELEGATION_MAX_PODS
+    return pool.max_pods
+
+
+def node_config_user_data(max_pods: int) -> str:
+    """Launch-template user data for AL2023 nodes (nodeadm): a MIME part with a NodeConfig
+    that sets the kubelet's maxPods; EKS merges it with the NodeConfig of its own."""
+    return (
+        "MIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="//"\n'
+        "\n"
+        "--//\n"
+        "Content-Type: application/node.eks.aws\n"
+        "\n"
+        "apiVersion: node.eks.aws/v1alpha1\n"
+        "kind: NodeConfig\n"
+        "spec:\n"
+        "  kubelet:\n"
+        "    config:\n"
+        f"      maxPods: {max_pods}\n"
+        "\n"
+        "--//--\n"
+    )
 
 
 def partition(region: str) -> str:
@@ -125,7 +263,12 @@ def eks_addons(cluster: Cluster) -> list[str]:
     """The EKS add-ons of a cluster: the model's, plus the Pod Identity agent where an addon
     gets its permissions through Pod Identity."""
     names = {a for a in cluster.addons if a not in NOT_EKS_ADDONS}
-    if any(a in POD_IDENTITIES for a in cluster.addons):
+    wants_karpenter = (
+        cluster.autoprovisioning is not None
+        and cluster.autoprovisioning.enabled
+        and cluster.settings.get("autoprovisioning") == "karpenter"
+    )
+    if any(a in POD_IDENTITIES for a in cluster.addons) or wants_karpenter:
         names.add(POD_IDENTITY_AGENT)
     return sorted(names)
 
@@ -153,6 +296,103 @@ def _addon_waits(addon: str, pools: list[dict[str, Any]]) -> list[str]:
     if addon in POD_IDENTITIES:
         waits.append(f"aws_eks_pod_identity_association.{tf_id(addon)}")
     return waits
+
+
+_KMS_KEY_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:kms:([a-z0-9-]+):[0-9]{12}:key/[A-Za-z0-9-]+\Z")
+
+
+_PRINCIPAL_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::[0-9]{12}:(?:role|user)/\S+\Z")
+
+
+def _json_problem(
+    value: Any, at: tuple[str | int, ...] = ()
+) -> tuple[tuple[str | int, ...], str] | None:
+    """Where and why `value` is not plain JSON (non-string keys, YAML-only values), or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return at, f"key {k!r} is not a string"
+            found = _json_problem(v, (*at, k))
+            if found:
+                return found
+        return None
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _json_problem(v, (*at, i))
+            if found:
+                return found
+        return None
+    if value is None or isinstance(value, str | bool | int):
+        return None
+    if isinstance(value, float) and math.isfinite(value):
+        return None
+    return at, f"{value!r} has no JSON form"
+
+
+def karpenter_manifests(cluster: Cluster) -> str:
+    """Karpenter's EC2NodeClass and NodePool (karpenter.sh/v1): nodes in the tagged subnets
+    and security group with the node role, AL2023, and the model's limits."""
+    assert cluster.autoprovisioning is not None
+    limits = {
+        k: v
+        for k, v in (
+            ("cpu", cluster.autoprovisioning.cpu),
+            (
+                "memory",
+                f"{cluster.autoprovisioning.memory_gb}Gi"
+                if cluster.autoprovisioning.memory_gb
+                else None,
+            ),
+        )
+        if v is not None
+    }
+
+    def selector() -> list[dict[str, Any]]:  # a list each: no YAML anchors
+        return [{"tags": {"karpenter.sh/discovery": cluster.name}}]
+
+    node_class = {
+        "apiVersion": "karpenter.k8s.aws/v1",
+        "kind": "EC2NodeClass",
+        "metadata": {"name": "default"},
+        "spec": {
+            "role": f"{cluster.name}-karpenter-node",
+            "amiSelectorTerms": [{"alias": "al2023@latest"}],
+            "subnetSelectorTerms": selector(),
+            "securityGroupSelectorTerms": selector(),
+            "metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1},
+        },
+    }
+    node_pool: dict[str, Any] = {
+        "apiVersion": "karpenter.sh/v1",
+        "kind": "NodePool",
+        "metadata": {"name": "default"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "nodeClassRef": {
+                        "group": "karpenter.k8s.aws",
+                        "kind": "EC2NodeClass",
+                        "name": "default",
+                    },
+                    "requirements": [
+                        {
+                            "key": "karpenter.sh/capacity-type",
+                            "operator": "In",
+                            "values": ["on-demand"],
+                        }
+                    ],
+                }
+            },
+        },
+    }
+    if limits:
+        node_pool["spec"]["limits"] = limits
+    return (
+        "# Generated by treeform from the model; apply it once the Karpenter chart runs.\n"
+        + to_yaml(node_class)
+        + "---\n"
+        + to_yaml(node_pool)
+    )
 
 
 class EksEngine:
@@ -219,11 +459,137 @@ class EksEngine:
                     f"Fargate profile {profile['name']!r} is named twice",
                 )
             seen.add(profile["name"])
-        if cluster.settings.get("eksctl") and not cluster.account.get("accountId"):
+        yield from self._day2_issues(cluster)
+        if (
+            cluster.settings.get("eksctl")
+            and not cluster.account.get("accountId")
+            and not cluster.secrets_key
+        ):
             yield cluster.issue(
                 ("eks", "eksctl"),
                 "the eksctl ClusterConfig names its KMS key by ARN, which needs the account; "
                 "set aws.accountId",
+            )
+
+    def _day2_issues(self, cluster: Cluster) -> Iterator[Issue]:
+        raw = cluster.data.get("addons") or []
+        for i, item in enumerate(raw):
+            if isinstance(item, dict) and item.get("name") in NOT_EKS_ADDONS:
+                for key in ("version", "configuration"):
+                    if key in item:
+                        yield cluster.issue(
+                            ("addons", i, key),
+                            f"{item['name']} is not an EKS add-on (treeform writes only its IAM; "
+                            f"you install its chart), so it takes no {key}",
+                        )
+            if isinstance(item, dict) and "configuration" in item:
+                problem = _json_problem(item["configuration"])
+                if problem:
+                    yield cluster.issue(
+                        ("addons", i, "configuration", *problem[0]),
+                        f"{problem[1]}: configuration_values is a JSON object",
+                    )
+        if cluster.settings.get("prefixDelegation"):
+            if "vpc-cni" not in cluster.addons:
+                yield cluster.issue(
+                    ("eks", "prefixDelegation"),
+                    "prefix delegation is a setting of the vpc-cni add-on; list vpc-cni in addons",
+                )
+            spec = cluster.addon_specs.get("vpc-cni")
+            env = (spec.configuration or {}).get("env") if spec else None
+            if isinstance(env, dict) and env.get("ENABLE_PREFIX_DELEGATION", "true") != "true":
+                index = next(
+                    i for i, a in enumerate(raw) if isinstance(a, dict) and a["name"] == "vpc-cni"
+                )
+                yield cluster.issue(
+                    ("addons", index, "configuration", "env", "ENABLE_PREFIX_DELEGATION"),
+                    "contradicts eks.prefixDelegation: true; remove one of them",
+                )
+        if (
+            cluster.settings.get("supportType") == "STANDARD"
+            and cluster.minor_version in EXTENDED_ONLY
+        ):
+            yield cluster.issue(
+                ("eks", "supportType"),
+                f"Kubernetes {cluster.minor_version} is past EKS standard support (as of "
+                f"{VERSIONS_TAKEN}); EKS takes only EXTENDED for it: upgrade the cluster, or "
+                "set EXTENDED",
+            )
+        if karpenter(cluster) and len(cluster.name) > KARPENTER_MAX_NAME:
+            yield cluster.issue(
+                "name",
+                f"with Karpenter, EKS cluster names are at most {KARPENTER_MAX_NAME} "
+                "characters (its EventBridge rules are named NAME-karpenter-rebalance)",
+            )
+        if "autoprovisioning" in cluster.settings and cluster.autoprovisioning is None:
+            yield cluster.issue(
+                ("eks", "autoprovisioning"),
+                "says how autoprovisioning provisions nodes; set autoprovisioning.enabled too",
+            )
+        if karpenter(cluster) and cluster.settings.get("eksctl"):
+            yield cluster.issue(
+                ("eks", "autoprovisioning"),
+                "eksctl's ClusterConfig sets up Karpenter by installing it, which the "
+                "Terraform leaves to you; use Karpenter without eks.eksctl, or auto-mode",
+            )
+        if cluster.autoprovisioning is not None and not karpenter(cluster):
+            for key, name in (("cpu", "cpu"), ("memoryGb", "memory_gb")):
+                if getattr(cluster.autoprovisioning, name) is not None:
+                    yield cluster.issue(
+                        ("autoprovisioning", key),
+                        "EKS Auto Mode's built-in node pools (general-purpose, system) take no "
+                        "limits; remove it (a NodePool of your own, applied in the cluster, can "
+                        "set limits)",
+                    )
+        admins = set(cluster.settings.get("adminRoleArns") or ())
+        seen_grants: set[tuple[str, str]] = set()
+        for i, grant in enumerate(cluster.access):
+            if not _PRINCIPAL_ARN.match(grant.principal):
+                yield cluster.issue(
+                    ("access", i, "principal"),
+                    "is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                )
+            if grant.principal in admins:
+                yield cluster.issue(
+                    ("access", i, "principal"),
+                    "is in eks.adminRoleArns, which makes it cluster-admin already; an IAM "
+                    "principal has one access entry",
+                )
+            if (grant.principal, grant.role) in seen_grants:
+                yield cluster.issue(
+                    ("access", i, "role"),
+                    f"{grant.principal} has role {grant.role} twice; give it the namespaces of "
+                    "both in one entry",
+                )
+            seen_grants.add((grant.principal, grant.role))
+        secrets_key = cluster.secrets_key
+        if secrets_key is not None:
+            match = _KMS_KEY_ARN.match(secrets_key)
+            if match is None:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; EKS takes no alias)",
+                )
+            elif match.group(1) != cluster.region:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    f"the key is in {match.group(1)}; EKS needs a key in the cluster's region "
+                    f"{cluster.region}",
+                )
+        existing = cluster.network.existing
+        if existing is not None and existing.control_plane_subnet_ids:
+            shared = sorted(set(existing.control_plane_subnet_ids) & set(existing.subnet_ids))
+            if shared:
+                yield cluster.issue(
+                    ("network", "existing", "controlPlaneSubnetIds"),
+                    f"{', '.join(shared)} also in subnetIds; the control plane's subnets are "
+                    "apart from the nodes' (leave controlPlaneSubnetIds out to share them)",
+                )
+        if cluster.settings.get("eksctl") and "deletionProtection" in cluster.settings:
+            yield cluster.issue(
+                ("eks", "deletionProtection"),
+                "eksctl's ClusterConfig has no deletion protection; leave it out with "
+                "eks.eksctl: true (or turn it on in the Terraform only, without eksctl)",
             )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
@@ -249,6 +615,7 @@ class EksEngine:
         ]
         pools = []
         for pool in cluster.node_pools.values():
+            max_pods = pool_max_pods(cluster, pool.name)
             pools.append(
                 {
                     "name": pool.name,
@@ -270,6 +637,8 @@ class EksEngine:
                         {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
                         for t in pool.taints
                     ],
+                    "max_pods": max_pods,
+                    "user_data": node_config_user_data(max_pods) if max_pods else None,
                 }
             )
         admin_roles = list(cluster.settings.get("adminRoleArns") or [])
@@ -282,6 +651,10 @@ class EksEngine:
                 "service_cidr": cluster.network.service_cidr,
                 "log_types": list(LOG_TYPES),
                 "log_retention_days": LOG_RETENTION_DAYS,
+                "support_type": support_type(cluster),
+                "extended_only": cluster.minor_version in EXTENDED_ONLY,
+                "deletion_protection": cluster.settings.get("deletionProtection"),
+                "security_group_ids": list(cluster.settings.get("securityGroupIds") or []),
             },
             "account_id": cluster.account.get("accountId"),
             "tags": {**cluster.tags, "treeform/cluster": cluster.id},
@@ -303,6 +676,9 @@ class EksEngine:
                     {
                         "vpc_id": cluster.network.existing.network_id,
                         "subnet_ids": list(cluster.network.existing.subnet_ids),
+                        "control_plane_subnet_ids": list(
+                            cluster.network.existing.control_plane_subnet_ids
+                        ),
                     }
                     if cluster.network.existing
                     else None
@@ -315,7 +691,14 @@ class EksEngine:
             },
             "pools": pools,
             "addons": [
-                {"name": a, "tf_id": tf_id(a), "depends_on": _addon_waits(a, pools)} for a in addons
+                {
+                    "name": a,
+                    "tf_id": tf_id(a),
+                    "depends_on": _addon_waits(a, pools),
+                    "version": spec.version if (spec := cluster.addon_specs.get(a)) else None,
+                    "configuration": addon_configuration(cluster, a),
+                }
+                for a in addons
             ],
             "before_nodes": before_nodes,
             # AmazonEKS_CNI_Policy stays on the node role unless the vpc-cni add-on gets it
@@ -328,6 +711,30 @@ class EksEngine:
             "cni_on_node_role": "vpc-cni" not in cluster.addons,
             "pod_identities": pod_identities,
             "admin_roles": admin_roles,
+            "secrets_key": cluster.secrets_key,
+            "karpenter": (
+                {
+                    "events": KARPENTER_EVENTS,
+                    "read_actions": list(KARPENTER_READ),
+                    "node_policies": sorted(
+                        KARPENTER_NODE_POLICIES
+                        + (("AmazonEKS_CNI_Policy",) if "vpc-cni" not in cluster.addons else ())
+                    ),
+                }
+                if karpenter(cluster)
+                else None
+            ),
+            "auto_mode": (
+                {
+                    "node_pools": list(AUTO_MODE_NODE_POOLS),
+                    "node_policies": list(AUTO_MODE_NODE_POLICIES),
+                }
+                if auto_mode(cluster)
+                else None
+            ),
+            "cluster_policies": ["AmazonEKSClusterPolicy"]
+            + (list(AUTO_MODE_CLUSTER_POLICIES) if auto_mode(cluster) else []),
+            "access": access_grants(cluster),
             "fargate_profiles": [
                 {**p, "tf_id": tf_id(p["name"])} for p in fargate_profiles(cluster)
             ],
@@ -337,6 +744,8 @@ class EksEngine:
         files = renderer.render_dir("aws/eks", self.context(cluster))
         files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
         out = {f"terraform/{name}": text for name, text in files.items()}
+        if karpenter(cluster):
+            out["karpenter/nodepool.yaml"] = karpenter_manifests(cluster)
         if cluster.settings.get("eksctl"):
             # Imported here: eksctl.py builds on this module's tables.
             from treeform.providers.aws.eksctl import cluster_config

@@ -7,10 +7,12 @@ JSON schema (tests/oracles/eksctl/clusterconfig.schema.json).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from treeform.model import Cluster
 from treeform.providers.aws.eks import (
+    ACCESS_POLICIES,
     AUTOSCALER_READ,
     AUTOSCALER_READ_NODEGROUPS,
     AUTOSCALER_SCALE,
@@ -18,9 +20,13 @@ from treeform.providers.aws.eks import (
     LOG_TYPES,
     NOT_EKS_ADDONS,
     POD_IDENTITIES,
+    addon_configuration,
+    auto_mode,
     eks_addons,
     fargate_profiles,
     partition,
+    pool_max_pods,
+    support_type,
 )
 
 API_VERSION = "eksctl.io/v1alpha5"
@@ -47,6 +53,10 @@ def _vpc(cluster: Cluster) -> dict[str, Any]:
             vpc["controlPlaneOnPrivateSubnets"] = True
         else:
             vpc["nat"] = {"gateway": "Disable"}
+    if net.existing is not None and net.existing.control_plane_subnet_ids:
+        vpc["controlPlaneSubnetIDs"] = list(net.existing.control_plane_subnet_ids)
+    if cluster.settings.get("securityGroupIds"):
+        vpc["controlPlaneSecurityGroupIDs"] = list(cluster.settings["securityGroupIds"])
     vpc["clusterEndpoints"] = {"privateAccess": True, "publicAccess": cluster.api_server.public}
     if cluster.api_server.public:
         vpc["publicAccessCIDRs"] = list(cluster.api_server.allowed_cidrs or ("0.0.0.0/0",))
@@ -72,6 +82,9 @@ def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
         "privateNetworking": cluster.network.private,
         "updateConfig": {"maxUnavailable": 1},
     }
+    max_pods = pool_max_pods(cluster, name)
+    if max_pods:
+        ng["maxPodsPerNode"] = max_pods
     if cluster.network.existing is None:
         ng["availabilityZones"] = list(pool.zones)
     if pool.labels:
@@ -131,6 +144,14 @@ def _autoscaler_policy(cluster: Cluster) -> dict[str, Any]:
 
 def _addon(cluster: Cluster, name: str) -> dict[str, Any]:
     addon: dict[str, Any] = {"name": name, "resolveConflicts": "overwrite"}
+    spec = cluster.addon_specs.get(name)
+    if spec is not None and spec.version:
+        addon["version"] = spec.version
+    else:  # as the Terraform's most_recent: the newest for the cluster's version
+        addon["version"] = "latest"
+    configuration = addon_configuration(cluster, name)
+    if configuration:
+        addon["configurationValues"] = json.dumps(configuration, separators=(",", ":"))
     if name in POD_IDENTITIES:
         addon["podIdentityAssociations"] = [_association(cluster, name)]
     return addon
@@ -138,20 +159,29 @@ def _addon(cluster: Cluster, name: str) -> dict[str, Any]:
 
 def _access_config(cluster: Cluster) -> dict[str, Any]:
     admins = list(cluster.settings.get("adminRoleArns") or [])
-    policy = f"arn:{partition(cluster.region)}:eks::aws:cluster-access-policy/{ADMIN_POLICY}"
+    arn = f"arn:{partition(cluster.region)}:eks::aws:cluster-access-policy/"
     config: dict[str, Any] = {
         "authenticationMode": "API",
         # As in the Terraform: the named admins, or else whoever creates the cluster.
         "bootstrapClusterCreatorAdminPermissions": not admins,
     }
-    if admins:
+    entries: dict[str, list[dict[str, Any]]] = {
+        admin: [{"policyARN": arn + ADMIN_POLICY, "accessScope": {"type": "cluster"}}]
+        for admin in admins
+    }
+    for grant in cluster.access:  # the model's access: one entry per principal
+        scope: dict[str, Any] = (
+            {"type": "namespace", "namespaces": list(grant.namespaces)}
+            if grant.namespaces
+            else {"type": "cluster"}
+        )
+        entries.setdefault(grant.principal, []).append(
+            {"policyARN": arn + ACCESS_POLICIES[grant.role], "accessScope": scope}
+        )
+    if entries:
         config["accessEntries"] = [
-            {
-                "principalARN": arn,
-                "type": "STANDARD",
-                "accessPolicies": [{"policyARN": policy, "accessScope": {"type": "cluster"}}],
-            }
-            for arn in admins
+            {"principalARN": principal, "type": "STANDARD", "accessPolicies": policies}
+            for principal, policies in entries.items()
         ]
     return config
 
@@ -173,7 +203,10 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
     doc["vpc"] = _vpc(cluster)
     if cluster.network.service_cidr:
         doc["kubernetesNetworkConfig"] = {"serviceIPv4CIDR": cluster.network.service_cidr}
+    doc["upgradePolicy"] = {"supportType": support_type(cluster)}
     doc["accessConfig"] = _access_config(cluster)
+    if auto_mode(cluster):  # eksctl makes the node role and uses the built-in node pools
+        doc["autoModeConfig"] = {"enabled": True}
     iam: dict[str, Any] = {"withOIDC": True}
     standalone = [
         _association(cluster, a)
@@ -204,8 +237,10 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
             for p in profiles
         ]
     doc["secretsEncryption"] = {
-        # The key the Terraform creates (alias/eks/NAME); with eksctl alone, create it first.
-        "keyARN": f"arn:{partition(cluster.region)}:kms:{cluster.region}:"
+        # encryption.secretsKey, or the key the Terraform creates (alias/eks/NAME); with
+        # eksctl alone, create it first.
+        "keyARN": cluster.secrets_key
+        or f"arn:{partition(cluster.region)}:kms:{cluster.region}:"
         f"{cluster.account['accountId']}:alias/eks/{cluster.name}"
     }
     doc["cloudWatch"] = {

@@ -9,6 +9,7 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
+from treeform.providers import windows
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
@@ -67,6 +68,114 @@ FLAT_MAX_PODS = 50
 #: Pods per node with Azure CNI overlay: AKS's own default, written so it is stated.
 OVERLAY_MAX_PODS = 250
 
+#: The AKS built-in roles of the model's access roles (Azure RBAC for Kubernetes
+#: authorization, taken 2026-12-01): the Kubernetes user-facing roles, as Azure names them.
+ACCESS_ROLES = {
+    "cluster-admin": "Azure Kubernetes Service RBAC Cluster Admin",
+    "admin": "Azure Kubernetes Service RBAC Admin",
+    "edit": "Azure Kubernetes Service RBAC Writer",
+    "view": "Azure Kubernetes Service RBAC Reader",
+}
+_OBJECT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+
+
+def _access(cluster: Cluster) -> dict[str, dict[str, str]]:
+    """A role assignment per grant and namespace, keyed `PRINCIPAL ROLE [NAMESPACE]`."""
+    out: dict[str, dict[str, str]] = {}
+    for g in cluster.access:
+        for ns in g.namespaces or (None,):
+            key = f"{g.principal} {g.role}" + (f" {ns}" if ns else "")
+            out[key] = {
+                "principal": g.principal,
+                "role": ACCESS_ROLES[g.role],
+                "scope": f"/namespaces/{ns}" if ns else "",  # below the cluster's id
+            }
+    return out
+
+
+def _snake(name: str) -> str:
+    """An autoscalerProfile key as auto_scaler_profile names it."""
+    return re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), name)
+
+
+def _network_settings_issues(cluster: Cluster) -> Iterator[Issue]:
+    settings = cluster.settings
+    outbound = settings.get("outboundType")
+    created = cluster.network.existing is None
+    if outbound == "userDefinedRouting" and created:
+        yield cluster.issue(
+            ("aks", "outboundType"),
+            "userDefinedRouting sends egress through the route table of your subnet (to a "
+            "firewall); the network treeform creates has none: use network.existing",
+        )
+    if outbound == "userAssignedNATGateway" and not (created and cluster.network.private):
+        yield cluster.issue(
+            ("aks", "outboundType"),
+            "treeform makes the NAT gateway only on the network it creates with topology "
+            "private; use loadBalancer or userDefinedRouting here",
+        )
+    if outbound == "loadBalancer" and created and cluster.network.private:
+        yield cluster.issue(
+            ("aks", "outboundType"),
+            "topology private egresses through the NAT gateway treeform makes; set "
+            "network.topology: public for loadBalancer",
+        )
+    if "privateDnsZoneId" in settings and cluster.api_server.public:
+        yield cluster.issue(
+            ("aks", "privateDnsZoneId"),
+            "a private DNS zone is for a private API server; apiServer.public is true",
+        )
+
+
+def _access_issues(cluster: Cluster) -> Iterator[Issue]:
+    seen: set[tuple[str, str]] = set()
+    for i, g in enumerate(cluster.access):
+        if not _OBJECT_ID.match(g.principal):
+            yield cluster.issue(
+                ("access", i, "principal"),
+                "is not an Entra object id (the lowercase GUID of a user, group or "
+                "service principal)",
+            )
+        if (g.principal, g.role) in seen:
+            yield cluster.issue(
+                ("access", i, "role"),
+                f"{g.principal} has role {g.role} twice; give it the namespaces of both in "
+                "one entry",
+            )
+        seen.add((g.principal, g.role))
+
+
+def _maintenance_window(cluster: Cluster) -> dict[str, Any]:
+    """maintenance_window_auto_upgrade and _node_os: the model's window, or Sunday nights
+    UTC, four hours."""
+    m = cluster.maintenance
+    if m is None:
+        return {
+            "frequency": "Weekly",
+            "day_of_week": "Sunday",
+            "start_time": "00:00",
+            "utc_offset": "+00:00",
+            "duration": 4,
+            "not_allowed": [],
+        }
+    return {
+        "frequency": "Daily" if m.day == "daily" else "Weekly",
+        "day_of_week": None if m.day == "daily" else m.day.capitalize(),
+        "start_time": m.start,
+        "utc_offset": m.utc_offset,
+        "duration": m.hours,
+        "not_allowed": [
+            {"start": windows.rfc3339_utc(e.start), "end": windows.rfc3339_utc(e.end)}
+            for e in m.exclusions
+        ],
+    }
+
+
+#: A versioned Key Vault key id, as key_management_service takes it.
+_KEY_VAULT_KEY = re.compile(
+    r"https://[a-zA-Z0-9-]{3,24}\.vault\.(azure\.net|azure\.cn|usgovcloudapi\.net)"
+    r"/keys/[a-zA-Z0-9-]{1,127}/[a-f0-9]{32}\Z"
+)
 #: Linux node pool names: lowercase letters and digits, starting with a letter, 1-12.
 _POOL_NAME = re.compile(r"^[a-z][a-z0-9]{0,11}\Z")
 #: Azure VM sizes: Standard_D4s_v5, Standard_E8-4ds_v5, Standard_NC24ads_A100_v4, ...
@@ -153,6 +262,36 @@ class AksEngine:
         settings = cluster.settings
         virtual_nodes = bool(settings.get("virtualNodes"))
         yield from self._pool_issues(cluster)
+        if cluster.secrets_key is not None:
+            if not _KEY_VAULT_KEY.match(cluster.secrets_key):
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "is not a Key Vault key id with its version "
+                    "(https://VAULT.vault.azure.net/keys/NAME/VERSION)",
+                )
+            if "keyVaultId" not in settings:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "AKS's identity needs Key Vault Crypto User on the key's vault; set "
+                    "aks.keyVaultId to the vault's resource id",
+                )
+        elif "keyVaultId" in settings:
+            yield cluster.issue(
+                ("aks", "keyVaultId"), "is the vault of encryption.secretsKey; set that too"
+            )
+        yield from _access_issues(cluster)
+        yield from _network_settings_issues(cluster)
+        system = system_pool_name(cluster) if cluster.node_pools else None
+        for name, pool in cluster.node_pools.items():
+            # AKS takes 10 to 250 pods a node, and 30 at least on the system pool (AKS's
+            # networking overview, taken 2026-12-01).
+            least = 30 if name == system else 10
+            if pool.max_pods is not None and pool.max_pods < least:
+                yield cluster.issue(
+                    ("nodePools", name, "maxPods"),
+                    f"AKS takes at least {least} pods a node"
+                    + (" on the system pool" if name == system else ""),
+                )
         if cluster.network.cni not in CNI:
             yield cluster.issue(
                 ("network", "cni"),
@@ -313,12 +452,17 @@ class AksEngine:
             # Flat Azure CNI: every node and each of its pods takes an address of the node
             # subnet (Azure keeps five of every subnet), and an upgrade adds a surge node.
             node_subnet = ipaddress.ip_network(_subnets(str(vnet))["nodes"])
-            need = sum((p.max_size + 1) * (FLAT_MAX_PODS + 1) for p in cluster.node_pools.values())
+            need = sum(
+                (p.max_size + 1) * ((p.max_pods or FLAT_MAX_PODS) + 1)
+                for p in cluster.node_pools.values()
+            )
+            given = any(p.max_pods for p in cluster.node_pools.values())
+            per_node = "maxPods" if given else str(FLAT_MAX_PODS)
             if need > node_subnet.num_addresses - 5:
                 yield cluster.issue(
                     ("network", "cidr"),
                     f"with virtual nodes every pod takes a VNet address: the pools' maxSize "
-                    f"need {need} addresses ({FLAT_MAX_PODS} pods a node), more than the node "
+                    f"need {need} addresses ({per_node} pods a node), more than the node "
                     f"subnet {node_subnet} holds; use a larger network.cidr or smaller pools",
                 )
 
@@ -362,6 +506,8 @@ class AksEngine:
                     "taints": taints,
                     "spot": pool.spot,
                     "temporary_name": f"tmp{pool.name}"[:12],
+                    "max_pods": pool.max_pods
+                    or (FLAT_MAX_PODS if virtual_nodes else OVERLAY_MAX_PODS),
                     "kubernetes_version": pool.kubernetes_version,
                 }
             )
@@ -408,7 +554,8 @@ class AksEngine:
                 # Private topology: egress through a NAT gateway on the node subnet of the
                 # network treeform creates; otherwise through the load balancer.
                 "nat": existing is None and cluster.network.private,
-                "outbound_type": (
+                "outbound_type": settings.get("outboundType")
+                or (
                     "userAssignedNATGateway"
                     if existing is None and cluster.network.private
                     else "loadBalancer"
@@ -428,6 +575,17 @@ class AksEngine:
                 "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
             },
             "admin_group_ids": list(settings.get("adminGroupObjectIds") or []),
+            "secrets_key": cluster.secrets_key,
+            "key_vault_id": settings.get("keyVaultId"),
+            "maintenance": _maintenance_window(cluster),
+            "access": _access(cluster),
+            "private_dns_zone_id": settings.get("privateDnsZoneId"),
+            "acr_ids": list(settings.get("acrIds") or []),
+            "autoscaler_profile": {
+                _snake(k): v for k, v in sorted((settings.get("autoscalerProfile") or {}).items())
+            },
+            "access_principals": sorted({g.principal for g in cluster.access}),
+            "cluster_maintenance_given": cluster.maintenance is not None,
             "spot": {
                 "eviction_policy": settings.get("spotEvictionPolicy", "Delete"),
                 # -1 (pay up to the on-demand price) is the provider's default for

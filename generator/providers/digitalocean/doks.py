@@ -9,6 +9,7 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers import windows
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
@@ -65,6 +66,44 @@ _TOO_SMALL = re.compile(r"-(512mb|1gb)(-|$)")
 PROVIDERS = {"digitalocean": {"source": "digitalocean/digitalocean", "version": "~> 2.60"}}
 
 
+#: DOKS maintenance windows last four hours (duration is computed by DigitalOcean).
+DOKS_WINDOW_HOURS = 4
+
+
+def _maintenance_issues(cluster: Cluster) -> Iterator[Issue]:
+    m = cluster.maintenance
+    if m is None:
+        return
+    for old in ("maintenanceDay", "maintenanceStartTime"):
+        if old in cluster.settings:
+            yield cluster.issue(
+                ("doks", old), "the model sets maintenance as well; keep one of the two"
+            )
+    if m.day == "daily":
+        yield cluster.issue(
+            ("maintenance", "day"),
+            "DOKS has one weekly window (its `any` lets DigitalOcean pick the day); name a day",
+        )
+    if m.hours != DOKS_WINDOW_HOURS:
+        yield cluster.issue(
+            ("maintenance", "hours"),
+            f"DOKS maintenance windows last {DOKS_WINDOW_HOURS} hours; remove hours",
+        )
+
+
+def _maintenance_policy(cluster: Cluster) -> dict[str, str]:
+    """maintenance_policy: the model's window moved to UTC (DOKS reads times in UTC), or
+    doks.maintenanceDay / maintenanceStartTime (Sunday 04:00 UTC)."""
+    m = cluster.maintenance
+    if m is None or m.day == "daily":
+        return {
+            "day": cluster.settings.get("maintenanceDay", "sunday"),
+            "start_time": cluster.settings.get("maintenanceStartTime", "04:00"),
+        }
+    w = windows.utc_window(m)
+    return {"day": str(w.weekday), "start_time": w.start.strftime("%H:%M")}
+
+
 class DoksEngine:
     name = "doks"
     versions: tuple[str, ...] = VERSIONS
@@ -111,6 +150,7 @@ class DoksEngine:
                 f"DOKS runs Cilium; cni {cluster.network.cni!r} is not supported "
                 "(use default or cilium)",
             )
+        yield from _maintenance_issues(cluster)
         version = cluster.kubernetes_version
         slug = VERSION_SLUGS.get(cluster.minor_version)
         if slug is not None and version.count(".") == 2 and not slug.startswith(version + "-"):
@@ -196,10 +236,7 @@ class DoksEngine:
                 "public_asked": cluster.api_server.public,
                 "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
             },
-            "maintenance": {
-                "day": settings.get("maintenanceDay", "sunday"),
-                "start_time": settings.get("maintenanceStartTime", "04:00"),
-            },
+            "maintenance": _maintenance_policy(cluster),
             "registry_integration": bool(settings.get("registryIntegration")),
             "switches": sorted(block for addon, block in _SWITCHES.items() if addon in addons),
             "pools": pools,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import ipaddress
 import math
@@ -15,7 +16,7 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 
 # The package itself, read at call time: it imports this module to register the engine.
-from treeform.providers import gcp
+from treeform.providers import gcp, windows
 from treeform.providers.common import machine_type_issues, tf_id, versions_tf
 from treeform.render import Renderer
 
@@ -86,8 +87,30 @@ POD_RANGE_PER_NODE = 24
 _RBAC_SECURITY_GROUP = re.compile(
     r"^gke-security-groups@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
+#: GKE IAM roles of the model's access roles (GKE IAM roles, taken 2026-12-01). They hold
+#: in every cluster of the project; GKE has no IAM role of namespace admin, so admin is
+#: an error rather than a wider or narrower role.
+ACCESS_ROLES = {
+    "cluster-admin": "roles/container.admin",
+    "edit": "roles/container.developer",
+    "view": "roles/container.viewer",
+}
+_MEMBER = re.compile(r"(group|user|serviceAccount):[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\Z")
+#: A Cloud KMS key: its location must be the cluster's region.
+_KMS_KEY = re.compile(
+    r"projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/locations/([a-z0-9-]+)/keyRings/[A-Za-z0-9_-]{1,63}"
+    r"/cryptoKeys/[A-Za-z0-9_-]{1,63}\Z"
+)
 #: Compute Engine keeps four addresses of every subnet range for itself.
 SUBNET_RESERVED = 4
+
+
+def pod_range_size(max_pods: int | None) -> int:
+    """Pod addresses GKE gives a node: twice its max pods, rounded up to a power of two
+    (a /24 for the default 110)."""
+    if max_pods is None:
+        return 1 << (32 - POD_RANGE_PER_NODE)
+    return 1 << (2 * max_pods - 1).bit_length()
 
 
 @dataclass(frozen=True)
@@ -148,6 +171,56 @@ def _initial_per_zone(desired: int, maximum: int, zones: int) -> int:
     return up if up * zones <= maximum else desired // zones
 
 
+#: GKE wants 48 hours of maintenance in any 32 days, so a weekly window lasts 12 at least;
+#: a "no upgrades" exclusion lasts 30 days at most (GKE maintenance windows and exclusions,
+#: taken 2026-12-01).
+GKE_WEEKLY_MIN_HOURS = 12
+GKE_EXCLUSION_MAX = datetime.timedelta(days=30)
+
+
+def _maintenance_issues(cluster: Cluster) -> Iterator[Issue]:
+    m = cluster.maintenance
+    if m is None:
+        return
+    if m.day != "daily" and m.hours < GKE_WEEKLY_MIN_HOURS:
+        yield cluster.issue(
+            ("maintenance", "hours" if "hours" in cluster.data["maintenance"] else "day"),
+            f"GKE needs 48 hours of maintenance in 32 days: a weekly window of "
+            f"{GKE_WEEKLY_MIN_HOURS} hours or more, or a daily one (this one: {m.hours})",
+        )
+    for i, e in enumerate(m.exclusions):
+        try:
+            length = windows.duration(e.start, e.end)
+        except ValueError:
+            continue  # not a date: the shared rules say so
+        if length > GKE_EXCLUSION_MAX:
+            yield cluster.issue(
+                ("maintenance", "exclusions", i, "end"),
+                "a GKE maintenance exclusion lasts 30 days at most",
+            )
+
+
+def _maintenance_policy(cluster: Cluster) -> dict[str, Any] | None:
+    m = cluster.maintenance
+    if m is None:
+        return None
+    w = windows.utc_window(m)
+    day = "FREQ=DAILY" if w.weekday is None else f"FREQ=WEEKLY;BYDAY={w.weekday[:2].upper()}"
+    return {
+        "start": w.start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end": w.end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "recurrence": day,
+        "exclusions": [
+            {
+                "name": e.name,
+                "start": windows.rfc3339_utc(e.start),
+                "end": windows.rfc3339_utc(e.end),
+            }
+            for e in m.exclusions
+        ],
+    }
+
+
 class GkeEngine:
     name = "gke"
     versions: tuple[str, ...] = VERSIONS
@@ -178,6 +251,73 @@ class GkeEngine:
                 f"{group!r} is not a Google Groups for RBAC group: GKE takes the group named "
                 "gke-security-groups@YOUR-DOMAIN (e.g. gke-security-groups@example.com)",
             )
+        yield from _maintenance_issues(cluster)
+        host = cluster.account.get("networkProject")
+        existing = cluster.network.existing
+        if host is not None and existing is None:
+            yield cluster.issue(
+                ("gcp", "networkProject"),
+                "a Shared VPC is the host project's network: set network.existing to its "
+                "network and subnetwork",
+            )
+        elif host is not None and existing is not None:
+            wants = {
+                ("network", "existing", "networkId"): (
+                    existing.network_id,
+                    f"projects/{host}/global/networks/",
+                ),
+                ("network", "existing", "subnetIds", 0): (
+                    existing.subnet_ids[0],
+                    f"projects/{host}/regions/{cluster.region}/subnetworks/",
+                ),
+            }
+            for field, (value, prefix) in wants.items():
+                if not value.startswith(prefix):
+                    yield cluster.issue(
+                        field,
+                        f"in a Shared VPC this names the host project's resource: {prefix}NAME",
+                    )
+        ap = cluster.autoprovisioning
+        if ap is not None and _autopilot(cluster):
+            yield cluster.issue(
+                "autoprovisioning",
+                "GKE Autopilot provisions every node itself; remove autoprovisioning",
+            )
+        elif ap is not None and ap.enabled:
+            for limit, given in (("cpu", ap.cpu), ("memoryGb", ap.memory_gb)):
+                if given is None:
+                    yield cluster.issue(
+                        "autoprovisioning",
+                        f"GKE node auto-provisioning needs resource limits: set {limit}",
+                    )
+        for i, g in enumerate(cluster.access):
+            if not _MEMBER.match(g.principal):
+                yield cluster.issue(
+                    ("access", i, "principal"),
+                    "is not an IAM member: group:, user: or serviceAccount: and an email "
+                    "(group:platform@example.com)",
+                )
+            if g.role not in ACCESS_ROLES:
+                yield cluster.issue(
+                    ("access", i, "role"),
+                    "GKE IAM has no namespace-admin role; use edit (roles/container.developer) "
+                    "or cluster-admin (roles/container.admin)",
+                )
+        key = cluster.secrets_key
+        if key is not None:
+            match = _KMS_KEY.match(key)
+            if match is None:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    "is not a Cloud KMS key id "
+                    "(projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)",
+                )
+            elif match.group(1) != cluster.region:
+                yield cluster.issue(
+                    ("encryption", "secretsKey"),
+                    f"the key ring is in {match.group(1)}; GKE needs a key in the cluster's "
+                    f"region {cluster.region}",
+                )
         if _autopilot(cluster):
             yield from self._autopilot_issues(cluster)
             if cluster.node_pools:
@@ -224,7 +364,23 @@ class GkeEngine:
         nodes = ipaddress.IPv4Network(ranges.nodes)
         total_max = sum(p.max_size for p in cluster.node_pools.values())
         pod_field = "podCidr" if cluster.network.pod_cidr else "cidr"
-        if not _autopilot(cluster):
+        if not _autopilot(cluster) and any(
+            p.max_pods is not None for p in cluster.node_pools.values()
+        ):
+            # nodePools.<p>.maxPods: each node takes a range of twice its pods, a power of two.
+            need = sum(p.max_size * pod_range_size(p.max_pods) for p in cluster.node_pools.values())
+            if need > pods.num_addresses:
+                yield cluster.issue(
+                    ("network", pod_field),
+                    f"the pods range {pods} has {pods.num_addresses} addresses, the node pools "
+                    f"at their maxSize and maxPods need {need}; "
+                    + (
+                        "use a larger podCidr"
+                        if pod_field == "podCidr"
+                        else "set network.podCidr or use a larger network.cidr"
+                    ),
+                )
+        elif not _autopilot(cluster):
             room = (
                 2 ** (POD_RANGE_PER_NODE - pods.prefixlen)
                 if pods.prefixlen <= POD_RANGE_PER_NODE
@@ -276,6 +432,7 @@ class GkeEngine:
                     ),
                     "disk_size_gb": pool.disk_size_gb,
                     "spot": pool.spot,
+                    "max_pods": pool.max_pods,
                     "labels": pool.labels,
                     "taints": [
                         {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
@@ -336,6 +493,20 @@ class GkeEngine:
                 "allowed_cidrs": list(cluster.api_server.allowed_cidrs),
             },
             "pools": pools,
+            "secrets_key": cluster.secrets_key,
+            "maintenance": _maintenance_policy(cluster),
+            "network_project": cluster.account.get("networkProject"),
+            "dns_endpoint": bool(settings.get("dnsEndpoint")),
+            "autoprovisioning": (
+                {"cpu": ap.cpu, "memory_gb": ap.memory_gb}
+                if (ap := cluster.autoprovisioning) is not None and ap.enabled and not autopilot
+                else None
+            ),
+            "access": {
+                f"{g.principal} {g.role}": {"member": g.principal, "role": ACCESS_ROLES[g.role]}
+                for g in cluster.access
+                if g.role in ACCESS_ROLES
+            },
         }
 
     def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:

@@ -49,7 +49,7 @@ data "aws_iam_policy_document" "kms" {
 resource "aws_cloudwatch_log_group" "eks" {
   name              = "/aws/eks/${local.name}/cluster"
   retention_in_days = 365
-  kms_key_id        = aws_kms_key.eks.arn
+  kms_key_id        = local.kms_key_arn
 }
 
 locals {
@@ -64,6 +64,11 @@ resource "aws_eks_cluster" "this" {
   version  = "1.35"
 
   enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+  # STANDARD: EKS upgrades the cluster when standard support ends; EXTENDED costs six times as much.
+  upgrade_policy {
+    support_type = "STANDARD"
+  }
 
   vpc_config {
     subnet_ids              = values(local.node_subnets)
@@ -83,7 +88,7 @@ resource "aws_eks_cluster" "this" {
     resources = ["secrets"]
 
     provider {
-      key_arn = aws_kms_key.eks.arn
+      key_arn = local.kms_key_arn
     }
   }
 

@@ -9,6 +9,9 @@ locals {
     "eu-west-1b" = { private = "10.40.32.0/19", public = "10.40.228.0/22", nat = "eu-west-1a" }
   }
 
+  # The KMS key of secrets and logs.
+  kms_key_arn = aws_kms_key.eks.arn
+
   # The log groups the KMS key encrypts.
   log_groups = ["/aws/vpc-flow-log/${local.name}", "/aws/eks/${local.name}/cluster"]
 }

@@ -25,7 +25,7 @@ output "oidc_provider_arn" {
 
 output "kms_key_arn" {
   description = "The KMS key of the cluster's secrets and logs."
-  value       = aws_kms_key.eks.arn
+  value       = local.kms_key_arn
 }
 
 output "vpc_id" {

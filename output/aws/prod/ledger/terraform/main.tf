@@ -3,6 +3,9 @@ locals {
   name   = "ledger"
   region = "us-east-1"
 
+  # The KMS key of secrets and logs.
+  kms_key_arn = aws_kms_key.eks.arn
+
   # The log groups the KMS key encrypts.
   log_groups = ["/aws/eks/${local.name}/cluster"]
 }

@@ -30,6 +30,36 @@ resource "aws_eks_access_policy_association" "admin" {
   }
 }
 
+# The model's access: an access entry per principal, an access policy per role, in the
+# whole cluster or in the namespaces named.
+locals {
+  access = {
+    "arn:aws:iam::123456789012:role/payments-dev edit" = { principal = "arn:aws:iam::123456789012:role/payments-dev", policy = "AmazonEKSEditPolicy", scope = "namespace", namespaces = ["payments", "payments-jobs"] }
+    "arn:aws:iam::123456789012:role/payments-dev view" = { principal = "arn:aws:iam::123456789012:role/payments-dev", policy = "AmazonEKSViewPolicy", scope = "cluster", namespaces = null }
+  }
+}
+
+resource "aws_eks_access_entry" "access" {
+  for_each = toset([for grant in values(local.access) : grant.principal])
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = each.value
+  type          = "STANDARD"
+}
+
+resource "aws_eks_access_policy_association" "access" {
+  for_each = local.access
+
+  cluster_name  = aws_eks_cluster.this.name
+  principal_arn = aws_eks_access_entry.access[each.value.principal].principal_arn
+  policy_arn    = "arn:${data.aws_partition.current.partition}:eks::aws:cluster-access-policy/${each.value.policy}"
+
+  access_scope {
+    type       = each.value.scope
+    namespaces = each.value.namespaces
+  }
+}
+
 # Pod Identity of "aws-ebs-csi-driver": its service account "kube-system/ebs-csi-controller-sa".
 data "aws_iam_policy_document" "aws_ebs_csi_driver_assume" {
   statement {

@@ -10,6 +10,9 @@ locals {
     "us-east-1c" = { private = "10.20.64.0/19", public = "10.20.232.0/22", nat = "us-east-1c" }
   }
 
+  # The KMS key of secrets and logs.
+  kms_key_arn = aws_kms_key.eks.arn
+
   # The log groups the KMS key encrypts.
   log_groups = ["/aws/vpc-flow-log/${local.name}", "/aws/eks/${local.name}/cluster"]
 }

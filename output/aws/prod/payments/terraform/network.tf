@@ -30,7 +30,7 @@ resource "aws_flow_log" "this" {
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc-flow-log/${local.name}"
   retention_in_days = 365
-  kms_key_id        = aws_kms_key.eks.arn
+  kms_key_id        = local.kms_key_arn
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {

@@ -20,6 +20,9 @@ resource "aws_launch_template" "batch" {
     }
   }
 
+  # AL2023 nodes read this NodeConfig: 110 pods per node (maxPods, or prefix delegation).
+  user_data = base64encode("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//\nContent-Type: application/node.eks.aws\n\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 110\n\n--//--\n")
+
   tag_specifications {
     resource_type = "instance"
     tags = {
@@ -101,6 +104,9 @@ resource "aws_launch_template" "general" {
       delete_on_termination = true
     }
   }
+
+  # AL2023 nodes read this NodeConfig: 110 pods per node (maxPods, or prefix delegation).
+  user_data = base64encode("MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"//\"\n\n--//\nContent-Type: application/node.eks.aws\n\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\nspec:\n  kubelet:\n    config:\n      maxPods: 110\n\n--//--\n")
 
   tag_specifications {
     resource_type = "instance"

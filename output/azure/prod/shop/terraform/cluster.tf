@@ -91,23 +91,33 @@ resource "azurerm_kubernetes_cluster" "this" {
     vertical_pod_autoscaler_enabled = false
   }
 
-  # Upgrades (Kubernetes patches, node images) start on Sunday nights, UTC.
+  # Upgrades (Kubernetes patches, node images) in the model's maintenance window.
   maintenance_window_auto_upgrade {
     frequency   = "Weekly"
     interval    = 1
     day_of_week = "Sunday"
-    start_time  = "00:00"
-    utc_offset  = "+00:00"
+    start_time  = "03:00"
+    utc_offset  = "+01:00"
     duration    = 4
+
+    not_allowed {
+      start = "2026-11-25T23:00:00Z"
+      end   = "2026-11-30T22:00:00Z"
+    }
   }
 
   maintenance_window_node_os {
     frequency   = "Weekly"
     interval    = 1
     day_of_week = "Sunday"
-    start_time  = "00:00"
-    utc_offset  = "+00:00"
+    start_time  = "03:00"
+    utc_offset  = "+01:00"
     duration    = 4
+
+    not_allowed {
+      start = "2026-11-25T23:00:00Z"
+      end   = "2026-11-30T22:00:00Z"
+    }
   }
 
   tags = local.tags

@@ -17,8 +17,8 @@ resource "digitalocean_kubernetes_cluster" "this" {
   }
 
   maintenance_policy {
-    day        = "sunday"
-    start_time = "04:00"
+    day        = "tuesday"
+    start_time = "08:00"
   }
 
   # DOKS has no private endpoint: the API server is public, open only to apiServer.allowedCidrs.

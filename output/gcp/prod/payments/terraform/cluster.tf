@@ -86,6 +86,37 @@ resource "google_container_cluster" "this" {
     }
   }
 
+  # Node auto-provisioning (autoprovisioning): node pools made for pending pods, up to these
+  # limits, as the node service account with every pool's hardening.
+  cluster_autoscaling {
+    enabled = true
+
+    resource_limits {
+      resource_type = "cpu"
+      maximum       = 96
+    }
+
+    resource_limits {
+      resource_type = "memory"
+      maximum       = 384
+    }
+
+    auto_provisioning_defaults {
+      service_account = google_service_account.nodes.email
+      oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
+
+      management {
+        auto_repair  = true
+        auto_upgrade = true
+      }
+
+      shielded_instance_config {
+        enable_secure_boot          = true
+        enable_integrity_monitoring = true
+      }
+    }
+  }
+
   # Settings of the short-lived default pool: the same service account and hardening as every pool.
   node_config {
     service_account = google_service_account.nodes.email
@@ -99,6 +130,27 @@ resource "google_container_cluster" "this" {
       enable_secure_boot          = true
       enable_integrity_monitoring = true
     }
+  }
+
+  # The maintenance window and exclusions of the model, in UTC.
+  maintenance_policy {
+    recurring_window {
+      start_time = "2025-01-11T21:00:00Z"
+      end_time   = "2025-01-12T09:00:00Z"
+      recurrence = "FREQ=WEEKLY;BYDAY=SA"
+    }
+
+    maintenance_exclusion {
+      exclusion_name = "year-end"
+      start_time     = "2026-12-19T23:00:00Z"
+      end_time       = "2027-01-03T23:00:00Z"
+    }
+  }
+
+  # Application-layer secrets encryption with encryption.secretsKey.
+  database_encryption {
+    state    = "ENCRYPTED"
+    key_name = "projects/acme-kms/locations/europe-west1/keyRings/gke/cryptoKeys/payments"
   }
 
   binary_authorization {
@@ -124,6 +176,7 @@ resource "google_container_cluster" "this" {
   }
 
   depends_on = [
+    google_kms_crypto_key_iam_member.secrets,
     google_project_iam_member.nodes,
     google_project_service.this,
   ]

@@ -14,3 +14,27 @@ resource "google_project_iam_member" "nodes" {
   role    = each.value
   member  = "serviceAccount:${google_service_account.nodes.email}"
 }
+
+# The project's number names its service agents.
+data "google_project" "this" {
+  project_id = local.project
+}
+
+# The GKE service agent encrypts and decrypts secrets with encryption.secretsKey, and only that key.
+resource "google_kms_crypto_key_iam_member" "secrets" {
+  crypto_key_id = "projects/acme-kms/locations/europe-west1/keyRings/gke/cryptoKeys/payments"
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:service-${data.google_project.this.number}@container-engine-robot.iam.gserviceaccount.com"
+}
+
+# The model's access: GKE IAM roles, which hold in every cluster of the project.
+resource "google_project_iam_member" "access" {
+  for_each = {
+    "group:payments-dev@example.com edit"          = { member = "group:payments-dev@example.com", role = "roles/container.developer" }
+    "group:payments-sre@example.com cluster-admin" = { member = "group:payments-sre@example.com", role = "roles/container.admin" }
+  }
+
+  project = local.project
+  role    = each.value.role
+  member  = each.value.member
+}
