@@ -475,9 +475,9 @@ def _run_all(
 
 def _in_chunks(results: Iterable[list[_Outcome]], bar: Any, ctx: _Context) -> Iterator[_Outcome]:
     for outcomes in results:
-        yield from outcomes
-        if bar is not None:
+        if bar is not None:  # first: the last chunk's outcomes are the last asked for
             bar.update(sum(o.id in ctx.chosen for o in outcomes))
+        yield from outcomes
 
 
 def render_for_output(
