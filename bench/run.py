@@ -1,8 +1,10 @@
 """treeform's benchmark: start-up, validate and generate on synthetic trees of 1, 100 and
-1,000 clusters, against a hand-written floor and against Kapitan, written to
-bench/RESULTS.md. Run it with `make bench` (which installs Kapitan into bench/.venv-kapitan).
+1,000 clusters, against a hand-written floor and against Kapitan, and on a large tree of
+10,000 clusters (fewer runs), written to bench/RESULTS.md. Run it with `make bench` (which
+installs Kapitan into bench/.venv-kapitan).
 
     python bench/run.py [--sizes 1,100,1000] [--reps 5] [--out bench/RESULTS.md]
+    python bench/run.py --large-only [--large 10000] [--large-reps 2]   # that section only
 
 Each figure is a whole process: several runs after a warm-up, wall time as median and
 min-max, peak resident memory of the process (largest of its runs). Not part of `make test`.
@@ -178,6 +180,119 @@ def bench_size(n: int, reps: int, work: Path) -> list[Figure]:
         )
         figures += side_by_side(n, model, work / f"pair{n}", kap, max(3, reps // 2))
     return figures
+
+
+def bench_large(n: int, reps: int, work: Path, small: Figure | None) -> list[Figure]:
+    """The same figures for a large tree (fewer runs: each costs a minute on two cores),
+    and, unless given (`small`), the first generate of 1,000 clusters again, in the same
+    run, for the ratio of their peak memory."""
+    model, out, floor_out = work / f"model{n}", work / f"out{n}", work / f"floor{n}"
+    write_tree(n, model)
+    generate = [*TREEFORM, "generate", str(model), "-o", str(out)]
+    figures = [
+        measure(
+            "validate (no cache)",
+            n,
+            [*TREEFORM, "validate", str(model)],
+            reps,
+            env={"TREEFORM_CACHE_DIR": ""},
+        ),
+        measure("validate (nothing changed)", n, [*TREEFORM, "validate", str(model)], reps),
+        measure("generate (empty output)", n, generate, reps, setup=rmtree(out)),
+        measure("generate (nothing changed)", n, generate, reps),
+        measure("generate --check", n, [*generate, "--check"], reps),
+        measure("generate (one cluster changed)", n, generate, reps, setup=toggler(model)),
+        measure(
+            "floor (validate + render)",
+            n,
+            [sys.executable, str(HERE / "floor.py"), str(model), str(floor_out)],
+            reps,
+            setup=rmtree(floor_out),
+        ),
+    ]
+    shutil.rmtree(floor_out, ignore_errors=True)
+    if small is None:
+        small_model, small_out = work / "model1000", work / "out1000"
+        if not small_model.exists():
+            write_tree(1000, small_model)
+        small = measure(
+            "generate (empty output)",
+            1000,
+            [*TREEFORM, "generate", str(small_model), "-o", str(small_out)],
+            max(reps, 2),
+            setup=rmtree(small_out),
+        )
+    return [*figures, small]
+
+
+def large_section(n: int, figures: list[Figure], reps: int) -> list[str]:
+    """The large tree's table and the ratios of its targets."""
+    by = {(f.name, f.clusters): f for f in figures}
+    lines = [
+        f"## {n:,} clusters",
+        "",
+        f"{reps} run(s) after a warm-up each (a first generate of {n:,} clusters takes a "
+        "minute of both cores); peak RSS: the largest process of the run (treeform or a "
+        "worker), `wait4`'s `ru_maxrss`.",
+        "",
+        "| N | what | wall s | clusters/s | peak RSS MiB |",
+        "|---|---|---|---|---|",
+    ]
+    for f in figures:
+        rate = f"{f.clusters / f.median:.0f}" if f.median else "-"
+        lines.append(f"| {f.clusters} | {f.name} | {f.cell()} | {rate} | {f.rss_kb // 1024} |")
+    first = by.get(("generate (empty output)", n))
+    same = by.get(("generate (nothing changed)", n))
+    one = by.get(("generate (one cluster changed)", n))
+    floor = by.get(("floor (validate + render)", n))
+    small = by.get(("generate (empty output)", 1000))
+    lines += ["", "| ratio | value |", "|---|---|"]
+    if first and same:
+        lines.append(
+            f"| first generate / nothing changed at {n:,} (target ≥ 20) | "
+            f"{first.median / same.median:.1f} |"
+        )
+    if first and one:
+        lines.append(f"| first generate / one changed at {n:,} | {first.median / one.median:.1f} |")
+    if first and floor:
+        lines.append(f"| generate / floor at {n:,} | {first.median / floor.median:.2f} |")
+    if first and small:
+        lines.append(
+            f"| peak RSS of a first generate, {n:,} / 1,000 clusters (target ≤ 1.5) | "
+            f"{first.rss_kb / small.rss_kb:.2f} ({first.rss_kb // 1024} / "
+            f"{small.rss_kb // 1024} MiB) |"
+        )
+    return lines
+
+
+def replace_section(text: str, title: str, section: list[str]) -> str:
+    """`text` (a RESULTS.md) with its `## title` section replaced by `section` (added
+    before "## Where the time goes" when it has none)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line == title), None)
+    if start is None:
+        at = next(
+            (i for i, line in enumerate(lines) if line.startswith("## Where the time goes")),
+            len(lines),
+        )
+        lines[at:at] = [*section, ""]
+    else:
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        lines[start:end] = [*section, ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def with_notes(text: str) -> str:
+    """`text` (a RESULTS.md) with the notes at its end (from "## What was done") replaced
+    by bench/NOTES.md as it is now."""
+    notes = HERE / "NOTES.md"
+    lines = text.splitlines()
+    at = next((i for i, line in enumerate(lines) if line.startswith("## What was done")), None)
+    if at is None or not notes.exists():
+        return text
+    return "\n".join([*lines[:at], notes.read_text().rstrip(), ""])
 
 
 def side_by_side(n: int, model: Path, out: Path, kap: Path, pairs: int) -> list[Figure]:
@@ -409,8 +524,28 @@ def main() -> None:
     parser.add_argument(
         "--no-disk", action="store_true", help="skip the 1,000-cluster runs on the disk"
     )
+    parser.add_argument(
+        "--large", type=int, default=10_000, help="the large tree (0: none; default 10000)"
+    )
+    parser.add_argument("--large-reps", type=int, default=2, help="runs per large figure")
+    parser.add_argument(
+        "--large-only",
+        action="store_true",
+        help="measure only the large tree (and a 1,000-cluster first generate for the "
+        "memory ratio) and replace its section of --out, leaving the rest as it is",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if args.large_only:
+        with tempfile.TemporaryDirectory(prefix="treeform-bench-", dir=args.work_dir) as tmp:
+            work = Path(tmp)
+            print(f"work in {work} ({filesystem(work)}); N = {args.large}")
+            large = bench_large(args.large, args.large_reps, work, None)
+        section = large_section(args.large, large, args.large_reps)
+        old = args.out.read_text() if args.out.exists() else "# treeform benchmark results\n"
+        args.out.write_text(with_notes(replace_section(old, section[0], section)))
+        print(f"wrote {args.out}")
+        return
     with tempfile.TemporaryDirectory(prefix="treeform-bench-", dir=args.work_dir) as tmp:
         work = Path(tmp)
         print(f"work in {work} ({filesystem(work)})")
@@ -423,12 +558,24 @@ def main() -> None:
         for n in sizes:
             print(f"N = {n}")
             figures += bench_size(n, args.reps, work)
+        large: list[Figure] = []
+        if args.large:
+            print(f"N = {args.large}")
+            small = next(
+                (f for f in figures if f.name == "generate (empty output)" and f.clusters == 1000),
+                None,
+            )
+            large = bench_large(args.large, args.large_reps, work, small)
         prof = profile(work) if 1000 in sizes else "(run with 1000 in --sizes)"
         disk: list[Figure] = []
         if not args.no_disk and 1000 in sizes and filesystem(work) == "tmpfs":
             print(f"N = 1000 on the disk ({filesystem(Path(tempfile.gettempdir()))})")
             disk = on_disk(max(3, args.reps - 2))
-        args.out.write_text(report(figures, startup, prof, args.reps, filesystem(work), disk))
+        text = report(figures, startup, prof, args.reps, filesystem(work), disk)
+        if large:
+            section = large_section(args.large, large, args.large_reps)
+            text = replace_section(text, section[0], section)
+        args.out.write_text(text)
     print(f"wrote {args.out}")
 
 

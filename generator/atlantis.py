@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -27,20 +28,6 @@ ATLANTIS_FILE = "atlantis.yaml"
 _EXTRA_PATTERNS = (".terraform.lock.hcl",)
 
 
-def terraform_dirs(paths: Iterable[str]) -> dict[str, list[str]]:
-    """Directory -> the files in or below it, for every directory holding `*.tf` files."""
-    paths = sorted(set(paths))
-    dirs = {p.rpartition("/")[0] for p in paths if p.endswith(".tf")}
-    found: dict[str, list[str]] = {d: [] for d in sorted(dirs)}
-    for path in paths:  # each path goes to every module directory above it
-        parts = path.split("/")
-        for i in range(len(parts) - 1, 0, -1):
-            directory = "/".join(parts[:i])
-            if directory in found:
-                found[directory].append(path)
-    return found
-
-
 def owner_of(path: str, cluster_ids: AbstractSet[str]) -> str | None:
     """The cluster whose output holds `path`: the longest cluster id that is a directory
     prefix of it (ids may nest: `aws/prod` and `aws/prod/payments`)."""
@@ -52,20 +39,56 @@ def owner_of(path: str, cluster_ids: AbstractSet[str]) -> str | None:
     return None
 
 
-def _when_modified(directory: str, files: list[str]) -> list[str]:
-    """Patterns matching the files of a module directory: `*.tf` for the files in it (by
-    suffix, as PurePosixPath names it), `sub/**` for those below it."""
-    patterns = set(_EXTRA_PATTERNS)
-    cut = len(directory) + 1
-    for path in files:
-        rel = path[cut:]
-        sub, slash, _ = rel.partition("/")
-        if slash:
-            patterns.add(f"{sub}/**")
+def _projects(
+    paths: Iterable[str], cluster_ids: Iterable[str], settings: AtlantisSettings
+) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(name, dir, when_modified) of each project, sorted. `paths` is read twice (once for
+    the module directories, once for their files) and never copied: a large tree's paths
+    are not all held at once. Equal pattern lists are shared."""
+    ids = set(cluster_ids)
+    prefix = PurePosixPath(settings.output_path) if settings.output_path else None
+    modules = {p.rpartition("/")[0] for p in paths if p.endswith(".tf")}
+    patterns: dict[str, set[str]] = {d: set(_EXTRA_PATTERNS) for d in modules}
+    for path in paths:  # each path counts for every module directory above it
+        parts = path.split("/")
+        for i in range(len(parts) - 1, 0, -1):
+            directory = "/".join(parts[:i])
+            if directory in patterns:
+                patterns[directory].add(_pattern(path[len(directory) + 1 :]))
+    shared: dict[tuple[str, ...], tuple[str, ...]] = {}
+    projects = []
+    for directory in modules:
+        owner = owner_of(directory, ids)
+        if owner is None:
             continue
-        dot = rel.rfind(".")
-        patterns.add(f"*{rel[dot:]}" if 0 < dot < len(rel) - 1 else rel)
-    return sorted(patterns)
+        name = owner if directory == f"{owner}/terraform" else directory
+        when = tuple(sorted(patterns.pop(directory)))
+        shown = str(prefix / directory) if prefix else directory
+        projects.append((name, shown, shared.setdefault(when, when)))
+    projects.sort(key=lambda p: (p[0], p[1]))
+    return projects
+
+
+def _pattern(rel: str) -> str:
+    """The pattern matching a file of a module directory (`rel` below it): `*.tf` for a
+    file in it (by suffix, as PurePosixPath names it), `sub/**` for one below it."""
+    sub, slash, _ = rel.partition("/")
+    if slash:
+        return f"{sub}/**"
+    dot = rel.rfind(".")
+    return f"*{rel[dot:]}" if 0 < dot < len(rel) - 1 else rel
+
+
+def _project(
+    name: str, directory: str, when: tuple[str, ...], settings: AtlantisSettings
+) -> dict[str, Any]:
+    project: dict[str, Any] = {
+        "name": name,
+        "dir": directory,
+        "autoplan": {"enabled": True, "when_modified": list(when)},
+    }
+    project.update(_project_settings(settings))
+    return project
 
 
 def _project_settings(settings: AtlantisSettings) -> dict[str, Any]:
@@ -86,41 +109,35 @@ def atlantis_config(
     paths: Iterable[str], cluster_ids: Iterable[str], settings: AtlantisSettings
 ) -> dict[str, Any]:
     """The repo config for the output files at `paths` (relative to the output root)."""
-    ids = set(cluster_ids)
-    prefix = PurePosixPath(settings.output_path) if settings.output_path else None
-    projects = []
-    for directory, files in terraform_dirs(paths).items():
-        owner = owner_of(directory, ids)
-        if owner is None:
-            continue
-        name = owner if directory == f"{owner}/terraform" else directory
-        project: dict[str, Any] = {
-            "name": name,
-            "dir": str(prefix / directory) if prefix else directory,
-            "autoplan": {"enabled": True, "when_modified": _when_modified(directory, files)},
-        }
-        project.update(_project_settings(settings))
-        projects.append(project)
     # Plans are read-only and every project has a state of its own, so they may run side by
     # side; applies stay one at a time (Atlantis' default).
-    projects.sort(key=lambda p: (p["name"], p["dir"]))
+    projects = [_project(*p, settings) for p in _projects(list(paths), cluster_ids, settings)]
     return {"version": 3, "parallel_plan": True, "projects": projects}
 
 
 def atlantis_fingerprint(
     paths: Iterable[str], cluster_ids: Iterable[str], settings: AtlantisSettings
 ) -> str:
-    """A hash of everything `render_atlantis` reads (and of treeform's own code): a generate
-    whose hash is the one recorded by the last keeps atlantis.yaml as it is."""
+    """A hash of everything `render_atlantis` reads (and of treeform's own code), the paths
+    in the order given (a generate's: the tree's): a generate whose hash is the one recorded
+    by the last keeps atlantis.yaml as it is."""
     from treeform.fingerprint import code_fingerprint
 
     h = hashlib.sha256(code_fingerprint().encode())
     h.update(repr((settings.enabled, settings.output_path)).encode())
     h.update(repr(sorted(_project_settings(settings).items())).encode())
-    for group in (sorted(set(cluster_ids)), sorted(set(paths))):
-        h.update(b"\0".join(p.encode() for p in group))
-        h.update(b"\1")
+    h.update(b"\0".join(p.encode() for p in sorted(set(cluster_ids))))
+    h.update(b"\1")
+    batch = iter(paths)
+    while chunk := list(itertools.islice(batch, 4096)):  # a piece at a time: memory
+        h.update("\0".join(chunk).encode())
+        h.update(b"\0")
+    h.update(b"\1")
     return h.hexdigest()
+
+
+#: Projects per piece of YAML: the text of a large tree's file is made a piece at a time.
+_PROJECTS_PER_PIECE = 256
 
 
 def _comment_text(text: str) -> str:
@@ -148,7 +165,16 @@ def render_atlantis(
             else ".\n"
         )
     )
-    return header + to_yaml(atlantis_config(paths, cluster_ids, settings))
+    projects = _projects(paths, cluster_ids, settings)
+    if not projects:
+        return header + to_yaml({"version": 3, "parallel_plan": True, "projects": []})
+    # A block sequence's items are written alike whatever their neighbours: the YAML of
+    # the whole list is that of its pieces, one after the other.
+    pieces = [header, to_yaml({"version": 3, "parallel_plan": True}), "projects:\n"]
+    for start in range(0, len(projects), _PROJECTS_PER_PIECE):
+        chunk = projects[start : start + _PROJECTS_PER_PIECE]
+        pieces.append(to_yaml([_project(*p, settings) for p in chunk]))
+    return "".join(pieces)
 
 
 def _repository_root(start: Path) -> Path | None:

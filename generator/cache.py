@@ -6,7 +6,10 @@ could write is never used: the cache holds compiled templates, code that is run.
 - `jinja/`: compiled templates (see `render.bytecode_cache`);
 - `valid/`: per model tree, the fingerprints of the clusters the last run found valid, so
   that `validate` does not read them again while their bytes, the defaults above them and
-  treeform itself are the same (see `ValidClusters`).
+  treeform itself are the same (see `ValidClusters`);
+- `files/`: per output directory, what the last generate saw of its files (metadata, as
+  git's index), so that a generate reads only the files whose metadata changed (see
+  `fileindex`).
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ class _Line(NamedTuple):
 # A thousand clusters give about six thousand distinct lines; the bound only keeps a model
 # full of distinct values from growing the table without end.
 _LINES: dict[str, _Line] = {}
-_LINES_MAX = 1 << 16
+_LINES_MAX = 1 << 13  # a worker renders thousands of clusters: memory must stay flat
 
 
 def _learn(raw: str) -> _Line:

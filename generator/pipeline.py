@@ -28,6 +28,7 @@ from treeform import limits, versions
 from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, owner_of, render_atlantis
 from treeform.cache import ValidClusters
 from treeform.errors import Issue, Location, ModelError, OutputError, UsageError, as_warning
+from treeform.fileindex import IndexWriter, Meta, file_meta
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.jsonout import indented_json
 from treeform.model import Cluster, build_cluster
@@ -44,6 +45,7 @@ from treeform.validate import (
 )
 from treeform.writer import (
     ClusterRecord,
+    ManifestSpool,
     Plan,
     Staged,
     Stager,
@@ -203,6 +205,10 @@ class Rendered:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     reused: int = 0
     rendered: int = 0
+    #: A writing run: the new file index (see fileindex), put in place after the commit.
+    noter: IndexWriter | None = None
+    #: Files swapped in at commit, by cluster ("": repository files), noted after it.
+    swapped: list[tuple[str, list[Staged]]] = field(default_factory=list)
     #: Warnings about valid clusters (FILE:LINE:COLUMN, like issues), for stderr.
     warnings: list[Issue] = field(default_factory=list)
 
@@ -238,6 +244,8 @@ class _Outcome:
     texts: dict[str, str] | None = None
     provenance: Provenance | None = None
     fingerprint: str = ""
+    #: A reused cluster: its files for the file index, when the index's line is not kept.
+    noted: list[tuple[str, str, Meta | None]] | None = None
     warnings: list[Issue] = field(default_factory=list)
 
 
@@ -246,13 +254,64 @@ _CONTEXT: _Context | None = None
 
 def _process(chunk: list[ClusterFile]) -> list[_Outcome]:
     """Load, validate, render and stage a batch of clusters (in a worker process or in this
-    one), reusing each whose fingerprint and files are as the last generate left them.
-    Only one cluster's texts are held at a time, unless for a diff."""
+    one), none of which could be reused (see `_early`). Only one cluster's texts are held
+    at a time, unless for a diff."""
     ctx = _CONTEXT
     assert ctx is not None
     if ctx.renderer is None:
         ctx.renderer = Renderer()
     return [_process_one(ctx, cluster_file) for cluster_file in chunk]
+
+
+def _fingerprint(
+    ctx: _Context, cluster_file: ClusterFile, source: bytes
+) -> tuple[str, list[Issue]]:
+    """The cluster's fingerprint (its bytes, the defaults and extra Terraform files that
+    apply, treeform itself), and the problems of extra Terraform files that cannot be read."""
+    chain = ctx.tree.chains.get(cluster_file.directory or "", "") + ctx.limits
+    _, terraform_digest, unreadable = ctx.tree.read_terraform(cluster_file)
+    fingerprint = cluster_fingerprint(
+        cluster_file.id, chain + versions.fingerprint_salt(), source, terraform_digest
+    )
+    return fingerprint, unreadable
+
+
+def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
+    """The outcome of a cluster that needs no work, decided in this process before any
+    worker is started: its fingerprint and files are as the last generate left them
+    (reused), or `validate` found the same bytes valid in its last run. None: it must be
+    read (or could not be: that is reported when it is processed)."""
+    source = ctx.tree.read(cluster_file)
+    if isinstance(source, Issue):
+        return None
+    cid = cluster_file.id
+    fingerprint, unreadable = _fingerprint(ctx, cluster_file, source)
+    if unreadable:
+        return None  # reported when it is processed
+    if fingerprint in ctx.known and cluster_file.directory is not None:
+        # validate: the same bytes under the same code were valid in the last run.
+        state = ctx.known[fingerprint]
+        claim = None if state is None else StateClaim(state, cid, cluster_file.shown, False, None)
+        return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
+    stager = ctx.stager
+    before = ctx.previous.get(cid)
+    if stager is None or before is None or before.fingerprint != fingerprint or not ctx.reuse:
+        return None
+    # The same bytes under the same code: valid before, valid now; not even parsed.
+    intact = None
+    if cid in ctx.chosen:
+        intact = intact_digests(
+            stager.root, before.files, stager.owned, stager.index, cid, jail=stager.jail
+        )
+        if intact is None:
+            return None  # a file is missing or differs: render it again
+    claim = None
+    if before.state is not None:
+        claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
+    # Its files' digests are the manifest's: the parent has them already; what the file
+    # index should note of them comes back when it is not what the index has.
+    noted = intact.entries if intact is not None else None
+    return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint, noted=noted)
 
 
 def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
@@ -262,31 +321,10 @@ def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
     stager = ctx.stager
     cid = cluster_file.id
     chosen = cid in ctx.chosen
-    chain = ctx.tree.chains.get(cluster_file.directory or "", "") + ctx.limits
-    _, terraform_digest, unreadable = ctx.tree.read_terraform(cluster_file)
+    fingerprint, unreadable = _fingerprint(ctx, cluster_file, source)
     if unreadable:
         return _Outcome(cid, unreadable)
-    fingerprint = cluster_fingerprint(
-        cid, chain + versions.fingerprint_salt(), source, terraform_digest
-    )
-    if fingerprint in ctx.known and cluster_file.directory is not None:
-        # validate: the same bytes under the same code were valid in the last run.
-        state = ctx.known[fingerprint]
-        claim = None if state is None else StateClaim(state, cid, cluster_file.shown, False, None)
-        return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
     before = ctx.previous.get(cid)
-    same = before is not None and before.fingerprint == fingerprint and ctx.reuse
-    if stager is not None and before is not None and same:
-        # The same bytes under the same code: valid before, valid now; not even parsed.
-        if (
-            not chosen
-            or intact_digests(stager.root, before.files, stager.owned, stager.jail) is not None
-        ):
-            claim = None
-            if before.state is not None:
-                claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
-            # Its files' digests are the manifest's: the parent has them already.
-            return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
     raw, issues = ctx.tree.load(cluster_file, source)
     if raw is None:
         return _Outcome(cid, issues)
@@ -349,7 +387,7 @@ def _recorded_versions(
     if rel not in stager.owned:
         return None
     where = Issue(Location(f"{stager.root}/{rel}"), "", "")
-    if intact_digests(stager.root, [rel], stager.owned, stager.jail) is None:
+    if intact_digests(stager.root, [rel], stager.owned, jail=stager.jail) is None:
         message = "edited since treeform wrote it or unreadable"
     else:
         try:
@@ -397,12 +435,29 @@ def _run_all(
     are many clusters and more than one core. The progress bar counts the clusters in
     scope."""
     global _CONTEXT
-    chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
-    workers = _workers(len(files), jobs)
     _CONTEXT = ctx
     try:
+        # First, in this process, the clusters that need no work (a generate or validate
+        # with little changed is mostly these: workers would cost more than they save, as
+        # they would copy this process's memory as they touch it); then the others, in
+        # worker processes when there are many, merged back in order.
+        early: dict[int, _Outcome] = {}
+        rest: list[ClusterFile] = []
+        if ctx.previous or ctx.known:
+            for i, cluster_file in enumerate(files):
+                outcome = _early(ctx, cluster_file)
+                if outcome is None:
+                    rest.append(cluster_file)
+                else:
+                    early[i] = outcome
+        else:  # nothing could be reused: do not read the files twice
+            rest = files
+        chunks = [rest[i : i + CHUNK] for i in range(0, len(rest), CHUNK)]
+        workers = _workers(len(rest), jobs)
         scope = sum(f.id in ctx.chosen for f in files)  # the others are only validated
         with progress(scope) if progress else contextlib.nullcontext() as bar:
+            if bar is not None:
+                bar.update(sum(o.id in ctx.chosen for o in early.values()))
             with contextlib.ExitStack() as stack:
                 if workers > 1:
                     context = multiprocessing.get_context("fork")
@@ -410,12 +465,19 @@ def _run_all(
                     results: Iterable[list[_Outcome]] = pool.map(_process, chunks)
                 else:
                     results = map(_process, chunks)
-                for chunk, outcomes in zip(chunks, results, strict=True):
-                    yield from outcomes
-                    if bar is not None:
-                        bar.update(sum(f.id in ctx.chosen for f in chunk))
+                rendered = _in_chunks(results, bar, ctx)
+                for i in range(len(files)):
+                    outcome = early.pop(i, None)
+                    yield outcome if outcome is not None else next(rendered)
     finally:
         _CONTEXT = None
+
+
+def _in_chunks(results: Iterable[list[_Outcome]], bar: Any, ctx: _Context) -> Iterator[_Outcome]:
+    for outcomes in results:
+        if bar is not None:  # first: the last chunk's outcomes are the last asked for
+            bar.update(sum(o.id in ctx.chosen for o in outcomes))
+        yield from outcomes
 
 
 def render_for_output(
@@ -442,63 +504,154 @@ def render_for_output(
     all_ids = [f.id for f in tree.files]
     # Clusters own their directories, those that left the model too (by their records), so
     # that a file is never taken for one of a cluster whose id is a prefix of its own.
-    ids = set(all_ids) | set(recorded_ids(owned))
-    chosen = selected_ids(all_ids, only, directories_of(owned))
+    ids = set(all_ids) | set(recorded_ids(owned)) if only else set()
+    chosen = selected_ids(all_ids, only, directories_of(owned) if only else ())
     previous = stager.manifest.clusters
     ctx = _Context(tree, stager, previous, chosen, reuse=not tree.issues)
     code_fingerprint()  # once, before the workers are forked
     issues = list(tree.issues)
-    plan = Plan(output, {})
-    intact: dict[str, str] = {}  # files of reused clusters: {path: sha256}
+    # A writing run holds nothing per file: the new manifest goes to a spool in the journal,
+    # what the file index notes to a file beside it, as each cluster comes in.
+    journal = stager.journal
+    lean = journal is not None
+    plan = Plan(output, {}, spool=ManifestSpool(stager.jail, stager.manifest) if lean else None)
+    noter = stager.index.writer() if lean and stager.index is not None else None
+    intact: dict[str, str] = {}  # files of reused clusters: {path: sha256} (not when lean)
+    shapes: dict[tuple[str, ...], tuple[str, ...]] = {}  # one copy of each cluster's layout
+    layouts: list[tuple[str, tuple[str, ...]]] = []  # (id, file names) for atlantis.yaml
     claims: list[StateClaim | None] = []
     valid: dict[str, str | None] = {}  # fingerprint -> state, for `validate` to reuse
-    result = Rendered(plan, [i for i in all_ids if i in chosen])
-    for outcome in _run_all(ctx, tree.files, jobs, progress):
-        issues.extend(outcome.issues)
-        result.warnings.extend(outcome.warnings)
-        if outcome.record is not None:
-            plan.clusters[outcome.id] = outcome.record
-        if not outcome.valid:
-            continue
-        claims.append(outcome.claim)
-        if not outcome.warnings:  # noted clusters are not read again: no warning then
-            valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
-        if outcome.reused:
-            before = previous[outcome.id]
-            plan.clusters[outcome.id] = before
-            if outcome.id in chosen:
-                intact.update((rel, owned[rel]) for rel in before.files)
-        plan.add(outcome.staged)
-        if outcome.texts is not None:
-            plan.files.update(outcome.texts)
-        if outcome.provenance is not None:
-            result.provenance[outcome.id] = outcome.provenance
-        result.reused += outcome.reused
-        result.rendered += bool(outcome.staged)
-    issues.extend(shared_state_issues(claims, _locator(tree)))
-    result.warnings = sorted(set(result.warnings))
-    if issues:
-        raise ModelError(issues, result.warnings)
-    ValidClusters.of(root).save(valid)
-    scope = (lambda rel: in_scope(rel, ids, only)) if only else None
-    if settings.atlantis.enabled:
-        other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
-        paths = [*plan.digests, *intact, *other_paths]
-        cluster_ids = all_ids + recorded_ids(other_paths)
-        plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
-        kept = None
-        if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
-            kept = intact_digests(output, [ATLANTIS_FILE], owned, stager.jail)  # made from the same
-        if kept is not None:
-            intact.update(kept)
-        else:
-            text = render_atlantis(paths, cluster_ids, settings.atlantis)
-            plan.add([stager.stage(ATLANTIS_FILE, text)])
-            if stager.for_diff:
-                plan.files[ATLANTIS_FILE] = text
-    plan.files = dict(sorted(plan.files.items()))
-    plan.finish(owned, scope=scope, intact=intact, for_diff=stager.for_diff)
+    result = Rendered(plan, [i for i in all_ids if i in chosen], noter=noter)
+
+    def lay_out(cid: str, rels: Iterable[str]) -> None:
+        cut = len(cid) + 1
+        names = tuple([r[cut:] for r in rels])  # atlantis sorts them
+        layouts.append((cid, shapes.setdefault(names, names)))
+
+    try:
+        for outcome in _run_all(ctx, tree.files, jobs, progress):
+            issues.extend(outcome.issues)
+            result.warnings.extend(outcome.warnings)
+            cid = outcome.id
+            if not outcome.valid:
+                if outcome.record is not None and not lean:
+                    plan.clusters[cid] = outcome.record
+                continue
+            claims.append(outcome.claim)
+            if not outcome.warnings:  # noted clusters are not read again: no warning then
+                valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+            if outcome.reused or not outcome.staged:  # reused, or out of scope (--only)
+                record = previous[cid] if outcome.reused else outcome.record
+                if record is None:
+                    continue
+                if lean:
+                    plan.add_cluster(cid, record)  # its files as the manifest has them
+                    if cid in chosen:
+                        plan.same += len(record.files)
+                else:
+                    plan.clusters[cid] = record
+                    if outcome.reused and cid in chosen:
+                        intact.update((rel, owned[rel]) for rel in record.files if rel in owned)
+                if cid in chosen:
+                    lay_out(cid, record.files)
+                if noter is not None:
+                    if outcome.noted is None:
+                        noter.keep(cid)
+                    else:
+                        noter.add(cid, outcome.noted)
+            else:
+                assert outcome.record is not None
+                plan.add_cluster(cid, outcome.record, staged=outcome.staged)
+                lay_out(cid, [s.rel for s in outcome.staged])
+                if noter is not None:
+                    if any(s.action == "update" for s in outcome.staged):
+                        result.swapped.append((cid, outcome.staged))  # noted after commit
+                    else:
+                        noter.add(cid, [(s.rel, s.sha, s.meta) for s in outcome.staged])
+            if outcome.texts is not None:
+                plan.files.update(outcome.texts)
+            if outcome.provenance is not None:
+                result.provenance[cid] = outcome.provenance
+            result.reused += outcome.reused
+            result.rendered += bool(outcome.staged)
+        issues.extend(shared_state_issues(claims, _locator(tree)))
+        result.warnings = sorted(set(result.warnings))
+        if issues:
+            raise ModelError(issues, result.warnings)
+        ValidClusters.of(root).save(valid)
+        del valid, claims
+        scope = (lambda rel: in_scope(rel, ids, only)) if only else None
+        if settings.atlantis.enabled:
+            other_paths = [p for p in owned if not in_scope(p, ids, only)] if only else []
+            paths = _Paths(layouts, other_paths)
+            cluster_ids = all_ids + recorded_ids(other_paths)
+            plan.atlantis = atlantis_fingerprint(paths, cluster_ids, settings.atlantis)
+            kept = None
+            if plan.atlantis == stager.manifest.atlantis and not stager.for_diff:
+                # made from the same: keep it as it is, when it is
+                kept = intact_digests(
+                    output, [ATLANTIS_FILE], owned, stager.index, "", jail=stager.jail
+                )
+            if kept is not None:
+                intact.update(kept.digests)
+                if noter is not None:
+                    noter.keep("") if kept.entries is None else noter.add("", kept.entries)
+            else:
+                text = render_atlantis(paths, cluster_ids, settings.atlantis)
+                staged = stager.stage(ATLANTIS_FILE, text)
+                plan.add([staged])
+                if noter is not None:
+                    if staged.action == "update":
+                        result.swapped.append(("", [staged]))
+                    else:
+                        noter.add("", [(staged.rel, staged.sha, staged.meta)])
+                if stager.for_diff:
+                    plan.files[ATLANTIS_FILE] = text
+            del paths
+        plan.files = dict(sorted(plan.files.items()))
+        plan.finish(owned, scope=scope, intact=intact, for_diff=stager.for_diff)
+    except BaseException:
+        if noter is not None:
+            noter.discard()
+        raise
     return result
+
+
+class _Paths:
+    """The paths of the output's files, made again each time they are gone through (a
+    large tree's are never all held): (cluster id, names below it) of each cluster, and
+    other paths as they are."""
+
+    def __init__(self, layouts: list[tuple[str, tuple[str, ...]]], others: list[str]) -> None:
+        self.layouts = layouts
+        self.others = others
+
+    def __iter__(self) -> Iterator[str]:
+        for cid, names in self.layouts:
+            for name in names:
+                yield f"{cid}/{name}"
+        yield from self.others
+
+
+def _note_swapped(rendered: Rendered) -> None:
+    """After the commit: the file index notes the files of clusters whose changed files
+    were swapped in (a rename sets a file's ctime), with their metadata now."""
+    noter = rendered.noter
+    if noter is None:
+        return
+    root = str(rendered.plan.root)
+    for key, staged in rendered.swapped:
+        entries = []
+        for s in staged:
+            meta = s.meta
+            if s.action == "update":
+                try:
+                    meta = file_meta(os.lstat(f"{root}/{s.rel}"))
+                except OSError:
+                    meta = None
+            entries.append((s.rel, s.sha, meta))
+        noter.add(key, entries)
+    noter.finish()
 
 
 def check_model(
@@ -571,5 +724,11 @@ def write_generated(
         transaction = Transaction(output)
         with transaction.running() as stager:
             rendered = render_for_output(root, output, display, stager=stager, **options)
-            transaction.commit(rendered.plan, force=force)
+            try:
+                transaction.commit(rendered.plan, force=force)
+            except BaseException:
+                if rendered.noter is not None:
+                    rendered.noter.discard()
+                raise
+            _note_swapped(rendered)
     return rendered

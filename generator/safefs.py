@@ -187,13 +187,18 @@ class Jail:
         """A regular file's bytes; None when it is missing. A symlink is refused; a
         directory raises IsADirectoryError; anything else that is not a regular file (a
         FIFO, a device) is refused without blocking."""
+        return self.read_info(rel)[0]
+
+    def read_info(self, rel: str) -> tuple[bytes | None, os.stat_result | None]:
+        """`read`, and the file's status, taken before it was read (an edit while it is
+        read shows as a change of its metadata later, never the other way round)."""
         parent, name = self._at(rel)
         if parent is None:
-            return None
+            return None, None
         try:
             fd = os.open(name, _READ_FLAGS, dir_fd=parent)
         except FileNotFoundError:
-            return None
+            return None, None
         except OSError as exc:
             self._not_a_directory(exc, name, parent, rel)
             raise
@@ -211,19 +216,20 @@ class Jail:
                 raise self.too_large(rel)
             data = os.read(fd, size + 1)
             if len(data) <= size:
-                return data
+                return data, info
             chunks, total = [data], len(data)  # it grew while being read
             while chunk := os.read(fd, 1 << 16):
                 chunks.append(chunk)
                 total += len(chunk)
                 if total > MAX_READ:
                     raise self.too_large(rel)
-            return b"".join(chunks)
+            return b"".join(chunks), None
         finally:
             os.close(fd)
 
-    def write(self, rel: str, data: bytes) -> None:
-        """Create or overwrite a regular file (its directories made as needed)."""
+    def write(self, rel: str, data: bytes) -> os.stat_result:
+        """Create or overwrite a regular file (its directories made as needed); its status
+        once written."""
         parent, name = self._at(rel, create=True)
         assert parent is not None
         try:
@@ -235,6 +241,7 @@ class Jail:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
+            return os.fstat(fd)
         finally:
             os.close(fd)
 

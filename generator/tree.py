@@ -139,13 +139,13 @@ def _bad_name(name: str) -> str | None:
     return None
 
 
-def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[str, Path]]:
+def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[str, str]]:
     """Yield (relative posix path, real path) of every YAML file, refusing escapes, names
     that cannot be shown or used, and anything but regular files and directories."""
     real_root = root.resolve()
     seen_dirs: set[Path] = set()
 
-    def visit(directory: Path, rel: str) -> Iterator[tuple[str, Path]]:
+    def visit(directory: Path, rel: str) -> Iterator[tuple[str, str]]:
         real = directory.resolve()
         if real in seen_dirs:
             issues.append(
@@ -170,11 +170,11 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                 shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
                 issues.append(Issue(Location(shown), "", why))
                 continue
-            path = Path(entry.path)
+            path: str = entry.path  # a string, not a Path: a large tree has many
             is_dir = False
             if entry.is_symlink():
                 try:
-                    target = path.resolve(strict=True)
+                    target = Path(entry.path).resolve(strict=True)
                 except (OSError, RuntimeError):
                     issues.append(
                         Issue(
@@ -195,7 +195,7 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                     continue
                 is_dir = target.is_dir()
                 if not is_dir:
-                    path = target  # read the file itself, never through the link
+                    path = str(target)  # read the file itself, never through the link
             else:
                 is_dir = entry.is_dir(follow_symlinks=False)
                 if not is_dir and not entry.is_file(follow_symlinks=False):
@@ -221,7 +221,7 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
                         )
                     )
                     continue
-                yield from visit(path, child_rel)
+                yield from visit(Path(entry.path), child_rel)
             elif entry.name.endswith((*CLUSTER_SUFFIXES, TERRAFORM_SUFFIX)):
                 yield child_rel, path
 
@@ -271,7 +271,7 @@ class ClusterFile:
     """A cluster file of the tree, not read yet."""
 
     id: str
-    path: Path
+    path: str  # a string, not a Path: a large tree has many (memory)
     shown: str
     #: The directory whose merged defaults apply, or None below a broken `_defaults.yaml`.
     directory: str | None
@@ -393,7 +393,7 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
     issues: list[Issue] = []
     defaults: dict[str, Document] = {}
     sources: dict[str, bytes] = {}  # the bytes of each directory's _defaults.yaml
-    found: dict[str, tuple[str, Path]] = {}  # cluster id -> (shown, path)
+    found: dict[str, tuple[str, str]] = {}  # cluster id -> (shown, path)
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
     terraform: dict[str, list[ExtraFile]] = {}  # directory -> its extra Terraform files
     max_clusters = limits.CLUSTERS.value()
@@ -506,14 +506,16 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
                 )
 
     files = []
-    for cluster_id, (shown, path) in sorted(found.items()):
+    shared: dict[str, str] = {}  # one string per directory
+    for cluster_id, (shown, file_path) in sorted(found.items()):
         parent = cluster_id.rpartition("/")[0]
+        parent = shared.setdefault(parent, parent)
         if any(d == "" or parent == d or parent.startswith(d + "/") for d in broken_dirs):
-            files.append(ClusterFile(cluster_id, path, shown, None))
+            files.append(ClusterFile(cluster_id, file_path, shown, None))
         else:
             layer_for(parent)
             chain_for(parent)
-            files.append(ClusterFile(cluster_id, path, shown, parent))
+            files.append(ClusterFile(cluster_id, file_path, shown, parent))
     return Tree(files, issues, layers, chains, terraform)
 
 

@@ -13,6 +13,7 @@ at once or by the next run. `--check` and `diff` classify the same way without w
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import errno
 import fcntl
@@ -27,8 +28,9 @@ from typing import IO, Any
 
 from treeform import __version__
 from treeform.errors import OutputError
+from treeform.fileindex import FileIndex, Meta, file_meta, signature
 from treeform.jsonout import indented_json
-from treeform.safefs import Jail, escaped, jailed
+from treeform.safefs import Jail, escaped, jailed, plain_relative
 
 MANIFEST = ".treeform-manifest.json"
 JOURNAL = ".treeform-journal"
@@ -61,6 +63,9 @@ class Staged:
     conflict: str | None = None
     #: The bytes on disk before, kept only for a diff.
     old: bytes | None = None
+    #: The file's metadata once staged (see fileindex), when it is final: None for a file
+    #: swapped in at commit (its ctime changes then).
+    meta: Meta | None = None
 
 
 @dataclass
@@ -83,27 +88,61 @@ class Plan:
     digests: dict[str, str] = field(default_factory=dict)
     #: What atlantis.yaml was made from (a hash), for the next run to reuse it.
     atlantis: str | None = None
+    #: A writing run: each cluster's record and digests go to this spool as they come in
+    #: (see `add_cluster`), so that memory does not grow with the tree; `clusters`,
+    #: `digests`, `create` and `unchanged` then stay empty (the counts below are kept).
+    spool: ManifestSpool | None = None
+    created: int = 0
+    same: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.create or self.update or self.remove)
+        return bool(self.created or self.update or self.remove)
 
     def summary(self) -> str:
         return (
-            f"{len(self.create)} created, {len(self.update)} updated, "
-            f"{len(self.remove)} removed, {len(self.unchanged)} unchanged"
+            f"{self.created} created, {len(self.update)} updated, "
+            f"{len(self.remove)} removed, {self.same} unchanged"
         )
 
-    def add(self, staged: Iterable[Staged]) -> None:
+    def add(self, staged: Iterable[Staged], *, of_cluster: bool = False) -> None:
+        lean = self.spool is not None
         for item in staged:
-            self.digests[item.rel] = item.sha
-            {"create": self.create, "update": self.update, "unchanged": self.unchanged}[
-                item.action
-            ].append(item.rel)
+            if lean and not of_cluster:
+                self.spool.extras[item.rel] = item.sha  # type: ignore[union-attr]
+            elif not lean:
+                self.digests[item.rel] = item.sha
+            if item.action == "create":
+                self.created += 1
+                if not lean:
+                    self.create.append(item.rel)
+            elif item.action == "update":
+                self.update.append(item.rel)
+            else:
+                self.same += 1
+                if not lean:
+                    self.unchanged.append(item.rel)
             if item.conflict:
                 self.conflicts.append(item.conflict)
             if item.old is not None:
                 self.old[item.rel] = item.old
+
+    def add_cluster(
+        self,
+        cid: str,
+        record: ClusterRecord,
+        staged: list[Staged] | None = None,
+        digests: dict[str, str] | None = None,
+    ) -> None:
+        """One cluster's part of the plan: its record and its files, rendered (`staged`)
+        or left as they are (`digests`: {path: sha256}; None: as the manifest has them)."""
+        if staged is not None:
+            self.add(staged, of_cluster=True)
+        if self.spool is None:
+            self.clusters[cid] = record
+            return
+        files = digests if staged is None else {s.rel: s.sha for s in staged}
+        self.spool.cluster(cid, record, files)
 
     def finish(
         self,
@@ -117,14 +156,27 @@ class Plan:
         known to be as treeform wrote them) stay as they are; owned files that left the
         model are removed, but those `scope` rejects (a run restricted to some clusters),
         which are neither removed nor forgotten."""
+        spool = self.spool
         for rel, sha in sorted((intact or {}).items()):
+            if spool is not None:
+                spool.extras[rel] = sha
+                self.same += 1
+                continue
             self.kept[rel] = sha
             self.unchanged.append(rel)
-        gone = sorted(set(owned) - set(self.digests) - set(self.kept))
+            self.same += 1
+        gone = (
+            spool.gone(owned)
+            if spool is not None
+            else set(owned) - set(self.digests) - set(self.kept)
+        )
         with jailed(self.root) as jail:
-            for rel in gone:
+            for rel in sorted(gone):
                 if scope is not None and not scope(rel):
-                    self.kept[rel] = owned[rel]
+                    if spool is not None:
+                        spool.extras[rel] = owned[rel]
+                    else:
+                        self.kept[rel] = owned[rel]
                     continue
                 old = _read(jail, rel)
                 if old is None:
@@ -141,6 +193,131 @@ class Plan:
             names.sort()
         self.clusters = dict(sorted(self.clusters.items()))
         return self
+
+
+class ManifestSpool:
+    """The new manifest of a writing run, cluster by cluster in the order of the tree,
+    written straight into the manifest's temporary file (beside it, through the jail)
+    rather than held (a first generate of a large tree would otherwise hold every path and
+    digest, and the manifest's text); `write` ends it. While every cluster is as the last
+    manifest has it (a run that changed nothing) nothing is written, only noted, and the
+    manifest is not written again."""
+
+    def __init__(self, jail: Jail, before: Manifest) -> None:
+        self.jail = jail
+        self.before = before
+        #: Files that are no cluster's (atlantis.yaml, files kept by --only): rel -> sha.
+        self.extras: dict[str, str] = {}
+        self._fh: IO[str] | None = None
+        self._count = 0  # clusters written
+        self._pending: list[str] = []  # clusters as before, while nothing was written
+        #: Clusters of the last manifest met in this run, files that left one.
+        self._met: set[str] = set()
+        self._left: set[str] = set()
+        self._taken: set[str] = set()  # files now of another cluster than before
+
+    def _open(self) -> IO[str]:
+        if self._fh is None:
+            tmp = _tmp_name(MANIFEST)
+            self.jail.unlink(tmp)
+            self._fh = os.fdopen(self.jail.open_append(tmp), "a", encoding="utf-8")
+            enc = json.encoder.encode_basestring_ascii
+            self._fh.write(f'{{\n  "generator": "treeform",\n  "version": {enc(__version__)},\n')
+            self._fh.write('  "clusters": {')
+            pending, self._pending = self._pending, []
+            for cid in pending:  # as the last manifest had them
+                rec = self.before.clusters[cid]
+                self._write(cid, rec, {r: self.before.files[r] for r in rec.files})
+        return self._fh
+
+    def _write(self, cid: str, record: ClusterRecord, files: Mapping[str, str]) -> None:
+        fh = self._open()
+        body = indented_json(
+            {
+                "fingerprint": record.fingerprint,
+                "state": record.state,
+                "files": {rel: files[rel] for rel in sorted(files)},
+            },
+            sort_keys=False,
+            ensure_ascii=True,
+        ).replace("\n", "\n    ")
+        sep = "," if self._count else ""
+        fh.write(f"{sep}\n    {json.encoder.encode_basestring_ascii(cid)}: {body}")
+        self._count += 1
+
+    def cluster(
+        self, cid: str, record: ClusterRecord, files: Mapping[str, str] | None = None
+    ) -> None:
+        """One cluster's record and files ({path: sha256}; None: as the last manifest has
+        them, `record` being its record there)."""
+        before = self.before.clusters.get(cid)
+        owned = self.before.files
+        if files is None:
+            if record is before and self._fh is None:
+                self._met.add(cid)
+                self._pending.append(cid)  # nothing to compare: it is the last one's
+                return
+            files = {rel: owned[rel] for rel in record.files if rel in owned}
+        if before is not None:
+            self._met.add(cid)
+            if before.files != record.files:
+                self._left.update(set(before.files) - set(files))
+        if before is not record and owned:
+            mine = set(before.files) if before is not None else set()
+            self._taken.update(rel for rel in files if rel in owned and rel not in mine)
+        unchanged = (
+            self._fh is None
+            and before == record
+            and all(owned.get(rel) == sha for rel, sha in files.items())
+        )
+        if unchanged:
+            self._pending.append(cid)
+        else:
+            self._write(cid, record, files)
+
+    def gone(self, owned: dict[str, str]) -> set[str]:
+        """Files of the last manifest that no cluster of this run lists: of clusters that
+        left the model or no longer have them, and files that were no cluster's."""
+        recorded: set[str] = set()
+        found = set(self._left)
+        for cid, rec in self.before.clusters.items():
+            recorded.update(rec.files)
+            if cid not in self._met:
+                found.update(rec.files)
+        found.update(rel for rel in owned if rel not in recorded)
+        return {rel for rel in found if rel in owned} - self._taken - set(self.extras)
+
+    def unchanged(self, atlantis: str | None) -> bool:
+        """Whether the manifest would be the same as the last one."""
+        before = self.before
+        return (
+            self._fh is None  # every cluster of this run as before (each of them pending)
+            and len(self._pending) == len(self._met) == len(before.clusters)
+            and all(before.files.get(rel) == sha for rel, sha in self.extras.items())
+            and sum(len(rec.files) for rec in before.clusters.values()) + len(self.extras)
+            == len(before.files)
+            and atlantis == before.atlantis
+        )
+
+    def write(self, atlantis: str | None) -> None:
+        """End the manifest's temporary file: the clusters' records are in it already."""
+        fh = self._open()
+        enc = json.encoder.encode_basestring_ascii
+        fh.write("\n  },\n" if self._count else "},\n")
+        extras = {rel: self.extras[rel] for rel in sorted(self.extras)}
+        files = indented_json(extras, sort_keys=False, ensure_ascii=True)
+        fh.write(f'  "files": {files.replace(chr(10), chr(10) + "  ")}')
+        if atlantis is not None:
+            fh.write(f',\n  "atlantis": {enc(atlantis)}')
+        fh.write("\n}\n")
+        fh.close()
+        self._fh = None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
 
 
 def _load_manifest(jail: Jail) -> dict[str, Any]:
@@ -176,17 +353,53 @@ class Manifest:
     atlantis: str | None = None
 
 
+def _table(
+    jail: Jail,
+    value: object,
+    where: str,
+    source: str,
+    cid: str = "",
+    plain: set[str] | None = None,
+) -> dict[str, str]:
+    """A {path: sha256} table of the manifest, every path checked and every digest a
+    string, or the run is refused, naming the table. A path below `cid` (checked already)
+    has only the rest checked, once per distinct rest (`plain`: those found plain): a path
+    is plain exactly when its parts are, and clusters repeat the same file names."""
+    if type(value) is not dict:
+        raise _malformed(jail, where)
+    if not set(map(type, value.values())) <= {str}:
+        bad = next(rel for rel, sha in value.items() if type(sha) is not str)
+        raise _malformed(jail, f"{where}.{escaped(str(bad))}")
+    below = f"{cid}/" if cid else ""
+    cut = len(below)
+    for rel in value:
+        if plain is not None and below and type(rel) is str and rel.startswith(below):
+            rest = rel[cut:]
+            if rest in plain:
+                continue
+            if plain_relative(rest):
+                plain.add(rest)
+                continue
+        jail.checked(rel, source)
+    return value
+
+
 def manifest_data(plan: Plan) -> dict[str, Any]:
     """The manifest a generate carrying out `plan` writes."""
     files = {**plan.kept, **plan.digests}
+    recorded = {rel for rec in plan.clusters.values() for rel in rec.files}
     manifest: dict[str, Any] = {
         "generator": "treeform",
         "version": __version__,
-        "files": dict(sorted(files.items())),
         "clusters": {
-            cid: {"fingerprint": rec.fingerprint, "files": rec.files, "state": rec.state}
+            cid: {
+                "fingerprint": rec.fingerprint,
+                "state": rec.state,
+                "files": {rel: files[rel] for rel in sorted(rec.files) if rel in files},
+            }
             for cid, rec in plan.clusters.items()
         },
+        "files": {rel: sha for rel, sha in sorted(files.items()) if rel not in recorded},
     }
     if plan.atlantis is not None:
         manifest["atlantis"] = plan.atlantis
@@ -209,7 +422,12 @@ def manifest_is_current(root: Path, plan: Plan) -> bool:
 def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
     """The manifest of an output directory. It is committed, so a pull request controls it:
     every path in it must be a plain relative path inside the directory and every field of
-    the type treeform writes, or the run is refused, naming the entry."""
+    the type treeform writes, or the run is refused, naming the entry.
+
+    Each cluster's record holds its files' digests (`{"fingerprint", "state", "files":
+    {path: sha256}}`), the top-level `files` those that are no cluster's (atlantis.yaml); a
+    manifest of an earlier treeform, whose records list paths and whose `files` has every
+    digest, reads the same."""
     if root.is_symlink() or not root.is_dir():
         return Manifest()
     if jail is None:
@@ -217,56 +435,130 @@ def load_manifest(root: Path, jail: Jail | None = None) -> Manifest:
             return load_manifest(root, own)
     data = _load_manifest(jail)
     source = str(root / MANIFEST)
-    files: dict[str, str] = {}
-    for rel, sha in data.get("files", {}).items():
-        if not isinstance(sha, str):
-            raise _malformed(jail, f"files.{escaped(str(rel))}")
-        files[jail.checked(rel, source)] = sha
+    files = dict(_table(jail, data.get("files", {}), "files", source))
     records = data.get("clusters", {})
     if not isinstance(records, dict):
         raise _malformed(jail, "clusters")
     clusters = {}
+    plain: set[str] = set()  # names below a cluster found plain
     for cid, rec in records.items():
         if not isinstance(rec, dict):
             raise _malformed(jail, f"clusters.{escaped(cid)}")
-        fingerprint, rels, state = (
+        fingerprint, listed, state = (
             rec.get("fingerprint", ""),
             rec.get("files", []),
             rec.get("state"),
         )
+        where = f"clusters.{escaped(cid)}"
         if not isinstance(fingerprint, str):
-            raise _malformed(jail, f"clusters.{escaped(cid)}.fingerprint")
-        if not isinstance(rels, list):
-            raise _malformed(jail, f"clusters.{escaped(cid)}.files")
+            raise _malformed(jail, f"{where}.fingerprint")
         if state is not None and not isinstance(state, str):
-            raise _malformed(jail, f"clusters.{escaped(cid)}.state")
+            raise _malformed(jail, f"{where}.state")
         jail.checked(cid, source)
-        checked = [rel if rel in files else jail.checked(rel, source) for rel in rels]
-        clusters[cid] = ClusterRecord(fingerprint, checked, state)
+        if isinstance(listed, dict):
+            table = _table(jail, listed, f"{where}.files", source, cid, plain)
+            files.update(table)
+            rels = list(table)
+        elif isinstance(listed, list):  # the earlier format: the digests are in `files`
+            rels = [rel if rel in files else jail.checked(rel, source) for rel in listed]
+        else:
+            raise _malformed(jail, f"{where}.files")
+        clusters[cid] = ClusterRecord(fingerprint, rels, state)
     atlantis = data.get("atlantis")
     jail.known = files
     return Manifest(files, clusters, atlantis if isinstance(atlantis, str) else None)
 
 
+@dataclass(frozen=True)
+class Intact:
+    """The files of a cluster (or atlantis.yaml) found still as treeform wrote them."""
+
+    #: {path: sha256}
+    digests: dict[str, str]
+    #: (path, sha256, metadata) of each, for the new file index; None when the index vouched
+    #: for every one of them (its line is kept as it is).
+    entries: list[tuple[str, str, Meta | None]] | None
+
+
 def intact_digests(
-    root: Path, rels: list[str], owned: dict[str, str], jail: Jail | None = None
-) -> dict[str, str] | None:
-    """{path: sha256} of files that are still exactly as treeform wrote them, or None if
-    any is missing or differs (read through `jail`, the stager's, when given)."""
+    root: Path,
+    rels: list[str],
+    owned: dict[str, str],
+    index: FileIndex | None = None,
+    key: str = "",
+    *,
+    jail: Jail | None = None,
+) -> Intact | None:
+    """The files at `rels` if every one is still exactly as treeform wrote them (its digest
+    the manifest's), else None (one is missing or differs). When the `index` vouches for
+    them by their metadata (see fileindex) none is read; else each is read and hashed
+    (through `jail`, the stager's, when given; no symlink is followed either way)."""
     if jail is None:
         with jailed(root) as own:
-            return intact_digests(root, rels, owned, own)
-    digests = {}
+            return intact_digests(root, rels, owned, index, key, jail=own)
+    digests: dict[str, str] = {}
     for rel in rels:
         sha = owned.get(rel)
-        try:
-            data = jail.read(rel)
-        except (OSError, OutputError):
-            return None  # unreadable: render the cluster again (and meet the problem there)
-        if data is None or sha is None or digest(data) != sha:
+        if sha is None:
             return None
         digests[rel] = sha
-    return digests
+    noted = index.noted(key) if index is not None else None
+    if index is not None and noted is not None:
+        found: list[tuple[str, str, Meta]] = []
+        limit = index.written_ns
+        known = jail.known
+        last, parent = None, None
+        for rel, sha in digests.items():  # the hot loop of a generate with nothing changed
+            try:
+                if rel in known:  # checked as the manifest was read: the jail's lstat, inlined
+                    directory, _, name = rel.rpartition("/")
+                    if directory != last:
+                        last, parent = directory, jail.dir_fd(directory)
+                    if parent is None:
+                        return None  # missing: render the cluster again
+                    info = os.stat(name, dir_fd=parent, follow_symlinks=False)
+                else:
+                    checked = jail.lstat(rel)
+                    if checked is None:
+                        return None
+                    info = checked
+            except FileNotFoundError:
+                return None  # missing: render the cluster again
+            except (OSError, OutputError):
+                return None  # unreadable: render the cluster again (and meet the problem there)
+            meta = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+            if not (meta[1] < limit and meta[3] < limit and stat.S_ISREG(info.st_mode)):
+                break  # racy, or not a regular file (read it, and fail, below)
+            if not (meta[1] % 1_000_000_000 and meta[3] % 1_000_000_000):
+                if not index.settled(meta):  # whole seconds: a coarse file system?
+                    break
+            found.append((rel, sha, meta))
+        else:
+            if signature(found) == noted:
+                return Intact(digests, None)
+    entries: list[tuple[str, str, Meta | None]] = []
+    for rel, sha in digests.items():
+        try:
+            data, read = jail.read_info(rel)
+        except (OSError, OutputError):
+            return None  # unreadable: render the cluster again (and meet the problem there)
+        if data is None or digest(data) != sha:
+            return None
+        entries.append((rel, sha, file_meta(read) if read is not None else None))
+    return Intact(digests, entries)
+
+
+def _read_meta(jail: Jail, rel: str) -> tuple[bytes | None, Meta | None]:
+    """A file's bytes and its metadata (taken before it was read), or (None, None)."""
+    try:
+        data, info = jail.read_info(rel)
+    except IsADirectoryError:
+        raise OutputError(
+            f"{jail.root / rel}: a directory stands where treeform writes a file"
+        ) from None
+    except OSError as exc:
+        raise OutputError(f"{jail.root / rel}: cannot read: {exc.strerror}") from None
+    return data, (file_meta(info) if info is not None and data is not None else None)
 
 
 def _read(jail: Jail, rel: str) -> bytes | None:
@@ -313,9 +605,12 @@ class Stager:
         *,
         journal: Path | None = None,
         for_diff: bool = False,
+        index: FileIndex | None = None,
     ) -> None:
         self.root = root
         self.manifest = manifest
+        #: What the last run saw of the files (None: hash every file, as --check does).
+        self.index = index
         self.owned = manifest.files
         self.existing = existing
         self.journal = journal
@@ -343,30 +638,34 @@ class Stager:
         disk, the journal lists those about to be written (one write for the batch), then
         they are written."""
         staged: list[Staged] = []
-        writes: list[tuple[str, bytes]] = []
+        writes: list[tuple[int, str, bytes]] = []
         for rel in sorted(files):
             data = files[rel].encode()
             item = self._classify(rel, data)
-            staged.append(item)
             if item.action == "create":
-                writes.append((rel, data))
+                writes.append((len(staged), rel, data))
             elif item.action == "update":
-                writes.append((_tmp_name(rel), data))
+                writes.append((-1, _tmp_name(rel), data))
+            staged.append(item)
         if self.journal is not None and writes:
             self._note([(s.action, s.rel) for s in staged if s.action != "unchanged"])
-            for target, data in writes:  # directories too only once they are listed
-                self.jail.write(target, data)
+            for i, target, data in writes:  # directories too only once they are listed
+                info = self.jail.write(target, data)
+                if i >= 0:  # in place for good: what the file index will note
+                    staged[i] = dataclasses.replace(staged[i], meta=file_meta(info))
         return staged
 
     def _classify(self, rel: str, data: bytes) -> Staged:
         sha = digest(data)
         path = self.root / rel
-        old = _read(self.jail, rel) if self.existing is None or rel in self.existing else None
+        old, meta = None, None
+        if self.existing is None or rel in self.existing:
+            old, meta = _read_meta(self.jail, rel)
         if old is None:
             return Staged(rel, sha, "create")
         kept = old if self.for_diff else None
         if old == data:
-            return Staged(rel, sha, "unchanged", old=kept)
+            return Staged(rel, sha, "unchanged", old=kept, meta=meta)
         conflict = None
         if rel not in self.owned:
             conflict = f"{path}: exists and was not written by treeform"
@@ -603,7 +902,9 @@ class Transaction:
                 raise
         except OSError as exc:
             raise _write_error(exc, root) from None
-        self.stager = Stager(root, manifest, existing, journal=self.journal)
+        # An empty output has nothing for the index to vouch for: its lines are not read.
+        index = FileIndex.of(root, read=bool(manifest.files))
+        self.stager = Stager(root, manifest, existing, journal=self.journal, index=index)
         self.stager.jail = jail
         return self.stager
 
@@ -620,11 +921,17 @@ class Transaction:
             raise _refusal(plan.conflicts)
         files = {**plan.kept, **plan.digests}
         jail = Jail(self.root)
+        spool = plan.spool
         if self.stager is not None:
             self.stager.close()
             jail = self.stager.jail
             before = self.stager.manifest
-            if not plan.changed and (files, plan.clusters, plan.atlantis) == (
+            if spool is not None:
+                if not plan.changed and spool.unchanged(plan.atlantis):
+                    jail.rmtree(JOURNAL)  # nothing to change, the manifest included
+                    jail.close()
+                    return
+            elif not plan.changed and (files, plan.clusters, plan.atlantis) == (
                 before.files,
                 before.clusters,
                 before.atlantis,
@@ -638,11 +945,17 @@ class Transaction:
             jail.close()
 
     def _commit(self, jail: Jail, plan: Plan, files: dict[str, str]) -> None:
-        manifest = manifest_data(plan)
         listed = {"update": plan.update, "remove": plan.remove}
         jail.write(f"{JOURNAL}/{_PLAN}", json.dumps(listed).encode())
-        text = indented_json(manifest, sort_keys=False, ensure_ascii=True) + "\n"
-        jail.write(_tmp_name(MANIFEST), text.encode())
+        spool = plan.spool
+        if spool is None:  # a plan made in memory: its manifest the same way
+            spool = ManifestSpool(jail, Manifest())
+            for cid, rec in plan.clusters.items():
+                spool.cluster(cid, rec, {rel: files[rel] for rel in rec.files if rel in files})
+            recorded = {rel for rec in plan.clusters.values() for rel in rec.files}
+            spool.extras = {rel: sha for rel, sha in files.items() if rel not in recorded}
+        spool.jail = jail
+        spool.write(plan.atlantis)
         # Keep the files about to be replaced or removed.
         for rel in [*plan.update, *plan.remove, MANIFEST]:
             if jail.exists(rel):

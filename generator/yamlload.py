@@ -54,7 +54,7 @@ class CachedResolver:
         tag = self._resolved.get(key)
         if tag is None:
             tag = super().resolve(kind, value, implicit)  # type: ignore[misc]
-            if len(self._resolved) < 1 << 16:
+            if len(self._resolved) < 1 << 13:  # the common ones; memory must stay flat
                 self._resolved[key] = tag
         return tag
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from helpers import TESTS, write_tree
 from treeform.cli import cli
 from treeform.pipeline import generate_files, load_clusters
-from treeform.writer import MANIFEST
+from treeform.writer import load_manifest
 
 SCHEMA = json.loads((TESTS / "schemas" / "atlantis-v3.schema.json").read_text())
 
@@ -112,7 +112,7 @@ def test_opt_out_in_the_model_and_on_the_command_line(model: Path, tmp_path: Pat
     assert run("generate", str(model), "-o", str(out), "--check").exit_code == 1
     assert run("generate", str(model), "-o", str(out)).exit_code == 0
     assert not (out / "atlantis.yaml").exists()
-    assert "atlantis.yaml" not in json.loads((out / MANIFEST).read_text())["files"]
+    assert "atlantis.yaml" not in load_manifest(out).files
     assert run("generate", str(model), "-o", str(out), "--check").exit_code == 0
     # The flag wins over the setting, both ways.
     assert run("generate", str(model), "-o", str(out), "--atlantis").exit_code == 0
@@ -141,7 +141,7 @@ def test_bad_settings_are_located_errors(model: Path, settings: str, expected: s
 def test_generate_only_leaves_the_other_clusters_alone(model: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert run("generate", str(model), "-o", str(out)).exit_code == 0
-    manifest = json.loads((out / MANIFEST).read_text())["files"]
+    manifest = load_manifest(out).files
     search = out / "aws/prod/search/terraform/node_groups.tf"
     before = search.read_text()
 
@@ -157,7 +157,7 @@ def test_generate_only_leaves_the_other_clusters_alone(model: Path, tmp_path: Pa
     assert result.output.endswith("1 cluster, 0 created, 2 updated, 0 removed, 10 unchanged\n")
     assert "max_size     = 7" in (out / "aws/prod/payments/terraform/node_groups.tf").read_text()
     assert search.read_text() == before
-    after = json.loads((out / MANIFEST).read_text())["files"]
+    after = load_manifest(out).files
     assert set(after) == set(manifest)
     assert (
         after["aws/prod/search/terraform/node_groups.tf"]

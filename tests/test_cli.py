@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import hcl_unquote, write_tree
 from treeform.cli import cli
-from treeform.writer import MANIFEST
+from treeform.writer import MANIFEST, load_manifest
 
 MODEL = {
     "_defaults.yaml": """
@@ -153,8 +153,9 @@ def test_clusters_that_leave_the_model_are_removed_but_nothing_else(
     assert result.exit_code == 0
     assert not (out / "aws/prod/search").exists()
     assert (out / "README.md").read_text() == "mine\n"
-    manifest = json.loads((out / MANIFEST).read_text())
-    assert all(not p.startswith("aws/prod/search/") for p in manifest["files"])
+    manifest = load_manifest(out)
+    assert all(not p.startswith("aws/prod/search/") for p in manifest.files)
+    assert "aws/prod/search" not in manifest.clusters
 
 
 def test_an_output_path_that_is_a_file_is_refused(model: Path, tmp_path: Path) -> None:

@@ -131,7 +131,9 @@ def test_a_manifest_entry_outside_the_output_is_refused(
 
 def test_a_cluster_record_naming_a_path_outside_is_refused(site: tuple[Path, Path, Path]) -> None:
     model, out, outside = site
-    edit_manifest(out, lambda d: d["clusters"]["a"]["files"].append("../outside/victim"))
+    edit_manifest(
+        out, lambda d: d["clusters"]["a"]["files"].update({"../outside/victim": "0" * 64})
+    )
     refused(model, out, outside, "'../outside/victim'")
 
 

@@ -1,0 +1,202 @@
+"""What treeform last saw of the files of an output directory, as git's index keeps it.
+
+A generate with nothing changed has to know that every file of every cluster is still as it
+wrote it. Reading and hashing them all costs more than everything else such a run does, so
+the last run noted, per file, its digest and its metadata: size, mtime and ctime in
+nanoseconds, inode. A later run hashes only the files whose metadata it cannot vouch for:
+
+- the metadata differs in any of the four (an edit, a new file put in its place, a copy);
+- the file is "racy", as git calls it: its mtime or ctime is not older than the index
+  itself (written after every file it lists was looked at), so an edit in the same clock
+  tick would not show;
+- the digest noted is not the one the manifest expects for the file.
+
+The index is the user's, like git's `.git/index`: it lives in treeform's cache directory
+(`files/`, one per output directory), never in the output, which is committed and may come
+from someone else (a pull request controls the manifest, not this file). It only ever lets
+a run skip *hashing* a file; what a file should hold is still the manifest's digest, and
+`--check` and `diff` always read and compare. An inode and a ctime are set by the kernel of
+the machine that wrote the file (no user call sets a ctime), so a checkout, a copy or an
+edit that puts size and mtime back (`touch -d`, `os.utime`) still shows as a change. With
+the cache off (`TREEFORM_CACHE_DIR=`) every file is hashed, as before.
+
+The file: one line per cluster (key "" for repository files such as atlantis.yaml), the
+key as JSON, a tab, and a signature: a sha256 over each file's path, digest (the one the
+manifest expects) and metadata. A run checks a cluster by looking at its files (`lstat`)
+and computing the signature again: one value to compare, nothing to parse, and the index
+stays small (a line per cluster). When it differs, or a file is racy, every file of that
+cluster is read and hashed, and the new signature noted. Anything malformed is ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO
+
+from treeform.cache import cache_dir
+
+#: size, mtime_ns, ino, ctime_ns
+Meta = tuple[int, int, int, int]
+#: One file's entry: (sha256, metadata).
+Entry = tuple[str, Meta]
+
+_SHA_LENGTH = 64
+#: A file system whose timestamps are whole seconds (FAT keeps two): a file is racy for
+#: that long after the index was written.
+_COARSE_SLACK_NS = 2_000_000_000
+
+
+def file_meta(info: os.stat_result) -> Meta | None:
+    """The metadata the index keeps of a regular file (None for anything else)."""
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+
+
+def signature(entries: Iterable[tuple[str, str, Meta]]) -> str:
+    """The signature of a cluster's files: (path, sha256, metadata) of each, in order."""
+    text = "".join([f"{rel}\0{sha}\0{m[0]}\0{m[1]}\0{m[2]}\0{m[3]}\0" for rel, sha, m in entries])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class FileIndex:
+    """The index of one output directory as the last generate left it (empty when there is
+    none, or the cache is off)."""
+
+    def __init__(self, path: Path | None, lines: dict[str, str], written_ns: int) -> None:
+        self.path = path
+        self._lines = lines
+        #: When the index was written (its mtime): files not older than this are racy.
+        self.written_ns = written_ns
+
+    @classmethod
+    def off(cls) -> FileIndex:
+        return cls(None, {}, 0)
+
+    @classmethod
+    def of(cls, output: Path, *, read: bool = True) -> FileIndex:
+        """The index of `output` (`read=False`: one to write only, its old lines unread)."""
+        directory = cache_dir("files")
+        if directory is None:
+            return cls.off()
+        key = hashlib.sha256(str(output.resolve()).encode()).hexdigest()[:32]
+        path = directory / f"{key}.idx"
+        lines: dict[str, str] = {}
+        written = 0
+        if not read:
+            return cls(path, lines, written)
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            with path.open("r", encoding="utf-8", newline="\n") as fh:
+                written = os.fstat(fh.fileno()).st_mtime_ns
+                for line in fh:
+                    name, tab, rest = line.partition("\t")
+                    if tab:
+                        lines[name] = rest
+        return cls(path, lines, written)
+
+    def noted(self, key: str) -> str | None:
+        """The signature noted for one cluster ("": repository files), if any."""
+        line = self._lines.get(json.dumps(key))
+        if line is None or len(line) != _SHA_LENGTH + 1:
+            return None  # absent or malformed
+        return line[:_SHA_LENGTH]
+
+    def settled(self, meta: Meta) -> bool:
+        """Whether a file with this metadata was last changed before the index was written
+        (not racy): only then can its metadata vouch for its bytes."""
+        limit = self.written_ns
+        if meta[1] % 1_000_000_000 == 0 or meta[3] % 1_000_000_000 == 0:
+            limit -= _COARSE_SLACK_NS  # whole seconds: maybe a coarse file system
+        return meta[1] < limit and meta[3] < limit
+
+    def vouches(self, key: str, entries: list[tuple[str, str, Meta]]) -> bool:
+        """Whether the index can say, without reading them, that the files described by
+        `entries` (path, the manifest's sha256, metadata as found now) hold those bytes:
+        their signature is the one noted, and none of them is racy."""
+        noted = self.noted(key)
+        return (
+            noted is not None
+            and all(self.settled(meta) for _, _, meta in entries)
+            and signature(entries) == noted
+        )  # (intact_digests checks `settled` as it goes: the second time costs little)
+
+    def writer(self) -> IndexWriter | None:
+        return IndexWriter(self) if self.path is not None else None
+
+
+class IndexWriter:
+    """A new index, line by line as a run finds them, into a temporary file beside the index
+    (nothing of it is held in memory); `finish` puts it in place. While every line is the
+    old one (a run that changed nothing) nothing is written at all."""
+
+    def __init__(self, index: FileIndex) -> None:
+        assert index.path is not None
+        self.index = index
+        self.path = index.path
+        self.tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._fh: IO[str] | None = None
+        self._failed = False
+        #: The keys kept as they were, while nothing else was written.
+        self._kept: list[str] = []
+
+    def _open(self) -> IO[str] | None:
+        if self._fh is None and not self._failed:
+            try:
+                self._fh = self.tmp.open("w", encoding="utf-8", newline="\n")
+            except OSError:
+                self._failed = True
+                return None
+            kept, self._kept = self._kept, []
+            for name in kept:
+                self._fh.write(f"{name}\t{self.index._lines[name]}")
+        return self._fh
+
+    def keep(self, key: str) -> None:
+        """The line of the old index for `key`, as it was (its files were vouched for)."""
+        name = json.dumps(key)
+        line = self.index._lines.get(name)
+        if line is None:
+            return
+        if self._fh is None and not self._failed:
+            self._kept.append(name)
+        elif self._fh is not None:
+            self._fh.write(f"{name}\t{line}")
+
+    def add(self, key: str, entries: Iterable[tuple[str, str, Meta | None]]) -> None:
+        """Note the files of `key` as (path, sha256, metadata); when one has no metadata
+        (not a regular file, or it changed while read) nothing is noted: they will be
+        hashed."""
+        given = list(entries)
+        known = [(rel, sha, meta) for rel, sha, meta in given if meta is not None]
+        fh = self._open()
+        if fh is not None and known and len(known) == len(given):
+            fh.write(f"{json.dumps(key)}\t{signature(known)}\n")
+
+    def finish(self) -> None:
+        """Put the new index in place (best effort: an index that cannot be written only
+        means the next run hashes the files)."""
+        if self._fh is None:
+            if not self._failed and len(self._kept) != len(self.index._lines):
+                self._open()  # lines were dropped (clusters left): write what is left
+            if self._fh is None:
+                return
+        try:
+            self._fh.close()
+            self._fh = None
+            self.tmp.replace(self.path)
+        except OSError:
+            self.discard()
+
+    def discard(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
+        with contextlib.suppress(OSError):
+            self.tmp.unlink(missing_ok=True)
