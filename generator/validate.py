@@ -397,6 +397,30 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
     yield from _cidr_issues(cluster)
     yield from _pool_issues(cluster)
     yield from _existing_network_issues(cluster)
+    yield from _foreign_settings_issues(cluster)
+
+
+def _foreign_settings_issues(cluster: Cluster) -> Iterator[Issue]:
+    """Settings of another engine or cloud (`kops:` on a DOKS cluster) would do nothing: an
+    error where the cluster's own file writes them. Inherited from a `_defaults.yaml`, they
+    are meant for the other clusters below it, and pass."""
+    engines = {name for p in PROVIDERS.values() for name in p.engines}
+    for key in cluster.data:
+        if key in engines and key != cluster.engine:
+            kind, own = "engine", cluster.engine
+        elif key in PROVIDERS and key != cluster.cloud:
+            kind, own = "cloud", cluster.cloud
+        else:
+            continue
+        where = cluster.provenance.where((key,), key=True)
+        if where.file == cluster.file:
+            yield Issue(
+                where,
+                key,
+                f"settings of the {kind} {key}, but this cluster's {kind} is {own}: they would "
+                f"do nothing; remove them (a _defaults.yaml may set them for the {key} "
+                "clusters below it)",
+            )
 
 
 def _day2_issues(cluster: Cluster) -> Iterator[Issue]:
