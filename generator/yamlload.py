@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -270,69 +271,20 @@ def read_yaml_file(path: Path | str, file: str) -> bytes:
 
 def load_yaml(raw: bytes, file: str) -> Document:
     """Parse one YAML file. Raises YamlProblem with a located issue."""
-    max_bytes = limits.FILE_BYTES.value()
-    if len(raw) > max_bytes:
-        raise _over_limit(file, len(raw), max_bytes)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        before = raw[: exc.start]
-        line = before.count(b"\n") + 1
-        column = exc.start - (before.rfind(b"\n") + 1) + 1
-        raise YamlProblem(
-            Issue(Location(file, line, column), "", f"the file is not UTF-8 ({exc.reason})")
-        ) from None
-    loader = TreeformYamlLoader(text)
-    try:
-        root = loader.get_single_node()
-        if root is None:
-            return Document(file, None)
-        converter = _Converter(file, loader)
-        data = converter.convert(root, ())
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        message = str(exc.problem or exc.context or "invalid YAML").strip()
-        if exc.context and exc.problem:
-            message = f"{exc.context}: {exc.problem}"
-        raise YamlProblem(Issue(_loc(file, mark), "", f"YAML syntax error: {message}")) from None
-    except yaml.reader.ReaderError as exc:
-        # A NUL byte or another control character: at its real line and column.
-        position = exc.position if isinstance(exc.position, int) else 0
-        if _BaseLoader is not yaml.SafeLoader:  # libyaml counts the bytes of the UTF-8 text
-            read = text.encode("utf-8")[:position].decode("utf-8", "replace")
-        else:
-            read = text[:position]
-        line = read.count("\n") + 1
-        column = len(read) - (read.rfind("\n") + 1) + 1
-        char = exc.character if isinstance(exc.character, int) else ord(str(exc.character))
-        raise YamlProblem(
-            Issue(
-                Location(file, line, column),
-                "",
-                f"YAML syntax error: control character U+{char:04X} is not allowed; "
-                "write it as an escape in a double-quoted string",
-            )
-        ) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblem(Issue(Location(file), "", f"YAML error: {exc}")) from None
-    except RecursionError:
-        raise YamlProblem(
-            Issue(
-                Location(file),
-                "",
-                "nesting is deeper than Python can follow; lower "
-                f"{limits.DEPTH.env} (now {limits.DEPTH.value()})",
-            )
-        ) from None
-    finally:
-        loader.dispose()
-    return Document(file, data, converter.values, converter.keys)
+    docs = _parse(raw, file, single=True)
+    return docs[0] if docs else Document(file, None)
 
 
 def load_yaml_stream(raw: bytes, file: str) -> list[Document]:
     """Parse a file of one or more YAML documents (`---` between them), as kOps and eksctl
     write them: one Document per non-empty document, each with the marks of the whole file.
     The limits of `load_yaml` apply to the file as a whole. Raises YamlProblem."""
+    return _parse(raw, file, single=False)
+
+
+def _parse(raw: bytes, file: str, *, single: bool) -> list[Document]:
+    """The documents of a file (`single`: exactly one, or none), every YAML failure turned
+    into one located YamlProblem; the node limit counts the whole file."""
     max_bytes = limits.FILE_BYTES.value()
     if len(raw) > max_bytes:
         raise _over_limit(file, len(raw), max_bytes)
@@ -347,17 +299,14 @@ def load_yaml_stream(raw: bytes, file: str) -> list[Document]:
         ) from None
     loader = TreeformYamlLoader(text)
     docs: list[Document] = []
-    nodes = 0  # the node limit counts the whole file, not each document
+    nodes = 0
     try:
-        while loader.check_node():
-            root = loader.get_node()
-            if root is None:
-                continue
+        for root in _roots(loader, single):
             converter = _Converter(file, loader)
             converter.nodes = nodes
             data = converter.convert(root, ())
             nodes = converter.nodes
-            if data is not None:
+            if single or data is not None:
                 docs.append(Document(file, data, converter.values, converter.keys))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -397,3 +346,16 @@ def load_yaml_stream(raw: bytes, file: str) -> list[Document]:
     finally:
         loader.dispose()
     return docs
+
+
+def _roots(loader: Any, single: bool) -> Iterator[yaml.Node]:
+    """The root nodes of the loader's documents: the one document (none if empty), or each."""
+    if single:
+        root = loader.get_single_node()
+        if root is not None:
+            yield root
+        return
+    while loader.check_node():
+        root = loader.get_node()
+        if root is not None:
+            yield root
