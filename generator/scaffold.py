@@ -172,10 +172,9 @@ def scaffold_cluster(
     return "\n".join(out) + "\n"
 
 
-def create_cluster_file(
-    model: Path, cluster_id: str, cloud: str, engine: str, schema: str | None = None
-) -> tuple[Path, list[Path]]:
-    """Write the new cluster file (and the schema for editors); the paths written."""
+def check_cluster_id(cluster_id: str) -> str:
+    """A cluster id as `new` and `import` take it (`aws/prod/payments`, a trailing `.yaml`
+    allowed): relative path segments, the last one the cluster's name; else a UsageError."""
     cluster_id = cluster_id.strip("/").removesuffix(".yaml").removesuffix(".yml")
     segments = cluster_id.split("/")
     if not cluster_id or any(not _SEGMENT.match(s) for s in segments):
@@ -188,6 +187,14 @@ def create_cluster_file(
             f"the file name {segments[-1]!r} is the cluster's name: use lowercase letters, "
             "digits and '-' (a DNS label)"
         )
+    return cluster_id
+
+
+def create_cluster_file(
+    model: Path, cluster_id: str, cloud: str, engine: str, schema: str | None = None
+) -> tuple[Path, list[Path]]:
+    """Write the new cluster file (and the schema for editors); the paths written."""
+    cluster_id = check_cluster_id(cluster_id)
     provider = PROVIDERS.get(cloud)
     if provider is None:
         raise UsageError(f"unknown cloud {cloud!r}; known: {', '.join(sorted(PROVIDERS))}")

@@ -19,6 +19,7 @@ none) and the version for examples without one.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import cache
 from pathlib import Path
@@ -505,6 +506,17 @@ def test_input_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "TREEFORM_MAX_FILE_BYTES" in result.stderr
+
+
+def test_an_input_that_is_no_regular_file_is_refused_at_once(tmp_path: Path) -> None:
+    # A FIFO would block a plain read forever; the model's own loader refuses it.
+    fifo = tmp_path / "cluster.yaml"
+    os.mkfifo(fifo)
+    (tmp_path / "model").mkdir()
+    result = _cli(["import", "kops", str(fifo), "--id", "c", str(tmp_path / "model")])
+    assert result.exit_code == 1
+    assert "not a regular file" in result.stderr
+    assert list((tmp_path / "model").iterdir()) == []
 
 
 def test_an_alias_bomb_fails_fast(tmp_path: Path) -> None:

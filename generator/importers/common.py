@@ -16,7 +16,6 @@ An importer turns the input documents into a model (`Extracted`); the rest is ge
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,16 +23,21 @@ from typing import Any
 
 from treeform.errors import Issue, Location, ModelError, OutputError, UsageError
 from treeform.render import Renderer, to_yaml
+from treeform.scaffold import check_cluster_id
 from treeform.tree import DEFAULTS_FILE, Provenance, RawCluster, _Layer, merge_into
-from treeform.yamlload import Document, FieldPath, YamlProblem, format_path, load_yaml
+from treeform.yamlload import (
+    Document,
+    FieldPath,
+    YamlProblem,
+    format_path,
+    load_yaml,
+    read_yaml_file,
+)
 
 #: Input files an import reads at most (kOps writes one file per instance group at most).
 MAX_FILES = 200
 #: Documents in all input files together.
 MAX_DOCUMENTS = 500
-
-_SEGMENT = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*\Z")
-_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 
 
 class _Missing:
@@ -93,12 +97,12 @@ def read_sources(files: Iterable[Path]) -> list[Source]:
     for path in paths:
         shown = str(path)
         try:
-            raw = path.read_bytes()
+            # The user names the file (a link is followed), but a FIFO or a device is refused
+            # and the read stops at the size limit, as for model files.
+            docs = load_yaml_stream(read_yaml_file(str(path.resolve()), shown), shown)
         except OSError as exc:
             issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))
             continue
-        try:
-            docs = load_yaml_stream(raw, shown)
         except YamlProblem as problem:
             issues.append(problem.issue)
             continue
@@ -436,22 +440,6 @@ def model_text(model: dict[str, Any], footer: list[str] | None = None) -> str:
     return f"{HEADER}\n{body}" + (f"\n{tail}" if tail else "")
 
 
-def check_cluster_id(cluster_id: str) -> str:
-    cluster_id = cluster_id.strip("/").removesuffix(".yaml").removesuffix(".yml")
-    segments = cluster_id.split("/")
-    if not cluster_id or any(not _SEGMENT.match(s) for s in segments):
-        raise UsageError(
-            f"{cluster_id!r} is not a cluster id: use path segments of letters, digits, "
-            "'-', '_' and '.', not starting with '.' or '_' (e.g. aws/prod/payments)"
-        )
-    if not _LABEL.match(segments[-1]):
-        raise UsageError(
-            f"the file name {segments[-1]!r} is the cluster's name: use lowercase letters, "
-            "digits and '-' (a DNS label)"
-        )
-    return cluster_id
-
-
 def defaults_layer(root: Path, cluster_id: str, shown_root: str) -> _Layer:
     """The merged `_defaults.yaml` files above `cluster_id` in the tree at `root`."""
     layer = _Layer({}, Provenance())
@@ -464,7 +452,7 @@ def defaults_layer(root: Path, cluster_id: str, shown_root: str) -> _Layer:
             continue
         shown = f"{shown_root.rstrip('/')}/{rel}" if shown_root not in ("", ".") else rel
         try:
-            doc = load_yaml(path.read_bytes(), shown)
+            doc = load_yaml(read_yaml_file(str(path), shown), shown)
         except OSError as exc:
             issues.append(Issue(Location(shown), "", f"cannot read: {exc.strerror}"))
             continue
