@@ -27,7 +27,8 @@ from helpers import (
     write_tree,
 )
 from treeform.cli import cli
-from treeform.providers.kops import KUBERNETES_PATCHES, carve_kops_subnets
+from treeform.providers.kops import KUBERNETES_PATCHES
+from treeform.providers.subnets import kops_subnets
 
 EXAMPLES = ORACLES / "kops" / "examples"
 
@@ -820,7 +821,7 @@ def test_carving_never_overlaps() -> None:
         ["10.0.0.0/16", "10.1.0.0/20", "192.168.0.0/24"], range(1, 7), [True, False]
     ):
         zones = tuple(f"z{i}" for i in range(n))
-        subnets = carve_kops_subnets(cidr, zones, private)
+        subnets = kops_subnets(cidr, zones, private)
         nets = [ipaddress.IPv4Network(s.cidr) for s in subnets]
         assert len(subnets) == n * (2 if private else 1)
         for a, b in itertools.combinations(nets, 2):

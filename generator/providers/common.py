@@ -1,12 +1,11 @@
-"""What engines share: the state backend, subnet carving, and the Terraform settings block."""
+"""What engines share: the state backend and the Terraform settings block (the subnets they
+carve are in `treeform.providers.subnets`)."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from treeform.errors import Issue
@@ -136,34 +135,6 @@ def tf_id(name: str) -> str:
     """A Terraform identifier for a model name (a DNS label): `gpu-a` -> `gpu_a`."""
     ident = name.replace("-", "_").replace(".", "_")
     return ident if ident[:1].isalpha() or ident[:1] == "_" else f"_{ident}"
-
-
-@dataclass(frozen=True)
-class ZoneSubnets:
-    zone: str
-    private: str
-    public: str
-
-
-@lru_cache(maxsize=1024)  # many clusters share a network range and zones
-def _carved(cidr: str, zones: tuple[str, ...]) -> tuple[ZoneSubnets, ...]:
-    net = ipaddress.IPv4Network(cidr)
-    eighths = list(net.subnets(prefixlen_diff=3))
-    public = list(eighths[7].subnets(prefixlen_diff=3))
-    return tuple(
-        ZoneSubnets(zone, str(eighths[i]), str(public[i])) for i, zone in enumerate(zones[:7])
-    )
-
-
-def carve_subnets(cidr: str, zones: tuple[str, ...]) -> list[ZoneSubnets]:
-    """Subnets per zone, carved deterministically from the network range.
-
-    The range is cut in eight; zone i gets the i-th eighth as its private subnet (a /19 of
-    a /16), and the last eighth is cut in eight again for the public subnets (a /22 each),
-    so nodes get the large ranges and load balancers and NAT gateways the small ones. Up to
-    seven zones fit without overlap.
-    """
-    return list(_carved(cidr, tuple(zones)))
 
 
 #: Engine names as their clouds write them, for messages.

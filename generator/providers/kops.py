@@ -14,7 +14,6 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from treeform.errors import Issue
@@ -25,6 +24,7 @@ from treeform.providers.common import (
     pool_machines,
 )
 from treeform.providers.machines import NVIDIA, X86_64, Catalog, Machine, describe
+from treeform.providers.subnets import CarveError, Subnet
 from treeform.render import Renderer, to_yaml
 from treeform.yamlload import FieldPath
 
@@ -162,125 +162,6 @@ def dns_subdomain_problem(name: str) -> str | None:
                 "starting and ending with a letter or digit"
             )
     return None
-
-
-@dataclass(frozen=True)
-class Subnet:
-    """One entry of `spec.subnets`."""
-
-    name: str
-    type: str  # Public | Private | Utility | DualStack
-    zone: str | None = None
-    region: str | None = None
-    cidr: str | None = None
-    id: str | None = None
-    ipv6_cidr: str | None = None
-
-    def doc(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        if self.cidr is not None:
-            out["cidr"] = self.cidr
-        if self.id is not None:
-            out["id"] = self.id
-        if self.ipv6_cidr is not None:
-            out["ipv6CIDR"] = self.ipv6_cidr
-        out["name"] = self.name
-        if self.region is not None:
-            out["region"] = self.region
-        out["type"] = self.type
-        if self.zone is not None:
-            out["zone"] = self.zone
-        return out
-
-
-class CarveError(ValueError):
-    pass
-
-
-def _split(net: ipaddress.IPv4Network, count: int) -> list[ipaddress.IPv4Network]:
-    """kOps's SplitInto1/2/4/8: the smallest power-of-two split with `count` pieces."""
-    for bits in range(4):
-        if count <= 1 << bits:
-            if net.prefixlen + bits > 32:
-                break
-            return list(net.subnets(prefixlen_diff=bits))
-    if count > 8:
-        raise CarveError(f"{net} cannot be split for {count} subnets (kOps splits in at most 8)")
-    raise CarveError(f"{net} is too small to split in {count}")
-
-
-def carve_kops_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> list[Subnet]:
-    """Subnets per zone, carved as `kops create cluster` carves them (see `_carve_kops`)."""
-    return list(_carve_kops(cidr, tuple(zones), private))
-
-
-@lru_cache(maxsize=1024)  # many clusters share a network range and zones
-def _carve_kops(cidr: str, zones: tuple[str, ...], private: bool) -> tuple[Subnet, ...]:
-    """Subnets per zone, carved as `kops create cluster` carves them (`assignCIDRsToSubnets`).
-
-    One node subnet per zone (Public or Private, named after the zone), and for a private
-    topology one Utility subnet per zone (`utility-<zone>`, for load balancers and NAT
-    gateways). The network range is split into the smallest power of two (1, 2, 4 or 8)
-    that holds every node subnet plus one more slot when there are Utility subnets; node
-    subnets take the slots in zone order after that first slot, and the first slot is cut
-    in eight for the Utility subnets. A /16 with three private zones gives /18 node
-    subnets at .64, .128 and .192 and /21 Utility subnets at .0, .8 and .16.
-    """
-    net = ipaddress.IPv4Network(cidr)
-    ordered = sorted(zones)
-    node_type = "Private" if private else "Public"
-    slots = _split(net, len(ordered) + (1 if private else 0))
-    out: list[Subnet] = []
-    utility: list[Subnet] = []
-    if private:
-        little = list(slots[0].subnets(prefixlen_diff=3))
-        slots = slots[1:]
-        utility = [
-            Subnet(f"utility-{z}", "Utility", zone=z, cidr=str(little[i]))
-            for i, z in enumerate(ordered)
-        ]
-    for i, zone in enumerate(ordered):
-        out.append(Subnet(zone, node_type, zone=zone, cidr=str(slots[i])))
-    by_zone = {s.zone: s for s in out}
-    util_by_zone = {s.zone: s for s in utility}
-    # The spec lists them in the model's zone order, node subnets first, as kOps does.
-    return tuple(
-        [by_zone[z] for z in zones] + [util_by_zone[z] for z in zones if z in util_by_zone]
-    )
-
-
-def carve_kops_ipv6_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> list[Subnet]:
-    """Subnets of `kops create cluster --ipv6` (`setupTopology`, `assignCIDRsToSubnets`).
-
-    Public: the IPv4 carving, each subnet also given an IPv6 /64 of the VPC's range. Private:
-    per zone an IPv6-only Private subnet (the nodes), a `dualstack-<zone>` subnet (control
-    planes, bastion) and a Utility subnet; the range is split as kOps splits it (the
-    IPv6-only subnets count but take no slot), Utility subnets in the first slot cut in
-    eight, dual-stack subnets in the next slots in zone order. Every subnet gets
-    `ipv6CIDR: /64#<n>`, n its place in the spec.
-    """
-    if not private:
-        out = carve_kops_subnets(cidr, zones, False)
-    else:
-        net = ipaddress.IPv4Network(cidr)
-        count = 2 * len(zones) + 1
-        pieces = 1 if count <= 1 else 2 if count <= 2 else 4 if count <= 4 else 8
-        if len(zones) + 1 > pieces or net.prefixlen + pieces.bit_length() - 1 > 32:
-            raise CarveError(f"{net} cannot hold the IPv6 layout of {len(zones)} zones")
-        slots = list(net.subnets(prefixlen_diff=pieces.bit_length() - 1))
-        little = list(slots[0].subnets(prefixlen_diff=3))
-        ordered = sorted(zones)
-        dual = {z: str(slots[1 + i]) for i, z in enumerate(ordered)}
-        util = {z: str(little[i]) for i, z in enumerate(ordered)}
-        out = (
-            [Subnet(z, "Private", zone=z) for z in zones]
-            + [Subnet(f"dualstack-{z}", "DualStack", zone=z, cidr=dual[z]) for z in zones]
-            + [Subnet(f"utility-{z}", "Utility", zone=z, cidr=util[z]) for z in zones]
-        )
-    return [
-        Subnet(s.name, s.type, s.zone, s.region, s.cidr, s.id, f"/64#{i:x}")
-        for i, s in enumerate(out)
-    ]
 
 
 def sort_keys(value: Any) -> Any:

@@ -13,13 +13,13 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
 from treeform.providers.common import (
-    carve_subnets,
     choice_issues,
     machine_type_issues,
     pool_machines,
     tf_id,
     versions_tf,
 )
+from treeform.providers.subnets import zonal_eighths
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-12-01
@@ -657,7 +657,11 @@ class EksEngine:
             )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        subnets = carve_subnets(cluster.network.cidr, cluster.zones)
+        subnets = (
+            zonal_eighths(cluster.network.cidr, cluster.zones)
+            if cluster.network.existing is None
+            else []
+        )
         private = cluster.network.private
         addons = eks_addons(cluster)
         pod_identities = [

@@ -16,10 +16,8 @@ from treeform.providers.kops import (
     CNI_VPC_NATIVE,
     Group,
     KopsEngine,
-    Subnet,
-    carve_kops_ipv6_subnets,
-    carve_kops_subnets,
 )
+from treeform.providers.subnets import Subnet, kops_ipv6_subnets, kops_subnets
 from treeform.render import Renderer
 
 PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
@@ -79,10 +77,8 @@ class AwsKopsEngine(KopsEngine):
 
     def carved(self, cluster: Cluster) -> list[Subnet]:
         if self.ipv6(cluster):
-            return carve_kops_ipv6_subnets(
-                cluster.network.cidr, cluster.zones, cluster.network.private
-            )
-        return carve_kops_subnets(cluster.network.cidr, cluster.zones, cluster.network.private)
+            return kops_ipv6_subnets(cluster.network.cidr, cluster.zones, cluster.network.private)
+        return kops_subnets(cluster.network.cidr, cluster.zones, cluster.network.private)
 
     def non_masquerade_cidr(self, cluster: Cluster) -> str:
         # IPv6: pods and services are IPv6, nothing is masqueraded (`--ipv6`).

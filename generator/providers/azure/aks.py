@@ -17,6 +17,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
+from treeform.providers.subnets import aks_subnets
 from treeform.render import Renderer
 
 #: Kubernetes minor versions AKS supports, taken 2026-12-01 from the AKS Kubernetes release
@@ -245,14 +246,6 @@ def critical_addons_only(cluster: Cluster) -> tuple[bool, str]:
         return bool(chosen), "setting"
     others = [p for p in cluster.node_pools.values() if p.name != system and _runs_workloads(p)]
     return bool(others), "auto"
-
-
-def _subnets(cidr: str) -> dict[str, str]:
-    """The VNet's subnets: nodes get the first half, virtual nodes (ACI) the fifth eighth."""
-    net = ipaddress.IPv4Network(cidr)
-    half = list(net.subnets(prefixlen_diff=1))
-    eighths = list(net.subnets(prefixlen_diff=3))
-    return {"nodes": str(half[0]), "virtual_nodes": str(eighths[4])}
 
 
 def _taint(key: str, value: str, effect: str) -> str:
@@ -487,7 +480,7 @@ class AksEngine:
         if virtual_nodes and existing is None and vnet.version == 4:
             # Flat Azure CNI: every node and each of its pods takes an address of the node
             # subnet (Azure keeps five of every subnet), and an upgrade adds a surge node.
-            node_subnet = ipaddress.ip_network(_subnets(str(vnet))["nodes"])
+            node_subnet = ipaddress.ip_network(aks_subnets(str(vnet))["nodes"])
             need = sum(
                 (p.max_size + 1) * ((p.max_pods or FLAT_MAX_PODS) + 1)
                 for p in cluster.node_pools.values()
@@ -555,7 +548,7 @@ class AksEngine:
         pools.sort(key=lambda p: not p["system"])  # the system pool first, then by name
         critical_only, critical_reason = critical_addons_only(cluster)
         existing = cluster.network.existing
-        subnets = _subnets(cluster.network.cidr) if existing is None else None
+        subnets = aks_subnets(cluster.network.cidr) if existing is None else None
         addons = set(cluster.addons)
         service_cidr = cluster.network.service_cidr or DEFAULT_SERVICE_CIDR
         service_net = ipaddress.IPv4Network(service_cidr)

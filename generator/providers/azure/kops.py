@@ -25,9 +25,8 @@ from treeform.providers.kops import (
     CNI_COMMON,
     Group,
     KopsEngine,
-    Subnet,
-    carve_kops_subnets,
 )
+from treeform.providers.subnets import Subnet, kops_subnets
 from treeform.render import Renderer
 
 PROVIDERS = {"azurerm": {"source": "hashicorp/azurerm", "version": "~> 4.0"}}
@@ -74,7 +73,7 @@ class AzureKopsEngine(KopsEngine):
                     cidr=self.known_network_cidr(cluster),
                 )
             ]
-        carved = carve_kops_subnets(cluster.network.cidr, (cluster.region,), False)
+        carved = kops_subnets(cluster.network.cidr, (cluster.region,), False)
         return [Subnet(cluster.region, kind, region=cluster.region, cidr=carved[0].cidr)]
 
     def network_cidr(self, cluster: Cluster) -> str | None:

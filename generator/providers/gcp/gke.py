@@ -9,7 +9,6 @@ import ipaddress
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from treeform.errors import Issue
@@ -24,6 +23,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
+from treeform.providers.subnets import gke_ranges
 from treeform.render import Renderer
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
@@ -120,34 +120,6 @@ def pod_range_size(max_pods: int | None) -> int:
     if max_pods is None:
         return 1 << (32 - POD_RANGE_PER_NODE)
     return 1 << (2 * max_pods - 1).bit_length()
-
-
-@dataclass(frozen=True)
-class IpRanges:
-    """The subnetwork ranges of a cluster: nodes (primary), pods and services (secondary)."""
-
-    nodes: str
-    pods: str
-    services: str
-
-
-def ip_ranges(cluster: Cluster) -> IpRanges:
-    """Carve the cluster's ranges from `network.cidr`, deterministically.
-
-    The network range is cut in eight: the first eighth is the node subnet, the second
-    eighth the services range (unless `serviceCidr`), and the upper half the pods range
-    (unless `podCidr`). The third and fourth eighths stay free for proxy-only or Private
-    Service Connect subnets. A /16 gives nodes a /19, services a /19 and pods a /17
-    (room for 128 nodes at 110 pods each).
-    """
-    net = ipaddress.IPv4Network(cluster.network.cidr)
-    eighths = list(net.subnets(prefixlen_diff=3))
-    upper = list(net.subnets(prefixlen_diff=1))[1]
-    return IpRanges(
-        nodes=str(eighths[0]),
-        services=cluster.network.service_cidr or str(eighths[1]),
-        pods=cluster.network.pod_cidr or str(upper),
-    )
 
 
 def node_service_account_id(cluster: Cluster) -> str:
@@ -379,7 +351,7 @@ class GkeEngine:
                     "a GKE cluster runs in one (regional) subnetwork; name exactly one",
                 )
             return
-        ranges = ip_ranges(cluster)
+        ranges = gke_ranges(cluster.network)
         pods = ipaddress.IPv4Network(ranges.pods)
         nodes = ipaddress.IPv4Network(ranges.nodes)
         total_max = sum(p.max_size for p in cluster.node_pools.values())
@@ -480,7 +452,7 @@ class GkeEngine:
         )
         binary_authorization = bool(settings.get("binaryAuthorization", True))
         existing = cluster.network.existing
-        ranges = ip_ranges(cluster) if existing is None else None
+        ranges = gke_ranges(cluster.network) if existing is None else None
         return {
             "cluster": {
                 "id": cluster.id,

@@ -17,7 +17,8 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import gcp, machines
 from treeform.providers.common import versions_tf
-from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, KopsEngine, Subnet
+from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, KopsEngine
+from treeform.providers.subnets import Subnet
 from treeform.render import Renderer
 
 PROVIDERS = {"google": {"source": "hashicorp/google", "version": "~> 7.0"}}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -17,6 +16,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
+from treeform.providers.subnets import cce_subnets
 from treeform.render import Renderer
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-12-01 from the CCE
@@ -182,14 +182,10 @@ class CceEngine:
         return out
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        net = ipaddress.IPv4Network(cluster.network.cidr)
-        eighths = list(net.subnets(prefixlen_diff=3))
+        carved = cce_subnets(cluster.network.cidr)
         network_type = NETWORK_TYPES[cluster.network.cni]
         size = cluster.settings.get("clusterSize", "small")
         existing = cluster.network.existing
-        nodes_cidr = eighths[0]
-        # CCE Turbo pods take addresses from an ENI subnet: the second quarter of the VPC.
-        eni_cidr = list(net.subnets(prefixlen_diff=2))[1]
         return {
             "cluster": {
                 "id": cluster.id,
@@ -206,11 +202,11 @@ class CceEngine:
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
-                "nodes_cidr": str(nodes_cidr),
-                "nodes_gateway": str(nodes_cidr.network_address + 1),
+                "nodes_cidr": carved.nodes,
+                "nodes_gateway": carved.nodes_gateway,
                 "eni": network_type == "eni",
-                "eni_cidr": str(eni_cidr),
-                "eni_gateway": str(eni_cidr.network_address + 1),
+                "eni_cidr": carved.eni,
+                "eni_gateway": carved.eni_gateway,
                 "existing": (
                     {
                         "vpc_id": existing.network_id,

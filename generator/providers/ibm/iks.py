@@ -13,12 +13,12 @@ from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.names import MAX_NODE_POOL_NAME
 from treeform.providers.common import (
-    carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
     tf_id,
     versions_tf,
 )
+from treeform.providers.subnets import zonal_eighths
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS supports, taken 2026-12-01 from the IBM Cloud Kubernetes
@@ -162,7 +162,11 @@ class IksEngine:
                 "cidr": cluster.network.cidr,
                 "zones": [
                     {"zone": s.zone, "cidr": s.private}
-                    for s in carve_subnets(cluster.network.cidr, cluster.zones)
+                    for s in (
+                        zonal_eighths(cluster.network.cidr, cluster.zones)
+                        if existing is None
+                        else []
+                    )
                 ],
                 "existing_subnets": (
                     dict(zip(cluster.zones, existing.subnet_ids, strict=False))

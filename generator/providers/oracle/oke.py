@@ -17,6 +17,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
+from treeform.providers.subnets import oke_subnets
 from treeform.render import Renderer
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
@@ -201,9 +202,7 @@ class OkeEngine:
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
         net = ipaddress.IPv4Network(cluster.network.cidr)
-        workers, rest = net.subnets(prefixlen_diff=1)
-        lbs, last = rest.subnets(prefixlen_diff=1)
-        api = next(last.subnets(new_prefix=max(28, last.prefixlen)))
+        carved = oke_subnets(cluster.network.cidr)
         existing = cluster.network.existing
         api_sources = [str(net)]
         if cluster.api_server.public:
@@ -228,9 +227,9 @@ class OkeEngine:
                 "create": existing is None,
                 "cidr": str(net),
                 "dns_label": dns_label(cluster.name),
-                "workers": str(workers),
-                "lbs": str(lbs),
-                "api": str(api),
+                "workers": carved.workers,
+                "lbs": carved.lbs,
+                "api": carved.api,
                 "private": cluster.network.private,
                 "existing": (
                     {

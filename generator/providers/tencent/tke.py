@@ -16,12 +16,12 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
 from treeform.providers.common import (
-    carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
     tf_id,
     versions_tf,
 )
+from treeform.providers.subnets import zonal_eighths
 from treeform.render import Renderer
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
@@ -187,8 +187,8 @@ class TkeEngine:
                     ],
                 }
             )
-        subnets = carve_subnets(cluster.network.cidr, cluster.zones)
         existing = cluster.network.existing
+        subnets = zonal_eighths(cluster.network.cidr, cluster.zones) if existing is None else []
         return {
             "cluster": {
                 "id": cluster.id,
