@@ -28,7 +28,6 @@ from helpers import (
 )
 from treeform.cli import cli
 from treeform.providers.kops import KUBERNETES_PATCHES
-from treeform.providers.subnets import kops_subnets
 
 EXAMPLES = ORACLES / "kops" / "examples"
 
@@ -811,22 +810,6 @@ def test_matches_kops_create_minimal(tmp_path: Path) -> None:
     mine_igs = groups(_norm(docs_of(ours), "us-east-1", "us-test-1"))
     for name, ig in real_igs.items():
         assert mine_igs[name]["spec"]["nodeLabels"] == ig["spec"]["nodeLabels"]
-
-
-def test_carving_never_overlaps() -> None:
-    import ipaddress
-    import itertools
-
-    for cidr, n, private in itertools.product(
-        ["10.0.0.0/16", "10.1.0.0/20", "192.168.0.0/24"], range(1, 7), [True, False]
-    ):
-        zones = tuple(f"z{i}" for i in range(n))
-        subnets = kops_subnets(cidr, zones, private)
-        nets = [ipaddress.IPv4Network(s.cidr) for s in subnets]
-        assert len(subnets) == n * (2 if private else 1)
-        for a, b in itertools.combinations(nets, 2):
-            assert not a.overlaps(b)
-        assert all(x.subnet_of(ipaddress.IPv4Network(cidr)) for x in nets)
 
 
 def test_example_manifests_pass_the_kops_schema(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from treeform.providers.common import (
     pool_machines,
 )
 from treeform.providers.machines import NVIDIA, X86_64, Catalog, Machine, describe
-from treeform.providers.subnets import CarveError, Subnet
+from treeform.providers.subnets import CarveError, Subnet, carve_issue
 from treeform.render import Renderer, to_yaml
 from treeform.yamlload import FieldPath
 
@@ -655,7 +655,7 @@ class KopsEngine:
         try:
             self.subnets(cluster)
         except CarveError as exc:
-            yield cluster.issue(("network", "cidr"), f"cannot carve the kOps subnets: {exc}")
+            yield carve_issue(cluster, exc)
             return
         docs = self.documents(cluster)
         crd = list(self.overlay_issues(cluster, docs))

@@ -2,7 +2,9 @@
 
 One function per layout. Each is deterministic (the same range and zones give the same
 subnets on every run, so a plan never moves a subnet) and says which ranges it gives a /16.
-A layout that gives every zone subnets of its own has room for a fixed number of zones.
+A layout that gives every zone subnets of its own has room for a fixed number of zones;
+more is an error at `zones` naming the engine and the cap (`zone_cap_issues` for the
+managed engines, `carve_issue` for kOps), never a silent drop.
 
 Each layout, the engines that use it, what it gives a /16, and the zones it holds:
 
@@ -24,15 +26,64 @@ layout each engine uses.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from treeform.model import Network
+from treeform.errors import Issue
+from treeform.model import Cluster, Network
+from treeform.providers.common import engine_name
 
 
 class CarveError(ValueError):
     """A network range that cannot hold a layout."""
+
+
+class ZoneCapError(CarveError):
+    """More zones than a layout has room for."""
+
+    def __init__(self, layout: str, cap: int, zones: int, why: str) -> None:
+        super().__init__(f"{layout} holds at most {cap} zones ({why}), not {zones}")
+        self.layout = layout
+        self.cap = cap
+        self.zones = zones
+        self.why = why
+
+
+def _check_cap(layout: str, cap: int, zones: Sequence[str], why: str) -> None:
+    if len(zones) > cap:
+        raise ZoneCapError(layout, cap, len(zones), why)
+
+
+def carve_issue(cluster: Cluster, exc: CarveError, *, or_existing: bool = False) -> Issue:
+    """A carving failure as an error at the field to change: a zone cap at `zones` (or the
+    `region` whose zones the cluster took), anything else at `network.cidr`. `or_existing`:
+    the engine carves nothing in an existing network, so the message offers one."""
+    engine = engine_name(cluster)
+    if isinstance(exc, ZoneCapError):
+        return cluster.issue(
+            "zones" if cluster.zones_given else "region",
+            f"{engine} carves subnets for at most {exc.cap} zones ({exc.why}); the cluster "
+            f"has {exc.zones}: name at most {exc.cap} zones"
+            + (", or run it in an existing network (network.existing)" if or_existing else ""),
+        )
+    return cluster.issue(("network", "cidr"), f"cannot carve the {engine} subnets: {exc}")
+
+
+def zone_cap_issues(
+    cluster: Cluster, layout: Callable[[str, tuple[str, ...]], object]
+) -> Iterator[Issue]:
+    """The zone cap of `layout` (a per-zone layout such as `zonal_eighths`) for a network
+    treeform creates; an existing network (`network.existing`) is carved by no one."""
+    if cluster.network.existing is not None:
+        return
+    try:
+        layout(cluster.network.cidr, cluster.zones)
+    except CarveError as exc:
+        yield carve_issue(cluster, exc, or_existing=True)
+    except ValueError:
+        return  # a malformed range: the shared CIDR rules report it
 
 
 # --- EKS, ACK, TKE, IKS ------------------------------------------------------------------
@@ -63,13 +114,17 @@ def zonal_eighths(cidr: str, zones: tuple[str, ...]) -> list[ZoneSubnets]:
 
 @lru_cache(maxsize=1024)  # many clusters share a network range and zones
 def _zonal_eighths(cidr: str, zones: tuple[str, ...]) -> tuple[ZoneSubnets, ...]:
+    _check_cap(
+        "zonal_eighths",
+        ZONAL_EIGHTHS_MAX_ZONES,
+        zones,
+        "each zone takes an eighth of network.cidr, and the last eighth holds the zones' "
+        "small ranges",
+    )
     net = ipaddress.IPv4Network(cidr)
     eighths = list(net.subnets(prefixlen_diff=3))
     public = list(eighths[7].subnets(prefixlen_diff=3))
-    return tuple(
-        ZoneSubnets(zone, str(eighths[i]), str(public[i]))
-        for i, zone in enumerate(zones[:ZONAL_EIGHTHS_MAX_ZONES])
-    )
+    return tuple(ZoneSubnets(zone, str(eighths[i]), str(public[i])) for i, zone in enumerate(zones))
 
 
 # --- kOps --------------------------------------------------------------------------------
@@ -114,6 +169,15 @@ def kops_max_zones(private: bool) -> int:
     return KOPS_SLOTS - 1 if private else KOPS_SLOTS
 
 
+def _kops_why(private: bool) -> str:
+    return (
+        "kops create cluster splits network.cidr in at most eight and keeps the first part "
+        "for the Utility subnets"
+        if private
+        else "kops create cluster splits network.cidr in at most eight"
+    )
+
+
 def _split(net: ipaddress.IPv4Network, count: int) -> list[ipaddress.IPv4Network]:
     """kOps's SplitInto1/2/4/8: the smallest power-of-two split with `count` pieces."""
     for bits in range(4):
@@ -144,6 +208,7 @@ def kops_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> list[Subne
 
 @lru_cache(maxsize=1024)  # many clusters share a network range and zones
 def _kops_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> tuple[Subnet, ...]:
+    _check_cap("kops_subnets", kops_max_zones(private), zones, _kops_why(private))
     net = ipaddress.IPv4Network(cidr)
     ordered = sorted(zones)
     node_type = "Private" if private else "Public"
@@ -182,6 +247,7 @@ def kops_ipv6_subnets(cidr: str, zones: tuple[str, ...], private: bool) -> list[
     if not private:
         out = kops_subnets(cidr, zones, False)
     else:
+        _check_cap("kops_ipv6_subnets", kops_max_zones(True), zones, _kops_why(True))
         net = ipaddress.IPv4Network(cidr)
         count = 2 * len(zones) + 1
         pieces = 1 if count <= 1 else 2 if count <= 2 else 4 if count <= 4 else 8

@@ -21,7 +21,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
-from treeform.providers.subnets import zonal_eighths
+from treeform.providers.subnets import zonal_eighths, zone_cap_issues
 from treeform.render import Renderer
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-12-01 from "Support for
@@ -82,6 +82,7 @@ class AckEngine:
     addons: tuple[str, ...] = ADDONS
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        yield from zone_cap_issues(cluster, zonal_eighths)
         kind = ack_type(cluster)
         if kind == "dedicated":
             yield cluster.issue(

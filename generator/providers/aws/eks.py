@@ -19,7 +19,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
-from treeform.providers.subnets import zonal_eighths
+from treeform.providers.subnets import zonal_eighths, zone_cap_issues
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-12-01
@@ -464,6 +464,7 @@ class EksEngine:
     addons: tuple[str, ...] = ADDONS
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        yield from zone_cap_issues(cluster, zonal_eighths)
         existing = cluster.network.existing
         # No zones at all means an unknown region, which the shared rules report.
         if existing is None and 0 < len(cluster.zones) < 2:

@@ -18,7 +18,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
-from treeform.providers.subnets import zonal_eighths
+from treeform.providers.subnets import zonal_eighths, zone_cap_issues
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS supports, taken 2026-12-01 from the IBM Cloud Kubernetes
@@ -72,6 +72,7 @@ class IksEngine:
     addons: tuple[str, ...] = (*BUILTIN_ADDONS, *MANAGED_ADDONS)
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        yield from zone_cap_issues(cluster, zonal_eighths)
         if not cluster.node_pools:
             yield cluster.issue(
                 "nodePools", "an IKS cluster needs at least one pool (its default worker pool)"

@@ -21,7 +21,7 @@ from treeform.providers.common import (
     tf_id,
     versions_tf,
 )
-from treeform.providers.subnets import zonal_eighths
+from treeform.providers.subnets import zonal_eighths, zone_cap_issues
 from treeform.render import Renderer
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
@@ -76,6 +76,7 @@ class TkeEngine:
     addons: tuple[str, ...] = ADDONS
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        yield from zone_cap_issues(cluster, zonal_eighths)
         network = cluster.network
         if network.cni not in CNIS:
             yield cluster.issue(
