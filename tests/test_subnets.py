@@ -354,3 +354,34 @@ def test_no_engine_carves_a_range_outside_the_subnets_module() -> None:
         if p.name != "subnets.py" and carving.search(p.read_text(encoding="utf-8"))
     ]
     assert found == []
+
+
+def test_engine_pages_name_their_layout() -> None:
+    layouts = {
+        "eks": "zonal_eighths",
+        "ack": "zonal_eighths",
+        "tke": "zonal_eighths",
+        "iks": "zonal_eighths",
+        "kops": "kops_subnets",
+        "gke": "gke_ranges",
+        "aks": "aks_subnets",
+        "cce": "cce_subnets",
+        "oke": "oke_subnets",
+    }
+    modules = {
+        "eks": "aws/eks.py",
+        "ack": "alibaba/ack.py",
+        "tke": "tencent/tke.py",
+        "iks": "ibm/iks.py",
+        "kops": "aws/kops.py",
+        "gke": "gcp/gke.py",
+        "aks": "azure/aks.py",
+        "cce": "huawei/cce.py",
+        "oke": "oracle/oke.py",
+    }
+    for engine, layout in layouts.items():
+        page = (ROOT / "docs" / "engines" / f"{engine}.md").read_text(encoding="utf-8")
+        assert f"providers/subnets.py:{layout}" in page, engine
+        # ... and the page names the layout the engine calls.
+        source = (ROOT / "generator" / "providers" / modules[engine]).read_text(encoding="utf-8")
+        assert f"{layout}(" in source, engine
