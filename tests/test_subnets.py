@@ -97,19 +97,32 @@ def test_zonal_eighths_refuses_a_zone_past_the_cap(extra: int) -> None:
     assert caught.value.zones == 7 + extra
 
 
-@pytest.mark.parametrize(
-    ("module", "engine"), [(ack, "ACK"), (tke, "TKE"), (aks, "AKS")], ids=["ack", "tke", "aks"]
-)
-def test_defaults_of_pod_and_service_ranges_stay_apart(module: object, engine: str) -> None:
-    # A network the engine accepts (apart from its default ranges) gives subnets apart
-    # from them: every carved range lies inside the network.
+def _zonal_ranges(cidr: str) -> list[Net]:
+    return [Net(c) for s in zonal_eighths(cidr, zone_names(7)) for c in (s.private, s.public)]
+
+
+def _aks_ranges(cidr: str) -> list[Net]:
+    return [Net(c) for c in aks_subnets(cidr).values()]
+
+
+DEFAULT_RANGES = {
+    # engine: (its module's default pod and service ranges, the layout it carves)
+    "ack": (ack, _zonal_ranges),
+    "tke": (tke, _zonal_ranges),
+    "aks": (aks, _aks_ranges),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(engine=st.sampled_from(sorted(DEFAULT_RANGES)), cidr=networks())
+def test_subnets_stay_apart_from_the_default_pod_and_service_ranges(engine: str, cidr: str) -> None:
+    # The engine refuses a network that overlaps its default pod or service range; any
+    # other network's subnets stay apart from both.
+    module, carve = DEFAULT_RANGES[engine]
     defaults = [Net(getattr(module, n)) for n in ("DEFAULT_POD_CIDR", "DEFAULT_SERVICE_CIDR")]
-    for cidr in ("10.0.0.0/16", "10.30.0.0/20", "192.168.7.0/24"):
-        if any(Net(cidr).overlaps(d) for d in defaults):
-            continue
-        carved = [Net(c) for s in zonal_eighths(cidr, zone_names(7)) for c in (s.private, s.public)]
-        carved += [Net(c) for c in aks_subnets(cidr).values()]
-        assert not any(c.overlaps(d) for c in carved for d in defaults), engine
+    if any(Net(cidr).overlaps(d) for d in defaults):
+        return
+    assert not any(c.overlaps(d) for c in carve(cidr) for d in defaults)
 
 
 # --- kops_subnets, kops_ipv6_subnets -----------------------------------------------------
