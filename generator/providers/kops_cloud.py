@@ -1,0 +1,128 @@
+"""What a cloud supplies to kOps: the `KopsCloud` protocol that `aws/kops.py`, `gcp/kops.py`
+and `azure/kops.py` satisfy, and the small records it is made of.
+
+Like kOps's `pkg/model/<cloud>model/`, a cloud holds only what differs: its networking
+choices (CNIs, subnets, the network fields of the Cluster document), its machine defaults,
+the cloud fields of the documents, its own rules and the Terraform around it. What a cloud
+does not have, it says in its type: no machine table is `machines = None`, no OIDC
+discovery fields is `discovery = None`, and a manifest that has to wait is the optional
+protocol `DeferredManifest`. Everything shared is `KopsEngine` (`kops_engine.py`), which
+each cloud's methods receive as `kops`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from treeform.errors import Issue
+from treeform.model import Cluster
+from treeform.providers.kops import Group, Subnet
+from treeform.providers.machines import Catalog
+
+if TYPE_CHECKING:
+    from treeform.providers.kops_engine import KopsEngine
+
+
+@dataclass(frozen=True)
+class KopsMachines:
+    """A cloud's machine table as kOps uses it."""
+
+    catalog: Catalog
+    #: kOps's own root volume type on this cloud (its `DefaultVolumeType`).
+    root_volume: str
+    #: Whether an instance group takes several machine types (a mixed instances policy).
+    several_types: bool = False
+    #: Whether kOps asks this cloud for a machine type's architecture to pick the channel
+    #: image (kOps's MachineArchitecture knows AWS only; elsewhere every group is amd64).
+    detects_architecture: bool = False
+    #: Whether kOps installs NVIDIA drivers on this cloud's GPU instances (nvidiaGPU).
+    installs_nvidia: bool = False
+
+
+@dataclass(frozen=True)
+class KopsDiscovery:
+    """What a discovery store (`kops.discoveryStore`) adds on a cloud that offers one."""
+
+    #: Added to `spec.serviceAccountIssuerDiscovery` beside the store.
+    issuer: Mapping[str, Any] = field(default_factory=dict)
+    #: Added to `spec.iam`.
+    iam: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KopsTerraform:
+    """The Terraform a cloud makes before `kops create`: its template folder and providers."""
+
+    template_dir: str
+    providers: Mapping[str, Mapping[str, str]]
+
+
+class KopsCloud(Protocol):
+    """One cloud kOps runs on."""
+
+    #: `spec.cloudProvider`: aws | gce | azure.
+    provider: str
+    #: The scheme of the state store (and discovery store) URL: s3 | gs | azureblob.
+    state_scheme: str
+    #: `spec.topology.dns.type` when the model names none.
+    default_dns_type: str
+    #: What `kops create cluster` picks for the control planes and the bastion.
+    default_control_plane_type: str
+    default_bastion_type: str
+    #: Model CNI name -> the `spec.networking` block on this cloud.
+    cnis: Mapping[str, Mapping[str, Any]]
+    #: Model addon -> the cluster-spec field that turns it on.
+    addon_fields: Mapping[str, tuple[str, ...]]
+    #: The machine table, or None where treeform has none for kOps on this cloud.
+    machines: KopsMachines | None
+    #: kOps makes IPv6 clusters on AWS only ("IPv6 support is available only on AWS").
+    supports_ipv6: bool
+    #: `spec.api.loadBalancer.class` when the model names none, or None where kOps takes
+    #: no class on this cloud.
+    load_balancer_class: str | None
+    #: etcd member fields the cloud sets unless `kops.etcd` says otherwise.
+    etcd_member_defaults: Mapping[str, Any]
+    #: What a discovery store adds, or None where the cloud takes it as it is.
+    discovery: KopsDiscovery | None
+    terraform: KopsTerraform
+
+    def kops_zone(self, cluster: Cluster, zone: str) -> str:
+        """A model zone as kOps names it (Azure: `<location>-<n>`)."""
+        ...
+
+    def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
+        """Model tags as this cloud's labels (GCE converts them)."""
+        ...
+
+    def subnets(self, kops: KopsEngine, cluster: Cluster) -> list[Subnet]:
+        """`spec.subnets` (raises `CarveError` where the range cannot be carved)."""
+        ...
+
+    def cluster_fields(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        """The cloud's fields of the Cluster spec: its network (`networkCIDR`, `networkID`,
+        ...) and the rest; they win over the shared ones."""
+        ...
+
+    def group_fields(self, kops: KopsEngine, cluster: Cluster, group: Group) -> dict[str, Any]:
+        """The cloud's fields of an InstanceGroup spec."""
+        ...
+
+    def issues(self, kops: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
+        """The cloud's rules (kOps's per-cloud validation), each at the model field."""
+        ...
+
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any] | None:
+        """The context of the cloud's templates beside `cluster`, or None where there is
+        nothing for Terraform to make before `kops create`."""
+        ...
+
+
+@runtime_checkable
+class DeferredManifest(Protocol):
+    """A cloud whose manifest can wait for Terraform (AWS: a shared VPC's ids)."""
+
+    def manifest_ready(self, kops: KopsEngine, cluster: Cluster) -> bool:
+        """Whether the manifest can be written yet."""
+        ...
