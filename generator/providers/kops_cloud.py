@@ -4,7 +4,7 @@ and `azure/kops.py` satisfy, and the small records it is made of.
 Like kOps's `pkg/model/<cloud>model/`, a cloud holds only what differs: its networking
 choices (CNIs, subnets, the network fields of the Cluster document), its machine defaults,
 the cloud fields of the documents, its own rules and the Terraform around it. What a cloud
-does not have, it says in its type: no machine table is `machines = None`, no OIDC
+does not have, it says in its type: no machine table is `machines.catalog = None`, no OIDC
 discovery fields is `discovery = None`, and a manifest that has to wait is the optional
 protocol `DeferredManifest`. Everything shared is `KopsEngine` (`kops_engine.py`), which
 each cloud's methods receive as `kops`.
@@ -26,10 +26,10 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class KopsMachines:
+class KopsCatalog:
     """A cloud's machine table as kOps uses it."""
 
-    catalog: Catalog
+    table: Catalog
     #: kOps's own root volume type on this cloud (its `DefaultVolumeType`).
     root_volume: str
     #: Whether an instance group takes several machine types (a mixed instances policy).
@@ -39,6 +39,18 @@ class KopsMachines:
     detects_architecture: bool = False
     #: Whether kOps installs NVIDIA drivers on this cloud's GPU instances (nvidiaGPU).
     installs_nvidia: bool = False
+
+
+@dataclass(frozen=True)
+class KopsMachines:
+    """A cloud's machine defaults, and the table its machine types are checked against."""
+
+    #: What `kops create cluster` picks for the control planes and the bastion.
+    control_plane: str
+    bastion: str
+    #: The machine table, or None where treeform has none for kOps on this cloud (machine
+    #: types, disks and images then go to kOps unchecked).
+    catalog: KopsCatalog | None
 
 
 @dataclass(frozen=True)
@@ -68,15 +80,11 @@ class KopsCloud(Protocol):
     state_scheme: str
     #: `spec.topology.dns.type` when the model names none.
     default_dns_type: str
-    #: What `kops create cluster` picks for the control planes and the bastion.
-    default_control_plane_type: str
-    default_bastion_type: str
     #: Model CNI name -> the `spec.networking` block on this cloud.
     cnis: Mapping[str, Mapping[str, Any]]
     #: Model addon -> the cluster-spec field that turns it on.
     addon_fields: Mapping[str, tuple[str, ...]]
-    #: The machine table, or None where treeform has none for kOps on this cloud.
-    machines: KopsMachines | None
+    machines: KopsMachines
     #: kOps makes IPv6 clusters on AWS only ("IPv6 support is available only on AWS").
     supports_ipv6: bool
     #: `spec.api.loadBalancer.class` when the model names none, or None where kOps takes
@@ -86,6 +94,8 @@ class KopsCloud(Protocol):
     etcd_member_defaults: Mapping[str, Any]
     #: What a discovery store adds, or None where the cloud takes it as it is.
     discovery: KopsDiscovery | None
+    #: Whether Terraform can make the network kOps then shares (`kops.sharedVpc`).
+    shares_network: bool
     terraform: KopsTerraform
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
@@ -113,9 +123,10 @@ class KopsCloud(Protocol):
         """The cloud's rules (kOps's per-cloud validation), each at the model field."""
         ...
 
-    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any] | None:
-        """The context of the cloud's templates beside `cluster`, or None where there is
-        nothing for Terraform to make before `kops create`."""
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        """The cloud's part of its templates' context, merged into the shared `cluster`,
+        `state` (`create`, `bucket`, `url`) and `network` (`create`); called only where
+        Terraform has something to make before `kops create`."""
         ...
 
 

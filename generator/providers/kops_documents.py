@@ -211,14 +211,14 @@ def group_subnets(group: Group, subnets: list[Subnet]) -> list[str]:
 def disk_type(engine: KopsEngine, cluster: Cluster, pool: NodePool) -> str | None:
     """`rootVolumeType` of a pool's group: the model's; else kOps's own default where the
     family takes it (so existing groups keep their disks), else the family's default."""
-    machines = engine.cloud.machines
-    if pool.disk_type or machines is None:
+    catalog = engine.cloud.machines.catalog
+    if pool.disk_type or catalog is None:
         return pool.disk_type
-    found = pool_machines(cluster, machines.catalog).get(pool.name) or []
+    found = pool_machines(cluster, catalog.table).get(pool.name) or []
     if not found or not found[0].disks:
         return None
     disks = found[0].disks
-    return machines.root_volume if machines.root_volume in disks else disks[0]
+    return catalog.root_volume if catalog.root_volume in disks else disks[0]
 
 
 def instance_group_spec(
@@ -262,8 +262,8 @@ def instance_group_spec(
 
 
 def _root_volume(engine: KopsEngine) -> str | None:
-    machines = engine.cloud.machines
-    return machines.root_volume if machines is not None else None
+    catalog = engine.cloud.machines.catalog
+    return catalog.root_volume if catalog is not None else None
 
 
 def role_settings(cluster: Cluster, role: str) -> Mapping[str, Any]:

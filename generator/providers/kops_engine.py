@@ -24,6 +24,7 @@ from treeform.providers.kops import (
     VERSIONS_TAKEN,
     Group,
     Subnet,
+    deep_merge,
 )
 from treeform.providers.kops_cloud import DeferredManifest, KopsCloud
 from treeform.render import Renderer
@@ -149,7 +150,7 @@ class KopsEngine:
 
     def groups(self, cluster: Cluster) -> list[Group]:
         cp_type = str(
-            cluster.settings.get("controlPlaneMachineType", self.cloud.default_control_plane_type)
+            cluster.settings.get("controlPlaneMachineType", self.cloud.machines.control_plane)
         )
         cp_source: FieldPath = (
             ("kops", "controlPlaneMachineType")
@@ -163,9 +164,7 @@ class KopsEngine:
                     BASTION_GROUP,
                     "Bastion",
                     cluster.zones,
-                    str(
-                        cluster.settings.get("bastionMachineType", self.cloud.default_bastion_type)
-                    ),
+                    str(cluster.settings.get("bastionMachineType", self.cloud.machines.bastion)),
                     1,
                     1,
                     ("kops", "bastion"),
@@ -203,20 +202,34 @@ class KopsEngine:
         cloud = self.cloud
         return not isinstance(cloud, DeferredManifest) or cloud.manifest_ready(self, cluster)
 
+    def creates_state_store(self, cluster: Cluster) -> bool:
+        """Whether Terraform makes the state store (not `kops.stateStoreExternal`)."""
+        return not cluster.settings.get("stateStoreExternal", False)
+
+    def creates_network(self, cluster: Cluster) -> bool:
+        """Whether Terraform makes the network kOps shares (`kops.sharedVpc`)."""
+        shared = self.cloud.shares_network and self.shared_vpc(cluster)
+        return shared and cluster.network.existing is None
+
     def terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
         """The Terraform the cloud makes before `kops create`, or nothing."""
-        context = self.cloud.terraform_context(self, cluster)
-        if context is None:
+        if not self.creates_state_store(cluster) and not self.creates_network(cluster):
             return {}  # nothing for Terraform to make before `kops create`
-        context = {
+        shared = {
             "cluster": {
                 "id": cluster.id,
                 "name": cluster.name,
                 "kops_name": self.cluster_name(cluster),
                 "region": cluster.region,
             },
-            **context,
+            "state": {
+                "create": self.creates_state_store(cluster),
+                "bucket": self.state_bucket(cluster),
+                "url": self.state_store(cluster),
+            },
+            "network": {"create": self.creates_network(cluster)},
         }
+        context = deep_merge(shared, self.cloud.terraform_context(self, cluster))
         files = renderer.render_dir(self.cloud.terraform.template_dir, context)
         files["versions.tf"] = versions_tf(cluster, renderer, self.cloud.terraform.providers)
         return files

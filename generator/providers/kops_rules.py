@@ -143,12 +143,16 @@ def setting_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
 def machine_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
     """Machine types, images and disks; `kops.image` (one image for every group) only
     where every group is of one architecture."""
-    machines = engine.cloud.machines
-    if machines is None:
+    kops_catalog = engine.cloud.machines.catalog
+    if kops_catalog is None:
         return
-    catalog = machines.catalog
+    catalog = kops_catalog.table
     yield from machine_type_issues(
-        cluster, catalog.form, catalog.form_text, catalog=catalog, several=machines.several_types
+        cluster,
+        catalog.form,
+        catalog.form_text,
+        catalog=catalog,
+        several=kops_catalog.several_types,
     )
     yield from choice_issues(cluster, "image", dict.fromkeys(IMAGES), "node image")
     for setting in ("controlPlaneMachineType", "bastionMachineType"):
@@ -167,13 +171,13 @@ def machine_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             )
     for name, types in found.items():
         accel = types[0].accelerator if types else None
-        if accel is not None and not (accel == NVIDIA and machines.installs_nvidia):
+        if accel is not None and not (accel == NVIDIA and kops_catalog.installs_nvidia):
             yield cluster.issue(
                 cluster.node_pools[name].machine_type_path,
                 f"{describe(types[0])}: kOps installs accelerator drivers for NVIDIA "
                 "GPUs on AWS only (containerd.nvidiaGPU); choose another machine type",
             )
-    if not cluster.settings.get("image") and not machines.detects_architecture:
+    if not cluster.settings.get("image") and not kops_catalog.detects_architecture:
         for name, types in found.items():
             if types and types[0].arch != X86_64:
                 yield cluster.issue(
@@ -214,6 +218,12 @@ def access_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             "kops.sshAccess to the ranges that may reach it",
         )
     existing = cluster.network.existing
+    if existing is not None and engine.shared_vpc(cluster) and engine.cloud.shares_network:
+        yield cluster.issue(
+            ("kops", "sharedVpc"),
+            "kops.sharedVpc creates the network in Terraform; network.existing uses one "
+            "that exists: choose one",
+        )
     if existing is not None:
         given = (cluster.data.get("network") or {}).get("cidr")
         if existing.cidr is not None and given is not None and given != existing.cidr:

@@ -20,17 +20,12 @@ from treeform.providers.kops import (
     carve_kops_subnets,
     sorted_labels,
 )
-from treeform.providers.kops_cloud import KopsDiscovery, KopsMachines, KopsTerraform
+from treeform.providers.kops_cloud import KopsCatalog, KopsDiscovery, KopsMachines, KopsTerraform
 from treeform.providers.kops_engine import KopsEngine
 from treeform.providers.machines import AWS as AWS_MACHINES
 from treeform.providers.machines import NVIDIA
 
 PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
-
-#: What `kops create cluster` picks when the model names no size (the first instance type
-#: of kOps's AWS candidate list available in every region).
-DEFAULT_CONTROL_PLANE_TYPE = "t3.medium"
-DEFAULT_BASTION_TYPE = "t3.micro"
 
 ADDONS_AWS: dict[str, tuple[str, ...]] = {
     **ADDONS_COMMON,
@@ -59,22 +54,27 @@ class AwsKops:
     provider = "aws"
     state_scheme = "s3"
     default_dns_type = "Public"
-    default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
-    default_bastion_type = DEFAULT_BASTION_TYPE
     cnis: Mapping[str, Mapping[str, Any]] = CNI_AWS
     addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_AWS
-    machines: KopsMachines | None = KopsMachines(
-        AWS_MACHINES,
-        root_volume="gp3",
-        several_types=True,
-        detects_architecture=True,
-        installs_nvidia=True,
+    machines = KopsMachines(
+        # What `kops create cluster` picks when the model names no size (the first
+        # instance type of kOps's AWS candidate list available in every region).
+        control_plane="t3.medium",
+        bastion="t3.micro",
+        catalog=KopsCatalog(
+            AWS_MACHINES,
+            root_volume="gp3",
+            several_types=True,
+            detects_architecture=True,
+            installs_nvidia=True,
+        ),
     )
     supports_ipv6 = True
     load_balancer_class: str | None = "Network"
     #: etcd volumes encrypted, as `kops create cluster` writes them.
     etcd_member_defaults = ETCD_ENCRYPTED
     #: IRSA: kOps registers the issuer with IAM, and pods get roles instead of the node's.
+    shares_network = True
     discovery: KopsDiscovery | None = KopsDiscovery(
         issuer={"enableAWSOIDCProvider": True},
         iam={"useServiceAccountExternalPermissions": True},
@@ -178,12 +178,6 @@ class AwsKops:
             names = [s.name for s in self.carved(kops, cluster)]
         except ValueError:
             names = []
-        if kops.shared_vpc(cluster) and existing is not None:
-            yield cluster.issue(
-                ("kops", "sharedVpc"),
-                "kops.sharedVpc creates the network in Terraform; network.existing uses one "
-                "that exists: choose one",
-            )
         if existing is not None and names and len(existing.subnet_ids) != len(names):
             yield cluster.issue(
                 ("network", "existing", "subnetIds"),
@@ -237,23 +231,13 @@ class AwsKops:
                 "remove podCidr",
             )
 
-    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any] | None:
-        create_state = not cluster.settings.get("stateStoreExternal", False)
-        create_network = kops.shared_vpc(cluster) and cluster.network.existing is None
-        if not create_state and not create_network:
-            return None
-        subnets = self.carved(kops, cluster) if create_network else []
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        subnets = self.carved(kops, cluster) if kops.creates_network(cluster) else []
         first_zone = cluster.zones[0]
         return {
             "account_id": cluster.account.get("accountId"),
             "tags": {**cluster.tags, "treeform/cluster": cluster.id},
-            "state": {
-                "create": create_state,
-                "bucket": kops.state_bucket(cluster),
-                "url": kops.state_store(cluster),
-            },
             "network": {
-                "create": create_network,
                 "cidr": cluster.network.cidr,
                 "private": cluster.network.private,
                 "nat_per_zone": cluster.high_availability,

@@ -33,10 +33,7 @@ from treeform.providers.kops_engine import KopsEngine
 
 PROVIDERS = {"azurerm": {"source": "hashicorp/azurerm", "version": "~> 4.0"}}
 
-#: kOps's Azure machine defaults (`populate_instancegroup_spec.go`), and the admin user
-#: `kops create cluster` writes (`AzureAdminUser = "kops"`).
-DEFAULT_CONTROL_PLANE_TYPE = "Standard_B2s"
-DEFAULT_BASTION_TYPE = "Standard_B2s"
+#: The admin user `kops create cluster` writes (`AzureAdminUser = "kops"`).
 ADMIN_USER = "kops"
 
 #: azureblob://ACCOUNT/CONTAINER[/PATH]: storage account names are 3-24 lowercase letters
@@ -53,16 +50,20 @@ class AzureKops:
     state_scheme = "azureblob"
     #: kOps on Azure publishes no DNS records: None is its only topology.
     default_dns_type = "None"
-    default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
-    default_bastion_type = DEFAULT_BASTION_TYPE
     cnis: Mapping[str, Mapping[str, Any]] = CNI_COMMON
     addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_COMMON
-    #: No machine table for Azure yet: machine types, disks and images go to kOps unchecked.
-    machines: KopsMachines | None = None
+    machines = KopsMachines(
+        # kOps's Azure machine defaults (`populate_instancegroup_spec.go`).
+        control_plane="Standard_B2s",
+        bastion="Standard_B2s",
+        catalog=None,  # no machine table for Azure yet
+    )
     supports_ipv6 = False
     load_balancer_class: str | None = None
     etcd_member_defaults = ETCD_ENCRYPTED
     discovery: KopsDiscovery | None = None
+    #: kops.sharedVpc is not offered on Azure yet (`issues` refuses it).
+    shares_network = False
     terraform = KopsTerraform("azure/kops", PROVIDERS)
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
@@ -177,16 +178,13 @@ class AzureKops:
         from `azure.resourceGroup` (the group kOps builds the cluster in, which exists)."""
         return f"kops-state-{cluster.name}"
 
-    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any] | None:
-        if cluster.settings.get("stateStoreExternal", False):
-            return None  # kOps makes the rest
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
         match = _BLOB_STORE.match(kops.state_store(cluster))
         assert match is not None  # issues() refused any other store
         return {
             "subscription_id": str(cluster.account["subscriptionId"]),
             "tags": azure.tags_of(cluster),
             "state": {
-                "url": kops.state_store(cluster),
                 "account": match["account"],
                 "container": match["container"],
                 "resource_group": self.state_resource_group(cluster),

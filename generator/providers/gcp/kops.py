@@ -17,15 +17,11 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import gcp
 from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, Subnet
-from treeform.providers.kops_cloud import KopsDiscovery, KopsMachines, KopsTerraform
+from treeform.providers.kops_cloud import KopsCatalog, KopsDiscovery, KopsMachines, KopsTerraform
 from treeform.providers.kops_engine import KopsEngine
 from treeform.providers.machines import GCP as GCP_MACHINES
 
 PROVIDERS = {"google": {"source": "hashicorp/google", "version": "~> 7.0"}}
-
-#: kOps's GCE defaults (`populate_instancegroup_spec.go`).
-DEFAULT_CONTROL_PLANE_TYPE = "e2-medium"
-DEFAULT_BASTION_TYPE = "e2-micro"
 
 ADDONS_GCE: dict[str, tuple[str, ...]] = {
     **ADDONS_COMMON,
@@ -72,15 +68,19 @@ class GceKops:
     provider = "gce"
     state_scheme = "gs"
     default_dns_type = "Public"
-    default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
-    default_bastion_type = DEFAULT_BASTION_TYPE
     cnis: Mapping[str, Mapping[str, Any]] = CNI_GCE
     addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_GCE
-    machines: KopsMachines | None = KopsMachines(GCP_MACHINES, root_volume="pd-standard")
+    machines = KopsMachines(
+        # kOps's GCE defaults (`populate_instancegroup_spec.go`).
+        control_plane="e2-medium",
+        bastion="e2-micro",
+        catalog=KopsCatalog(GCP_MACHINES, root_volume="pd-standard"),
+    )
     supports_ipv6 = False
     load_balancer_class: str | None = None
     etcd_member_defaults: Mapping[str, Any] = {}
     discovery: KopsDiscovery | None = None
+    shares_network = True
     terraform = KopsTerraform("gcp/kops", PROVIDERS)
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
@@ -158,12 +158,6 @@ class GceKops:
                 ("network", "existing", "subnetIds"),
                 "GCE subnets are regional: kOps takes exactly one subnetwork name",
             )
-        if kops.shared_vpc(cluster) and existing is not None:
-            yield cluster.issue(
-                ("kops", "sharedVpc"),
-                "kops.sharedVpc creates the network in Terraform; network.existing uses one "
-                "that exists: choose one",
-            )
         if "sharedVpcIds" in cluster.settings:
             yield cluster.issue(
                 ("kops", "sharedVpcIds"),
@@ -196,22 +190,12 @@ class GceKops:
                 "kOps takes a load balancer class on AWS only",
             )
 
-    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any] | None:
-        create_state = not cluster.settings.get("stateStoreExternal", False)
-        create_network = kops.shared_vpc(cluster) and cluster.network.existing is None
-        if not create_state and not create_network:
-            return None
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
         return {
             "project": cluster.account.get("project"),
             "labels": gcp.labels_of({**cluster.tags, "treeform-cluster": cluster.id}),
-            "state": {
-                "create": create_state,
-                "bucket": kops.state_bucket(cluster),
-                "url": kops.state_store(cluster),
-                "location": cluster.region.upper(),
-            },
+            "state": {"location": cluster.region.upper()},
             "network": {
-                "create": create_network,
                 "name": self.network_name(cluster),
                 "cidr": cluster.network.cidr,
                 "private": cluster.network.private,
