@@ -1,13 +1,14 @@
 """What a cloud supplies to kOps: the `KopsCloud` protocol that `aws/kops.py`, `gcp/kops.py`
-and `azure/kops.py` satisfy, and the small records it is made of.
+and `azure/kops.py` satisfy, and the records it is made of.
 
-Like kOps's `pkg/model/<cloud>model/`, a cloud holds only what differs: its networking
-choices (CNIs, subnets, the network fields of the Cluster document), its machine defaults,
-the cloud fields of the documents, its own rules and the Terraform around it. What a cloud
-does not have, it says in its type: no machine table is `machines.catalog = None`, no OIDC
-discovery fields is `discovery = None`, and a manifest that has to wait is the optional
-protocol `DeferredManifest`. Everything shared is `KopsEngine` (`kops_engine.py`), which
-each cloud's methods receive as `kops`.
+Like kOps's `pkg/model/<cloud>model/`, a cloud holds only what differs: its facts as data
+(`KopsFacts`: its networking choices, machine defaults and table, the Terraform it makes)
+and a few answers about a cluster (its subnets, the cloud fields of the Cluster and
+InstanceGroup documents, its own rules, its templates' context). What a cloud does not
+have, it says in its type: no machine table is `catalog=None`, no OIDC discovery fields is
+`discovery=None`, no load balancer class is `load_balancer_class=None`, and a manifest
+that has to wait is the optional protocol `DeferredManifest`. What every cloud shares is
+`KopsEngine` (`kops_engine.py`), which the cloud's answers receive as `kops`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.kops import Group, Subnet
+from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, Subnet
 from treeform.providers.machines import Catalog
 
 if TYPE_CHECKING:
@@ -71,32 +72,39 @@ class KopsTerraform:
     providers: Mapping[str, Mapping[str, str]]
 
 
-class KopsCloud(Protocol):
-    """One cloud kOps runs on."""
+@dataclass(frozen=True)
+class KopsFacts:
+    """What a cloud is to kOps, as data; the defaults are what most clouds have."""
 
     #: `spec.cloudProvider`: aws | gce | azure.
     provider: str
     #: The scheme of the state store (and discovery store) URL: s3 | gs | azureblob.
     state_scheme: str
-    #: `spec.topology.dns.type` when the model names none.
-    default_dns_type: str
-    #: Model CNI name -> the `spec.networking` block on this cloud.
-    cnis: Mapping[str, Mapping[str, Any]]
-    #: Model addon -> the cluster-spec field that turns it on.
-    addon_fields: Mapping[str, tuple[str, ...]]
     machines: KopsMachines
+    terraform: KopsTerraform
+    #: Model CNI name -> the `spec.networking` block on this cloud.
+    cnis: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: CNI_COMMON)
+    #: Model addon -> the cluster-spec field that turns it on.
+    addon_fields: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: ADDONS_COMMON)
+    #: `spec.topology.dns.type` when the model names none.
+    default_dns_type: str = "Public"
     #: kOps makes IPv6 clusters on AWS only ("IPv6 support is available only on AWS").
-    supports_ipv6: bool
+    supports_ipv6: bool = False
+    #: Whether Terraform can make the network kOps then shares (`kops.sharedVpc`).
+    shares_network: bool = False
     #: `spec.api.loadBalancer.class` when the model names none, or None where kOps takes
     #: no class on this cloud.
-    load_balancer_class: str | None
+    load_balancer_class: str | None = None
     #: etcd member fields the cloud sets unless `kops.etcd` says otherwise.
-    etcd_member_defaults: Mapping[str, Any]
+    etcd_member_defaults: Mapping[str, Any] = field(default_factory=dict)
     #: What a discovery store adds, or None where the cloud takes it as it is.
-    discovery: KopsDiscovery | None
-    #: Whether Terraform can make the network kOps then shares (`kops.sharedVpc`).
-    shares_network: bool
-    terraform: KopsTerraform
+    discovery: KopsDiscovery | None = None
+
+
+class KopsCloud(Protocol):
+    """One cloud kOps runs on: its facts, and what it answers about a cluster."""
+
+    facts: KopsFacts
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
         """A model zone as kOps names it (Azure: `<location>-<n>`)."""

@@ -89,7 +89,7 @@ def documents(engine: KopsEngine, cluster: Cluster) -> list[dict[str, Any]]:
 def cluster_spec(
     engine: KopsEngine, cluster: Cluster, groups: list[Group], subnets: list[Subnet]
 ) -> dict[str, Any]:
-    cloud = engine.cloud
+    cloud, facts = engine.cloud, engine.facts
     name = engine.cluster_name(cluster)
     cps = [g for g in groups if g.role == "ControlPlane"]
     members = trim_common_prefix([g.name for g in cps])
@@ -98,7 +98,7 @@ def cluster_spec(
         "api": api(engine, cluster),
         "authorization": {"rbac": {}},
         "channel": str(cluster.settings.get("channel", "stable")),
-        "cloudProvider": cloud.provider,
+        "cloudProvider": facts.provider,
         "configBase": f"{engine.state_store(cluster)}/{name}",
         "etcdClusters": [
             {
@@ -141,7 +141,7 @@ def cluster_spec(
         addons.add("cert-manager")
     for addon in sorted(addons):
         target = spec
-        *parents, leaf = cloud.addon_fields[addon]
+        *parents, leaf = facts.addon_fields[addon]
         for part in parents:
             target = target.setdefault(part, {})
         target[leaf] = {"enabled": True}
@@ -149,9 +149,9 @@ def cluster_spec(
     if store:
         # As `kops create --discovery-store` writes it: the store joined with the name.
         discovery: dict[str, Any] = {"discoveryStore": f"{store}/{name}"}
-        if cloud.discovery is not None:
-            discovery.update(cloud.discovery.issuer)
-            spec["iam"].update(cloud.discovery.iam)
+        if facts.discovery is not None:
+            discovery.update(facts.discovery.issuer)
+            spec["iam"].update(facts.discovery.iam)
         spec["serviceAccountIssuerDiscovery"] = discovery
     egress = cluster.settings.get("egress")
     if egress:
@@ -164,7 +164,7 @@ def cluster_spec(
 
 def networking(engine: KopsEngine, cluster: Cluster) -> dict[str, Any]:
     """`spec.networking`: the block of the model's CNI on this cloud."""
-    return {k: dict(v) for k, v in engine.cloud.cnis[engine.cni(cluster)].items()}
+    return {k: dict(v) for k, v in engine.facts.cnis[engine.cni(cluster)].items()}
 
 
 def api(engine: KopsEngine, cluster: Cluster) -> dict[str, Any]:
@@ -175,15 +175,15 @@ def api(engine: KopsEngine, cluster: Cluster) -> dict[str, Any]:
     if settings.get("dnsOnly"):
         return {"dns": {}}
     balancer: dict[str, Any] = {"type": "Public" if cluster.api_server.public else "Internal"}
-    if engine.cloud.load_balancer_class is not None:
-        balancer["class"] = str(settings.get("class", engine.cloud.load_balancer_class))
+    if engine.facts.load_balancer_class is not None:
+        balancer["class"] = str(settings.get("class", engine.facts.load_balancer_class))
     return {"loadBalancer": balancer}
 
 
 def etcd_member(engine: KopsEngine, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
     """One member of an etcd cluster: the cloud's defaults, then `kops.etcd`."""
     member: dict[str, Any] = {
-        **engine.cloud.etcd_member_defaults,
+        **engine.facts.etcd_member_defaults,
         "instanceGroup": group,
         "name": name,
     }
@@ -211,7 +211,7 @@ def group_subnets(group: Group, subnets: list[Subnet]) -> list[str]:
 def disk_type(engine: KopsEngine, cluster: Cluster, pool: NodePool) -> str | None:
     """`rootVolumeType` of a pool's group: the model's; else kOps's own default where the
     family takes it (so existing groups keep their disks), else the family's default."""
-    catalog = engine.cloud.machines.catalog
+    catalog = engine.facts.machines.catalog
     if pool.disk_type or catalog is None:
         return pool.disk_type
     found = pool_machines(cluster, catalog.table).get(pool.name) or []
@@ -262,7 +262,7 @@ def instance_group_spec(
 
 
 def _root_volume(engine: KopsEngine) -> str | None:
-    catalog = engine.cloud.machines.catalog
+    catalog = engine.facts.machines.catalog
     return catalog.root_volume if catalog is not None else None
 
 

@@ -42,14 +42,15 @@ class KopsEngine:
 
     def __init__(self, cloud: KopsCloud) -> None:
         self.cloud = cloud
-        self.addons: tuple[str, ...] = tuple(cloud.addon_fields)
+        self.facts = cloud.facts
+        self.addons: tuple[str, ...] = tuple(cloud.facts.addon_fields)
 
     # --- settings --------------------------------------------------------------------
     def dns_zone(self, cluster: Cluster) -> str:
         return str(cluster.settings.get("dnsZone", "")).rstrip(".")
 
     def dns_type(self, cluster: Cluster) -> str:
-        return str(cluster.settings.get("dnsType", self.cloud.default_dns_type))
+        return str(cluster.settings.get("dnsType", self.facts.default_dns_type))
 
     def cluster_name(self, cluster: Cluster) -> str:
         return f"{cluster.name}.{self.dns_zone(cluster)}"
@@ -73,7 +74,7 @@ class KopsEngine:
         return bool(cluster.settings.get("sharedVpc", False))
 
     def ipv6(self, cluster: Cluster) -> bool:
-        return self.cloud.supports_ipv6 and bool(cluster.settings.get("ipv6", False))
+        return self.facts.supports_ipv6 and bool(cluster.settings.get("ipv6", False))
 
     def cni(self, cluster: Cluster) -> str:
         return "cilium" if cluster.network.cni == "default" else cluster.network.cni
@@ -150,7 +151,7 @@ class KopsEngine:
 
     def groups(self, cluster: Cluster) -> list[Group]:
         cp_type = str(
-            cluster.settings.get("controlPlaneMachineType", self.cloud.machines.control_plane)
+            cluster.settings.get("controlPlaneMachineType", self.facts.machines.control_plane)
         )
         cp_source: FieldPath = (
             ("kops", "controlPlaneMachineType")
@@ -164,7 +165,7 @@ class KopsEngine:
                     BASTION_GROUP,
                     "Bastion",
                     cluster.zones,
-                    str(cluster.settings.get("bastionMachineType", self.cloud.machines.bastion)),
+                    str(cluster.settings.get("bastionMachineType", self.facts.machines.bastion)),
                     1,
                     1,
                     ("kops", "bastion"),
@@ -208,7 +209,7 @@ class KopsEngine:
 
     def creates_network(self, cluster: Cluster) -> bool:
         """Whether Terraform makes the network kOps shares (`kops.sharedVpc`)."""
-        shared = self.cloud.shares_network and self.shared_vpc(cluster)
+        shared = self.facts.shares_network and self.shared_vpc(cluster)
         return shared and cluster.network.existing is None
 
     def terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
@@ -230,8 +231,8 @@ class KopsEngine:
             "network": {"create": self.creates_network(cluster)},
         }
         context = deep_merge(shared, self.cloud.terraform_context(self, cluster))
-        files = renderer.render_dir(self.cloud.terraform.template_dir, context)
-        files["versions.tf"] = versions_tf(cluster, renderer, self.cloud.terraform.providers)
+        files = renderer.render_dir(self.facts.terraform.template_dir, context)
+        files["versions.tf"] = versions_tf(cluster, renderer, self.facts.terraform.providers)
         return files
 
     def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:

@@ -55,6 +55,17 @@ def validate(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
         yield from document_issues(engine, cluster, docs)
 
 
+def scheme_issues(
+    engine: KopsEngine, cluster: Cluster, setting: str, store: str | None, doing: str
+) -> Iterator[Issue]:
+    """A store (`kops.stateStore`, `kops.discoveryStore`) on another cloud's scheme."""
+    scheme = engine.facts.state_scheme + "://"
+    if store and not store.startswith(scheme):
+        yield cluster.issue(
+            ("kops", setting), f"kOps on {cluster.cloud} {doing} {scheme}; {store!r} is not one"
+        )
+
+
 def overlay_issues(
     engine: KopsEngine, cluster: Cluster, docs: list[dict[str, Any]]
 ) -> Iterator[Issue]:
@@ -80,15 +91,10 @@ def setting_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
     if not store:
         yield cluster.issue(
             ("kops", "stateStore"),
-            f"kops needs kops.stateStore, the {engine.cloud.state_scheme}:// bucket kOps keeps "
+            f"kops needs kops.stateStore, the {engine.facts.state_scheme}:// bucket kOps keeps "
             "its cluster specs in",
         )
-    elif not store.startswith(engine.cloud.state_scheme + "://"):
-        yield cluster.issue(
-            ("kops", "stateStore"),
-            f"kOps on {cluster.cloud} keeps its state in {engine.cloud.state_scheme}://; "
-            f"{store!r} is not one",
-        )
+    yield from scheme_issues(engine, cluster, "stateStore", store, "keeps its state in")
     if not engine.dns_zone(cluster):
         yield cluster.issue(
             ("kops", "dnsZone"),
@@ -108,11 +114,11 @@ def setting_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             "every node is reachable already)",
         )
     cni = engine.cni(cluster)
-    if cni not in engine.cloud.cnis:
+    if cni not in engine.facts.cnis:
         yield cluster.issue(
             ("network", "cni"),
             f"kOps on {cluster.cloud} has no CNI {cluster.network.cni!r}; known: "
-            f"default ({DEFAULT_CNI}), {', '.join(sorted(engine.cloud.cnis))}",
+            f"default ({DEFAULT_CNI}), {', '.join(sorted(engine.facts.cnis))}",
         )
     names = {CONTROL_PLANE_PREFIX + engine.cloud.kops_zone(cluster, z) for z in cluster.zones}
     names |= {BASTION_GROUP}
@@ -126,7 +132,7 @@ def setting_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             )
     yield from access_issues(engine, cluster)
     yield from combination_issues(engine, cluster)
-    if s.get("ipv6") and not engine.cloud.supports_ipv6:
+    if s.get("ipv6") and not engine.facts.supports_ipv6:
         yield cluster.issue(
             ("kops", "ipv6"), f"kOps makes IPv6 clusters on AWS only, not on {cluster.cloud}"
         )
@@ -143,7 +149,7 @@ def setting_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
 def machine_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
     """Machine types, images and disks; `kops.image` (one image for every group) only
     where every group is of one architecture."""
-    kops_catalog = engine.cloud.machines.catalog
+    kops_catalog = engine.facts.machines.catalog
     if kops_catalog is None:
         return
     catalog = kops_catalog.table
@@ -167,7 +173,7 @@ def machine_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             yield cluster.issue(
                 ("nodePools", name, "diskType"),
                 f"{types[0].name} cannot boot from {disk}; kOps on "
-                f"{engine.cloud.provider.upper()} takes {', '.join(types[0].disks)}",
+                f"{engine.facts.provider.upper()} takes {', '.join(types[0].disks)}",
             )
     for name, types in found.items():
         accel = types[0].accelerator if types else None
@@ -182,7 +188,7 @@ def machine_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             if types and types[0].arch != X86_64:
                 yield cluster.issue(
                     cluster.node_pools[name].machine_type_path,
-                    f"{describe(types[0])}: kOps on {engine.cloud.provider.upper()} "
+                    f"{describe(types[0])}: kOps on {engine.facts.provider.upper()} "
                     "gives every group the amd64 channel image (kOps detects the "
                     "architecture on AWS only); an arm64 pool needs kops.image set to an "
                     "arm64 image, with every group arm64 (kops.controlPlaneMachineType too)",
@@ -218,7 +224,7 @@ def access_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             "kops.sshAccess to the ranges that may reach it",
         )
     existing = cluster.network.existing
-    if existing is not None and engine.shared_vpc(cluster) and engine.cloud.shares_network:
+    if existing is not None and engine.shared_vpc(cluster) and engine.facts.shares_network:
         yield cluster.issue(
             ("kops", "sharedVpc"),
             "kops.sharedVpc creates the network in Terraform; network.existing uses one "
@@ -290,13 +296,10 @@ def combination_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
             ("kops", "egress"),
             "an existing network brings its own egress; kOps does not route it",
         )
-    store = engine.discovery_store(cluster)
-    if store and not store.startswith(engine.cloud.state_scheme + "://"):
-        yield cluster.issue(
-            ("kops", "discoveryStore"),
-            f"kOps on {cluster.cloud} publishes discovery documents to "
-            f"{engine.cloud.state_scheme}://; {store!r} is not one",
-        )
+    discovery = engine.discovery_store(cluster)
+    yield from scheme_issues(
+        engine, cluster, "discoveryStore", discovery, "publishes discovery documents to"
+    )
     api = engine.api_settings(cluster)
     if api.get("dnsOnly"):
         if not cluster.api_server.public:

@@ -20,7 +20,13 @@ from treeform.providers.kops import (
     carve_kops_subnets,
     sorted_labels,
 )
-from treeform.providers.kops_cloud import KopsCatalog, KopsDiscovery, KopsMachines, KopsTerraform
+from treeform.providers.kops_cloud import (
+    KopsCatalog,
+    KopsDiscovery,
+    KopsFacts,
+    KopsMachines,
+    KopsTerraform,
+)
 from treeform.providers.kops_engine import KopsEngine
 from treeform.providers.machines import AWS as AWS_MACHINES
 from treeform.providers.machines import NVIDIA
@@ -51,35 +57,36 @@ IPV6_REFUSED_CNIS = {"kubenet", "flannel", "kube-router", "amazonvpc", "cilium-e
 class AwsKops:
     """kOps on EC2."""
 
-    provider = "aws"
-    state_scheme = "s3"
-    default_dns_type = "Public"
-    cnis: Mapping[str, Mapping[str, Any]] = CNI_AWS
-    addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_AWS
-    machines = KopsMachines(
-        # What `kops create cluster` picks when the model names no size (the first
-        # instance type of kOps's AWS candidate list available in every region).
-        control_plane="t3.medium",
-        bastion="t3.micro",
-        catalog=KopsCatalog(
-            AWS_MACHINES,
-            root_volume="gp3",
-            several_types=True,
-            detects_architecture=True,
-            installs_nvidia=True,
+    facts = KopsFacts(
+        provider="aws",
+        state_scheme="s3",
+        machines=KopsMachines(
+            # What `kops create cluster` picks when the model names no size (the first
+            # instance type of kOps's AWS candidate list available in every region).
+            control_plane="t3.medium",
+            bastion="t3.micro",
+            catalog=KopsCatalog(
+                AWS_MACHINES,
+                root_volume="gp3",
+                several_types=True,
+                detects_architecture=True,
+                installs_nvidia=True,
+            ),
+        ),
+        terraform=KopsTerraform("aws/kops", PROVIDERS),
+        cnis=CNI_AWS,
+        addon_fields=ADDONS_AWS,
+        supports_ipv6=True,
+        shares_network=True,
+        load_balancer_class="Network",
+        # etcd volumes encrypted, as `kops create cluster` writes them.
+        etcd_member_defaults=ETCD_ENCRYPTED,
+        # IRSA: kOps registers the issuer with IAM, and pods get roles instead of the node's.
+        discovery=KopsDiscovery(
+            issuer={"enableAWSOIDCProvider": True},
+            iam={"useServiceAccountExternalPermissions": True},
         ),
     )
-    supports_ipv6 = True
-    load_balancer_class: str | None = "Network"
-    #: etcd volumes encrypted, as `kops create cluster` writes them.
-    etcd_member_defaults = ETCD_ENCRYPTED
-    #: IRSA: kOps registers the issuer with IAM, and pods get roles instead of the node's.
-    shares_network = True
-    discovery: KopsDiscovery | None = KopsDiscovery(
-        issuer={"enableAWSOIDCProvider": True},
-        iam={"useServiceAccountExternalPermissions": True},
-    )
-    terraform = KopsTerraform("aws/kops", PROVIDERS)
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
         return zone
@@ -259,4 +266,4 @@ class AwsKops:
         }
 
 
-KOPS = KopsEngine(AwsKops())
+KOPS = KopsEngine(cloud=AwsKops())

@@ -20,15 +20,13 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import azure
 from treeform.providers.kops import (
-    ADDONS_COMMON,
-    CNI_COMMON,
     ETCD_ENCRYPTED,
     Group,
     Subnet,
     carve_kops_subnets,
     sorted_labels,
 )
-from treeform.providers.kops_cloud import KopsDiscovery, KopsMachines, KopsTerraform
+from treeform.providers.kops_cloud import KopsFacts, KopsMachines, KopsTerraform
 from treeform.providers.kops_engine import KopsEngine
 
 PROVIDERS = {"azurerm": {"source": "hashicorp/azurerm", "version": "~> 4.0"}}
@@ -46,25 +44,17 @@ _BLOB_STORE = re.compile(
 class AzureKops:
     """kOps on Azure."""
 
-    provider = "azure"
-    state_scheme = "azureblob"
-    #: kOps on Azure publishes no DNS records: None is its only topology.
-    default_dns_type = "None"
-    cnis: Mapping[str, Mapping[str, Any]] = CNI_COMMON
-    addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_COMMON
-    machines = KopsMachines(
-        # kOps's Azure machine defaults (`populate_instancegroup_spec.go`).
-        control_plane="Standard_B2s",
-        bastion="Standard_B2s",
-        catalog=None,  # no machine table for Azure yet
+    facts = KopsFacts(
+        provider="azure",
+        state_scheme="azureblob",
+        # kOps's Azure machine defaults (`populate_instancegroup_spec.go`); no machine
+        # table for Azure yet, so machine types and disks go to kOps unchecked.
+        machines=KopsMachines(control_plane="Standard_B2s", bastion="Standard_B2s", catalog=None),
+        terraform=KopsTerraform("azure/kops", PROVIDERS),
+        # kOps on Azure publishes no DNS records: None is its only topology.
+        default_dns_type="None",
+        etcd_member_defaults=ETCD_ENCRYPTED,
     )
-    supports_ipv6 = False
-    load_balancer_class: str | None = None
-    etcd_member_defaults = ETCD_ENCRYPTED
-    discovery: KopsDiscovery | None = None
-    #: kops.sharedVpc is not offered on Azure yet (`issues` refuses it).
-    shares_network = False
-    terraform = KopsTerraform("azure/kops", PROVIDERS)
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
         return f"{cluster.region}-{zone}"
@@ -192,4 +182,4 @@ class AzureKops:
         }
 
 
-KOPS = KopsEngine(AzureKops())
+KOPS = KopsEngine(cloud=AzureKops())

@@ -17,7 +17,7 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import gcp
 from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, Subnet
-from treeform.providers.kops_cloud import KopsCatalog, KopsDiscovery, KopsMachines, KopsTerraform
+from treeform.providers.kops_cloud import KopsCatalog, KopsFacts, KopsMachines, KopsTerraform
 from treeform.providers.kops_engine import KopsEngine
 from treeform.providers.machines import GCP as GCP_MACHINES
 
@@ -65,23 +65,20 @@ def cluster_suffixed_name(prefix: str, cluster_name: str, max_length: int = 63) 
 class GceKops:
     """kOps on GCE."""
 
-    provider = "gce"
-    state_scheme = "gs"
-    default_dns_type = "Public"
-    cnis: Mapping[str, Mapping[str, Any]] = CNI_GCE
-    addon_fields: Mapping[str, tuple[str, ...]] = ADDONS_GCE
-    machines = KopsMachines(
+    facts = KopsFacts(
+        provider="gce",
+        state_scheme="gs",
         # kOps's GCE defaults (`populate_instancegroup_spec.go`).
-        control_plane="e2-medium",
-        bastion="e2-micro",
-        catalog=KopsCatalog(GCP_MACHINES, root_volume="pd-standard"),
+        machines=KopsMachines(
+            control_plane="e2-medium",
+            bastion="e2-micro",
+            catalog=KopsCatalog(GCP_MACHINES, root_volume="pd-standard"),
+        ),
+        terraform=KopsTerraform("gcp/kops", PROVIDERS),
+        cnis=CNI_GCE,
+        addon_fields=ADDONS_GCE,
+        shares_network=True,
     )
-    supports_ipv6 = False
-    load_balancer_class: str | None = None
-    etcd_member_defaults: Mapping[str, Any] = {}
-    discovery: KopsDiscovery | None = None
-    shares_network = True
-    terraform = KopsTerraform("gcp/kops", PROVIDERS)
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
         return zone
@@ -216,4 +213,4 @@ class GceKops:
         }
 
 
-KOPS = KopsEngine(GceKops())
+KOPS = KopsEngine(cloud=GceKops())
