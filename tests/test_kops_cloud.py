@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from helpers import write_tree
 from test_engine_kops import AWS_DEFAULTS, HA_PRIVATE, ORG_DEFAULTS
-
 from treeform.pipeline import load_clusters
 from treeform.providers import PROVIDERS
 from treeform.providers.kops_cloud import DeferredManifest, KopsCloud, KopsFacts
