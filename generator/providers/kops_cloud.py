@@ -92,6 +92,8 @@ class KopsFacts:
     supports_ipv6: bool = False
     #: Whether Terraform can make the network kOps then shares (`kops.sharedVpc`).
     shares_network: bool = False
+    #: Whether the cloud takes `spec.networkCIDR`.
+    takes_network_cidr: bool = True
     #: `spec.api.loadBalancer.class` when the model names none, or None where kOps takes
     #: no class on this cloud.
     load_balancer_class: str | None = None

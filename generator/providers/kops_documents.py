@@ -128,6 +128,14 @@ def cluster_spec(
         spec["dnsZone"] = engine.dns_zone(cluster)
         if engine.bastion(cluster):
             spec["topology"]["bastion"] = {"bastionPublicName": f"bastion.{name}"}
+    if facts.takes_network_cidr:
+        # An existing network: its range as the model gives it, else none, and kOps reads
+        # it from the network (cloudup/defaults.go); never treeform's default range.
+        network_cidr = engine.known_network_cidr(cluster)
+        if network_cidr is not None:
+            spec["networkCIDR"] = network_cidr
+    if cluster.network.existing is not None:
+        spec["networkID"] = cluster.network.existing.network_id
     if cluster.network.pod_cidr:
         spec["podCIDR"] = cluster.network.pod_cidr
     if cluster.network.service_cidr:

@@ -132,19 +132,10 @@ class AwsKops:
         fields: dict[str, Any] = {}
         existing = cluster.network.existing
         shared = self._shared_ids(cluster)
-        if existing is not None:
-            # An existing VPC: its range as the model gives it, else none, and kOps reads
-            # it from the VPC (cloudup/defaults.go); never treeform's default range.
-            network_cidr = kops.known_network_cidr(cluster)
-            if network_cidr is not None:
-                fields["networkCIDR"] = network_cidr
-            if existing.additional_cidrs:
-                fields["additionalNetworkCIDRs"] = list(existing.additional_cidrs)
-            fields["networkID"] = existing.network_id
-        else:
-            fields["networkCIDR"] = cluster.network.cidr
-            if shared is not None:
-                fields["networkID"] = str(shared["networkId"])
+        if existing is not None and existing.additional_cidrs:
+            fields["additionalNetworkCIDRs"] = list(existing.additional_cidrs)
+        if shared is not None:
+            fields["networkID"] = str(shared["networkId"])
         if kops.ipv6(cluster):
             # IPv6 needs the external AWS cloud-controller-manager (`--ipv6`).
             fields["cloudControllerManager"] = {}

@@ -79,14 +79,6 @@ class AzureKops:
         return [Subnet(cluster.region, kind, region=cluster.region, cidr=carved[0].cidr)]
 
     def cluster_fields(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        # An existing virtual network: kOps reads its range (cloudup/defaults.go) unless given.
-        network_cidr = kops.known_network_cidr(cluster)
-        if network_cidr is not None:
-            fields["networkCIDR"] = network_cidr
-        existing = cluster.network.existing
-        if existing is not None:
-            fields["networkID"] = existing.network_id
         azure: dict[str, Any] = {
             "adminUser": ADMIN_USER,
             "subscriptionId": str(cluster.account.get("subscriptionId", "")),
@@ -95,8 +87,7 @@ class AzureKops:
         group = cluster.account.get("resourceGroup")
         if group:
             azure["resourceGroupName"] = str(group)
-        fields["cloudConfig"] = {"azure": azure}
-        return fields
+        return {"cloudConfig": {"azure": azure}}
 
     def group_fields(self, kops: KopsEngine, cluster: Cluster, group: Group) -> dict[str, Any]:
         return {"zones": [self.kops_zone(cluster, z) for z in group.zones]}

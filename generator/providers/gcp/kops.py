@@ -78,6 +78,8 @@ class GceKops:
         cnis=CNI_GCE,
         addon_fields=ADDONS_GCE,
         shares_network=True,
+        # GCE networks have no range of their own: kOps forbids networkCIDR.
+        takes_network_cidr=False,
     )
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
@@ -127,11 +129,8 @@ class GceKops:
         ]
 
     def cluster_fields(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
-        # No networkCIDR: kOps forbids it on GCE.
         fields: dict[str, Any] = {"project": str(cluster.account.get("project", ""))}
-        if cluster.network.existing is not None:
-            fields["networkID"] = cluster.network.existing.network_id
-        elif kops.shared_vpc(cluster):
+        if kops.creates_network(cluster):
             fields["networkID"] = self.network_name(cluster)
         if self.ip_aliases(kops, cluster):
             fields["podCIDR"] = self.pod_range(cluster)
