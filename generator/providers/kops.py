@@ -55,6 +55,8 @@ CNI_COMMON: dict[str, dict[str, Any]] = {
     "kube-router": {"kuberouter": {}},
     "kubenet": {"kubenet": {}},
 }
+#: What `kops create cluster` chooses for the model's `network.cni: default`.
+DEFAULT_CNI = "cilium"
 #: CNIs that replace kube-proxy: kOps requires `kubeProxy.enabled: false` with them
 #: (validation.go: cilium's NodePort, kube-router).
 CNI_WITHOUT_KUBE_PROXY = {"cilium", "cilium-eni", "kube-router"}

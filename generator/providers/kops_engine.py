@@ -19,6 +19,7 @@ from treeform.providers.common import versions_tf
 from treeform.providers.kops import (
     BASTION_GROUP,
     CONTROL_PLANE_PREFIX,
+    DEFAULT_CNI,
     KUBERNETES_PATCHES,
     NON_MASQUERADE_CIDR,
     VERSIONS_TAKEN,
@@ -77,7 +78,7 @@ class KopsEngine:
         return self.facts.supports_ipv6 and bool(cluster.settings.get("ipv6", False))
 
     def cni(self, cluster: Cluster) -> str:
-        return "cilium" if cluster.network.cni == "default" else cluster.network.cni
+        return DEFAULT_CNI if cluster.network.cni == "default" else cluster.network.cni
 
     def non_masquerade_cidr(self, cluster: Cluster) -> str:
         # IPv6: pods and services are IPv6, nothing is masqueraded (`--ipv6`).
@@ -212,8 +213,8 @@ class KopsEngine:
         shared = self.facts.shares_network and self.shared_vpc(cluster)
         return shared and cluster.network.existing is None
 
-    def terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        """The Terraform the cloud makes before `kops create`, or nothing."""
+    def render_terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        """`terraform/...`: what the cloud makes before `kops create`, or nothing."""
         if not self.creates_state_store(cluster) and not self.creates_network(cluster):
             return {}  # nothing for Terraform to make before `kops create`
         shared = {
@@ -233,13 +234,14 @@ class KopsEngine:
         context = deep_merge(shared, self.cloud.terraform_context(self, cluster))
         files = renderer.render_dir(self.facts.terraform.template_dir, context)
         files["versions.tf"] = versions_tf(cluster, renderer, self.facts.terraform.providers)
-        return files
+        return {f"terraform/{name}": text for name, text in files.items()}
 
     def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        out = kops_documents.kops_documents(self, cluster)
-        for name, text in self.terraform(cluster, renderer).items():
-            out[f"terraform/{name}"] = text
-        return out
+        """The manifest (the `kops` output) and the Terraform around it."""
+        return {
+            **kops_documents.kops_documents(self, cluster),
+            **self.render_terraform(cluster, renderer),
+        }
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         return kops_rules.validate(self, cluster)

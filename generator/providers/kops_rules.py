@@ -16,6 +16,7 @@ from treeform.providers.common import choice_issues, machine_type_issues, pool_m
 from treeform.providers.kops import (
     BASTION_GROUP,
     CONTROL_PLANE_PREFIX,
+    DEFAULT_CNI,
     IMAGES,
     CarveError,
     dns_subdomain_problem,
@@ -27,9 +28,6 @@ from treeform.yamlload import FieldPath
 
 if TYPE_CHECKING:
     from treeform.providers.kops_engine import KopsEngine
-
-#: What `kops create cluster` chooses for the model's `network.cni: default`.
-DEFAULT_CNI = "cilium"
 
 
 def validate(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
