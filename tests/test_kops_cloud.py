@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from helpers import write_tree
-from test_engine_kops import AWS_DEFAULTS, HA_PRIVATE, ORG_DEFAULTS
+from test_engine_kops import AWS_DEFAULTS, GCE, HA_PRIVATE, ORG_DEFAULTS
+from treeform.errors import Issue
+from treeform.model import Cluster
 from treeform.pipeline import load_clusters
 from treeform.providers import PROVIDERS
+from treeform.providers.kops import Group, Subnet
 from treeform.providers.kops_cloud import DeferredManifest, KopsCloud, KopsFacts
 from treeform.providers.kops_documents import MANIFEST, kops_documents
 from treeform.providers.kops_engine import KopsEngine
@@ -103,3 +108,54 @@ def test_kops_documents_is_the_manifest_render_writes(
     assert documents == {k: v for k, v in files.items() if not k.startswith("terraform/")}
     # A shared VPC that Terraform creates waits for its ids: no manifest yet.
     assert (MANIFEST in documents) is manifest
+
+
+class _Regional:
+    """A cloud of one regional subnet and nothing else: what a new cloud has to write."""
+
+    def __init__(self, facts: KopsFacts) -> None:
+        self.facts = facts
+
+    def kops_zone(self, cluster: Cluster, zone: str) -> str:
+        return zone
+
+    def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
+        return dict(tags)
+
+    def subnets(self, kops: KopsEngine, cluster: Cluster) -> list[Subnet]:
+        return [Subnet(cluster.region, "Public", region=cluster.region, cidr="10.0.0.0/20")]
+
+    def cluster_fields(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        return {"cloudConfig": {"regional": True}}
+
+    def group_fields(self, kops: KopsEngine, cluster: Cluster, group: Group) -> dict[str, Any]:
+        return {"zones": list(group.zones)}
+
+    def issues(self, kops: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
+        return iter(())
+
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        return {}
+
+
+def test_a_new_cloud_is_one_kops_cloud(tmp_path: Path) -> None:
+    """Composed with a cloud of its own, the one engine builds its documents: the facts and
+    the cloud's fields land in them, the shared parts stay."""
+    root = write_tree(tmp_path, {"gcp/c.yaml": GCE})
+    [cluster] = load_clusters(root, str(root))
+    facts = dataclasses.replace(
+        _engine("gcp").facts, provider="regional", load_balancer_class="Regional"
+    )
+    engine = KopsEngine(cloud=_Regional(facts))
+    assert list(engine.validate(cluster)) == []
+    docs = list(yaml.safe_load_all(kops_documents(engine, cluster)[MANIFEST]))
+    spec = docs[0]["spec"]
+    assert spec["cloudProvider"] == "regional"
+    assert spec["cloudConfig"] == {"regional": True}
+    assert spec["api"] == {"loadBalancer": {"class": "Regional", "type": "Public"}}
+    assert spec["subnets"] == [
+        {"cidr": "10.0.0.0/20", "name": "us-central1", "region": "us-central1", "type": "Public"}
+    ]
+    groups = {d["metadata"]["name"]: d["spec"] for d in docs[1:]}
+    assert groups["nodes"]["subnets"] == ["us-central1"]  # a regional subnet serves every zone
+    assert groups["nodes"]["zones"] == list(cluster.node_pools["nodes"].zones)
