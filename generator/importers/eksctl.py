@@ -14,7 +14,7 @@ from typing import Any
 
 from treeform.errors import Issue, ModelError
 from treeform.importers.common import MISSING, Allowed, Source, check_document, listed, mapping
-from treeform.providers.aws.eks import NOT_EKS_ADDONS, POD_IDENTITIES
+from treeform.providers.aws.eks_facts import IMAGES, NOT_EKS_ADDONS, POD_IDENTITIES
 from treeform.providers.aws.eksctl import ADMIN_POLICY
 
 TOOL = "eksctl"
@@ -337,13 +337,8 @@ def _pool_fields() -> set[str]:
 
 
 def _images() -> dict[str, str]:
-    """eksctl amiFamily -> the model's image, where this treeform's EKS engine has them."""
-    from treeform.providers.aws import eks
-
-    images = getattr(eks, "IMAGES", None)
-    if not isinstance(images, dict):
-        return {}
-    return {str(family): str(image) for image, family in images.items()}
+    """eksctl amiFamily -> the model's image."""
+    return {family: image for image, family in IMAGES.items()}
 
 
 class Extraction:

@@ -11,6 +11,7 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers.base import CLUSTER_TAG
 from treeform.providers.machines import Catalog, Machine, describe
 from treeform.render import Renderer
 from treeform.yamlload import FieldPath
@@ -266,10 +267,17 @@ def versions_tf(
     )
 
 
+def tagged(cluster: Cluster, value: str | None = None) -> dict[str, str]:
+    """The model's tags and treeform's cluster tag (`CLUSTER_TAG`), whose value is the
+    cluster id (or `value`, where the cloud refuses a '/' in tag values)."""
+    return {**cluster.tags, CLUSTER_TAG: cluster.id if value is None else value}
+
+
 @dataclass(frozen=True)
 class TagLimits:
     """A cloud's limits on tags: lengths, how many, and key prefixes it keeps for itself.
-    `max_tags` counts the `treeform/cluster` tag treeform adds."""
+    `max_tags` counts the tags a cluster's resources get (`Provider.cluster_tags`), so
+    treeform's own as well."""
 
     cloud: str
     key_max: int
@@ -277,8 +285,9 @@ class TagLimits:
     max_tags: int | None = None
     reserved_prefixes: tuple[str, ...] = ()
 
-    def issues(self, cluster: Cluster) -> Iterator[Issue]:
-        if self.max_tags is not None and len(cluster.tags) + 1 > self.max_tags:
+    def issues(self, cluster: Cluster, tags: Mapping[str, str]) -> Iterator[Issue]:
+        """The model's tags against the limits; `tags` are what the resources get."""
+        if self.max_tags is not None and len(tags) > self.max_tags:
             yield cluster.issue(
                 "tags",
                 f"{self.cloud} resources take at most {self.max_tags} tags; treeform adds one, "

@@ -335,6 +335,7 @@ class KopsEngine:
     # One control-plane group per zone and an odd etcd quorum: three zones or more.
     ha_min_zones = 3
     addons: tuple[str, ...] = tuple(ADDONS_COMMON)
+    targets: tuple[str, ...] = ("kops", "terraform")
 
     # --- what a cloud supplies (no defaults: a cloud that forgets one fails at once) ----
     cloud_provider: str  # spec.cloudProvider: aws | gce | azure
@@ -751,6 +752,10 @@ class KopsEngine:
     def manifest_ready(self, cluster: Cluster) -> bool:
         """Whether the manifest can be written yet (AWS shared VPCs wait for their ids)."""
         return True
+
+    def render_terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        files = self.terraform(cluster, renderer)
+        return {f"terraform/{name}": text for name, text in files.items()}
 
     def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
         out: dict[str, str] = {}

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.alibaba.ack import ACK
+from treeform.providers.alibaba.tags import TAG_LIMITS, cluster_tags
 from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -46,10 +46,6 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "me-central-1": _zones("me-central-1", "ab"),
 }
 
-#: Alibaba Cloud tag rules (Tag service): keys up to 128 characters, values up to 128, at
-#: most 20 tags on a resource; keys may not start with "aliyun" or "acs:", values not with
-#: "acs:", and neither may contain "http://" or "https://". treeform adds one tag of its own.
-TAG_LIMITS = TagLimits("Alibaba Cloud", 128, 128, 20, ("aliyun", "acs:"))
 _URL = re.compile(r"https?://", re.IGNORECASE)
 
 
@@ -62,7 +58,7 @@ class AlibabaProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
+        yield from TAG_LIMITS.issues(cluster, self.cluster_tags(cluster))
         for key, value in cluster.tags.items():
             if _URL.search(key):
                 yield cluster.issue(
@@ -73,6 +69,9 @@ class AlibabaProvider:
                     ("tags", key),
                     "tag values may not start with 'acs:' or contain http:// or https://",
                 )
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = AlibabaProvider()

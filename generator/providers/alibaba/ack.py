@@ -15,14 +15,15 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
+from treeform.providers.alibaba.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-12-01 from "Support for
 #: Kubernetes versions" in the ACK documentation (since 1.31 every minor, one year each) and
@@ -73,8 +74,11 @@ def cni_of(cluster: Cluster) -> str:
     return "terway" if cluster.network.cni == "default" else cluster.network.cni
 
 
-class AckEngine:
+class AckEngine(TerraformEngine):
     name = "ack"
+    template_dir = "alibaba/ack"
+    providers = PROVIDERS
+    example = Example("cn-hangzhou", "ecs.g7.xlarge")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # vSwitches of the control plane and the nodes must span two zones to survive one's loss.
@@ -246,7 +250,7 @@ class AckEngine:
                 "deletion_protection": cluster.settings.get("deletionProtection", False),
             },
             "resource_group_id": cluster.account.get("resourceGroupId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -275,11 +279,6 @@ class AckEngine:
             "pools": pools,
             "addons": addons,
         }
-
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("alibaba/ack", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
 
 def _given(cluster: Cluster) -> set[str]:

@@ -8,8 +8,8 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.aws.eks import EKS
 from treeform.providers.aws.kops import KOPS
+from treeform.providers.aws.tags import TAG_LIMITS, cluster_tags
 from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
 
 #: Regions and their zone names, taken 2026-11-27 from the AWS documentation (zones
 #: available to every account; a few regions map more to some accounts).
@@ -46,9 +46,6 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "us-west-2": ("us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"),
 }
 
-#: AWS tag limits: 128-character keys, 256-character values, 50 tags, no "aws:" prefix.
-TAG_LIMITS = TagLimits("AWS", 128, 256, 50, ("aws:",))
-
 
 class AwsProvider:
     name = "aws"
@@ -59,7 +56,10 @@ class AwsProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
+        yield from TAG_LIMITS.issues(cluster, self.cluster_tags(cluster))
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = AwsProvider()

@@ -9,6 +9,8 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
+from treeform.providers.aws.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import pool_machines, tf_id, versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
@@ -51,6 +53,7 @@ IPV6_REFUSED_CNIS = {"kubenet", "flannel", "kube-router", "amazonvpc", "cilium-e
 
 
 class AwsKopsEngine(KopsEngine):
+    example = Example("us-east-1", "m6i.large")
     cloud_provider = "aws"
     state_scheme = "s3"
     default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
@@ -256,7 +259,7 @@ class AwsKopsEngine(KopsEngine):
                 "region": cluster.region,
             },
             "account_id": cluster.account.get("accountId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "state": {
                 "create": not cluster.settings.get("stateStoreExternal", False),
                 "bucket": self.state_bucket(cluster),

@@ -9,7 +9,8 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.azure.aks import AKS
 from treeform.providers.azure.kops import KOPS
-from treeform.providers.base import Engine
+from treeform.providers.azure.tags import cluster_tags
+from treeform.providers.base import CLUSTER_TAG, Engine
 
 _ZONAL = ("1", "2", "3")
 
@@ -80,21 +81,15 @@ REGIONS: dict[str, tuple[str, ...]] = {
 
 #: Azure tag limits: names up to 512 characters without < > % & \ ? /, values up to 256,
 #: at most 50 tags a resource; names are case-insensitive. Names starting with "microsoft",
-#: "azure" or "windows" are reserved. treeform adds one tag of its own (treeform-cluster).
+#: "azure" or "windows" are reserved. treeform adds one tag of its own (CLUSTER_TAG).
 TAG_NAME_MAX = 512
 TAG_VALUE_MAX = 256
 TAGS_MAX = 50
 _TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 _RESERVED_PREFIXES = ("microsoft", "azure", "windows")
-CLUSTER_TAG = "treeform-cluster"
 
 #: Resource group names: 1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
 _RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]\Z")
-
-
-def tags_of(cluster: Cluster) -> dict[str, str]:
-    """The Azure tags of a cluster: the model's, plus the cluster id."""
-    return {**cluster.tags, CLUSTER_TAG: cluster.id}
 
 
 class AzureProvider:
@@ -138,7 +133,7 @@ class AzureProvider:
                     key=True,
                 )
             seen[key.lower()] = key
-        if len(cluster.tags) + 1 > TAGS_MAX:
+        if len(self.cluster_tags(cluster)) > TAGS_MAX:
             yield cluster.issue(
                 "tags",
                 f"Azure resources take at most {TAGS_MAX} tags; treeform adds {CLUSTER_TAG!r}, "
@@ -151,6 +146,9 @@ class AzureProvider:
                 f"{group!r} is not an Azure resource group name (1-90 letters, digits, '_', "
                 "'-', '.', '(' and ')', not ending in '.')",
             )
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = AzureProvider()

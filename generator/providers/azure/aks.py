@@ -10,14 +10,15 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.providers import machines, windows
+from treeform.providers.azure.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import (
     choice_issues,
     machine_type_issues,
     pool_machines,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions AKS supports, taken 2026-12-01 from the AKS Kubernetes release
 #: calendar (learn.microsoft.com/azure/aks/supported-kubernetes-versions) and the AKS
@@ -259,8 +260,11 @@ def _taint(key: str, value: str, effect: str) -> str:
     return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
 
 
-class AksEngine:
+class AksEngine(TerraformEngine):
     name = "aks"
+    template_dir = "azure/aks"
+    providers = PROVIDERS
+    example = Example("eastus", "Standard_D4s_v5")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     lts_versions: tuple[str, ...] = LTS_VERSIONS
@@ -503,8 +507,6 @@ class AksEngine:
                 )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        from treeform.providers.azure import tags_of  # the provider imports this module
-
         settings = cluster.settings
         virtual_nodes = bool(settings.get("virtualNodes"))
         system = system_pool_name(cluster)
@@ -570,7 +572,7 @@ class AksEngine:
             },
             "subscription_id": cluster.account.get("subscriptionId"),
             "resource_group": cluster.account.get("resourceGroup") or f"rg-{cluster.name}",
-            "tags": tags_of(cluster),
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -647,11 +649,6 @@ class AksEngine:
                 "image_cleaner": "image-cleaner" in addons,
             },
         }
-
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("azure/aks", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
 
 AKS = AksEngine()

@@ -18,7 +18,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import azure
+from treeform.providers.azure.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import versions_tf
 from treeform.providers.kops import (
     ADDONS_COMMON,
@@ -46,6 +47,7 @@ _BLOB_STORE = re.compile(
 
 
 class AzureKopsEngine(KopsEngine):
+    example = Example("eastus", "Standard_D4s_v5")
     cloud_provider = "azure"
     state_scheme = "azureblob"
     default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
@@ -183,7 +185,7 @@ class AzureKopsEngine(KopsEngine):
                 "region": cluster.region,
             },
             "subscription_id": str(cluster.account["subscriptionId"]),
-            "tags": azure.tags_of(cluster),
+            "tags": cluster_tags(cluster),
             "state": {
                 "url": self.state_store(cluster),
                 "account": match["account"],

@@ -14,6 +14,7 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.base import Engine
 from treeform.providers.digitalocean.doks import DOKS
+from treeform.providers.digitalocean.tags import cluster_tags, tag_of
 
 #: Regions (datacenter slugs) where DOKS runs, taken 2026-11-27 from the DigitalOcean
 #: regional availability matrix. Each is its own single zone (see above).
@@ -40,15 +41,6 @@ REGIONS: dict[str, tuple[str, ...]] = {
 _TAG = re.compile(r"^[A-Za-z0-9:_-]{1,255}\Z")
 
 
-def tag_of(key: str, value: str) -> str:
-    return f"{key}:{value}" if value else key
-
-
-def tags_of(cluster: Cluster) -> list[str]:
-    """The DigitalOcean tags of a cluster's tags (validated by DigitalOceanProvider)."""
-    return sorted(tag_of(k, v) for k, v in cluster.tags.items())
-
-
 class DigitalOceanProvider:
     name = "digitalocean"
     regions: Mapping[str, tuple[str, ...]] = REGIONS
@@ -66,6 +58,9 @@ class DigitalOceanProvider:
                     f"tag {key}: {value} becomes the DigitalOcean tag {tag!r}, but tags are "
                     "at most 255 letters, digits, ':', '-' and '_'",
                 )
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = DigitalOceanProvider()

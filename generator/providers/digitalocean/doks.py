@@ -10,13 +10,14 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines, windows
+from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     refused_pool_field_issues,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.digitalocean.tags import cluster_tags, tag_names
+from treeform.providers.terraform import TerraformEngine
 
 #: The version slug DOKS offered for each Kubernetes minor, taken 2026-11-27 from
 #: `doctl kubernetes options versions` and the DOKS release notes. DOKS offers one patch of
@@ -109,8 +110,11 @@ def _maintenance_policy(cluster: Cluster) -> dict[str, str]:
     return {"day": str(w.weekday), "start_time": w.start.strftime("%H:%M")}
 
 
-class DoksEngine:
+class DoksEngine(TerraformEngine):
     name = "doks"
+    template_dir = "digitalocean/doks"
+    providers = PROVIDERS
+    example = Example("nyc1", "s-4vcpu-8gb")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # A DOKS region is one datacenter: ha replicates the control plane inside it.
@@ -200,8 +204,6 @@ class DoksEngine:
                     )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        from treeform.providers.digitalocean import tags_of  # the provider imports us
-
         version = cluster.kubernetes_version
         pinned = version.count(".") == 2
         order = list(cluster.data.get("nodePools") or {})
@@ -239,7 +241,7 @@ class DoksEngine:
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,
             },
-            "tags": tags_of(cluster),
+            "tags": tag_names(cluster_tags(cluster)),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -254,11 +256,6 @@ class DoksEngine:
             "switches": sorted(block for addon, block in _SWITCHES.items() if addon in addons),
             "pools": pools,
         }
-
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("digitalocean/doks", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
 
 DOKS = DoksEngine()

@@ -10,6 +10,7 @@ from treeform.model import Cluster
 from treeform.providers.base import Engine
 from treeform.providers.gcp.gke import GKE
 from treeform.providers.gcp.kops import KOPS
+from treeform.providers.gcp.tags import cluster_tags, to_label
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -44,15 +45,6 @@ _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}\Z")
 
 
-def to_label(text: str) -> str:
-    return re.sub(r"[^a-z0-9_-]", "_", text.lower())
-
-
-def labels_of(tags: Mapping[str, str]) -> dict[str, str]:
-    """The GCP labels of a cluster's tags (validated by GcpProvider.validate)."""
-    return {to_label(k): to_label(v) for k, v in sorted(tags.items())}
-
-
 class GcpProvider:
     name = "gcp"
     regions: Mapping[str, tuple[str, ...]] = REGIONS
@@ -83,6 +75,9 @@ class GcpProvider:
                     key=True,
                 )
             seen[label_key] = key
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = GcpProvider()

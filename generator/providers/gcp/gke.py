@@ -14,17 +14,16 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-
-# The package itself, read at call time: it imports this module to register the engine.
-from treeform.providers import gcp, machines, windows
+from treeform.providers import machines, windows
+from treeform.providers.base import Example
 from treeform.providers.common import (
     choice_issues,
     machine_type_issues,
     pool_machines,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.gcp.tags import cluster_tags
+from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
 #: extended support), taken 2026-12-01 from the GKE release schedule
@@ -230,8 +229,11 @@ def _maintenance_policy(cluster: Cluster) -> dict[str, Any] | None:
     }
 
 
-class GkeEngine:
+class GkeEngine(TerraformEngine):
     name = "gke"
+    template_dir = "gcp/gke"
+    providers = PROVIDERS
+    example = Example("us-central1", "e2-standard-4")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # A regional cluster spreads its control plane over three zones by itself.
@@ -431,10 +433,6 @@ class GkeEngine:
         settings = cluster.settings
         node_zones = _node_zones(cluster)
         regional = autopilot or cluster.high_availability
-        labels = {
-            "treeform-cluster": gcp.to_label(cluster.id)[:63],
-            **gcp.labels_of(cluster.tags),
-        }
         pools = []
         found = pool_machines(cluster, machines.GCP)
         for pool in cluster.node_pools.values():
@@ -502,7 +500,7 @@ class GkeEngine:
                 "vertical_pod_autoscaling": "vertical_pod_autoscaling" in addon_blocks,
             },
             "project": cluster.account.get("project"),
-            "labels": dict(sorted(labels.items())),
+            "labels": cluster_tags(cluster),
             "services": sorted(
                 ["compute.googleapis.com", "container.googleapis.com"]
                 + (["binaryauthorization.googleapis.com"] if binary_authorization else [])
@@ -541,11 +539,6 @@ class GkeEngine:
                 if g.role in ACCESS_ROLES
             },
         }
-
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("gcp/gke", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
 
 GKE = GkeEngine()

@@ -15,8 +15,10 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import gcp, machines
+from treeform.providers import machines
+from treeform.providers.base import Example
 from treeform.providers.common import versions_tf
+from treeform.providers.gcp.tags import cluster_tags, labels_of
 from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, KopsEngine, Subnet
 from treeform.render import Renderer
 
@@ -66,6 +68,7 @@ def cluster_suffixed_name(prefix: str, cluster_name: str, max_length: int = 63) 
 
 
 class GcpKopsEngine(KopsEngine):
+    example = Example("us-central1", "e2-standard-4")
     cloud_provider = "gce"
     state_scheme = "gs"
     default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
@@ -132,7 +135,7 @@ class GcpKopsEngine(KopsEngine):
         return fields
 
     def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
-        return gcp.labels_of(tags)
+        return labels_of(tags)
 
     def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
         return [s.name for s in subnets]
@@ -202,7 +205,7 @@ class GcpKopsEngine(KopsEngine):
                 "region": cluster.region,
             },
             "project": cluster.account.get("project"),
-            "labels": gcp.labels_of({**cluster.tags, "treeform-cluster": cluster.id}),
+            "labels": cluster_tags(cluster),
             "state": {
                 "create": not cluster.settings.get("stateStoreExternal", False),
                 "bucket": self.state_bucket(cluster),

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
 from treeform.providers.huawei.cce import CCE
+from treeform.providers.huawei.tags import TAG_LIMITS, cluster_tags
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -28,10 +28,6 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "cn-south-1": _zones("cn-south-1", "acef"),
 }
 
-#: Huawei Cloud tag limits (TMS): keys 1-128 characters, values up to 255, and the `_sys_`
-#: prefix is the system's.
-TAG_LIMITS = TagLimits("Huawei Cloud", 128, 255, reserved_prefixes=("_sys_",))
-
 
 class HuaweiProvider:
     name = "huawei"
@@ -42,7 +38,10 @@ class HuaweiProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
+        yield from TAG_LIMITS.issues(cluster, self.cluster_tags(cluster))
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = HuaweiProvider()

@@ -11,13 +11,14 @@ from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.names import MAX_NODE_POOL_NAME
 from treeform.providers import machines
+from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     refused_pool_field_issues,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.huawei.tags import cluster_tags
+from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-12-01 from the CCE
 #: Kubernetes version policy (support.huaweicloud.com/bulletin-cce/cce_bulletin_0033.html:
@@ -71,8 +72,11 @@ def zone_pool_name(pool: str, zone: str) -> str:
     return f"{pool}-{zone}"
 
 
-class CceEngine:
+class CceEngine(TerraformEngine):
     name = "cce"
+    template_dir = "huawei/cce"
+    providers = PROVIDERS
+    example = Example("cn-north-4", "c7.xlarge.2")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # Three masters, one per zone, so etcd keeps its quorum when a zone is lost.
@@ -202,7 +206,7 @@ class CceEngine:
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,
             },
-            "tags": {**cluster.tags, "treeform-cluster": cluster.id.replace("/", "-")},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -229,11 +233,6 @@ class CceEngine:
                 if a in ADDON_TEMPLATES
             ],
         }
-
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("huawei/cce", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
 
 def _zone_pool(

@@ -9,6 +9,7 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.base import Engine
 from treeform.providers.ibm.iks import IKS
+from treeform.providers.ibm.tags import cluster_tags
 
 
 def _zones(region: str) -> tuple[str, ...]:
@@ -39,11 +40,6 @@ REGIONS: dict[str, tuple[str, ...]] = {
 _TAG = re.compile(r"^[A-Za-z0-9 _.:-]{1,128}\Z")
 
 
-def tag_strings(tags: Mapping[str, str]) -> list[str]:
-    """The IBM Cloud tags of a cluster's tags: "key:value" (or "key" for an empty value)."""
-    return [f"{k}:{v}" if v else k for k, v in sorted(tags.items())]
-
-
 class IbmProvider:
     name = "ibm"
     regions: Mapping[str, tuple[str, ...]] = REGIONS
@@ -62,6 +58,9 @@ class IbmProvider:
                     "letters, digits, spaces and _ - . , with no ':' in the key)",
                     key=True,
                 )
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = IbmProvider()

@@ -8,6 +8,7 @@ from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.base import Engine
 from treeform.providers.oracle.oke import OKE
+from treeform.providers.oracle.tags import cluster_tags
 
 #: Each region's key (the airport code in its availability domain names) and how many
 #: availability domains it has, taken 2026-11-27 from the OCI "Regions and Availability
@@ -65,6 +66,9 @@ class OracleProvider:
                     ("tags", key),
                     f"OCI freeform tag values are at most {_TAG_VALUE_MAX} characters",
                 )
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = OracleProvider()

@@ -10,14 +10,15 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.providers import machines
+from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     pool_machines,
     refused_pool_field_issues,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.oracle.tags import cluster_tags
+from treeform.providers.terraform import TerraformEngine
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
 #: form, taken 2026-11-27 from the OKE "Supported Versions of Kubernetes" page. A model
@@ -90,8 +91,11 @@ def _taint_init_script(taints: str) -> list[str]:
     ]
 
 
-class OkeEngine:
+class OkeEngine(TerraformEngine):
     name = "oke"
+    template_dir = "oracle/oke"
+    providers = PROVIDERS
+    example = Example("us-ashburn-1", "VM.Standard.E4.Flex")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # OKE runs the control plane replicated by itself.
@@ -223,7 +227,7 @@ class OkeEngine:
                 "service_cidr": cluster.network.service_cidr,
             },
             "compartment_id": cluster.settings.get("compartmentId", ""),
-            "tags": {**cluster.tags, "treeform-cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": str(net),
@@ -252,11 +256,6 @@ class OkeEngine:
                 for a in sorted(addons)
             ],
         }
-
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("oracle/oke", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
 
 OKE = OkeEngine()

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
+from treeform.providers.tencent.tags import TAG_LIMITS, cluster_tags
 from treeform.providers.tencent.tke import TKE
 
 
@@ -36,10 +36,6 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "sa-saopaulo": _zones("sa-saopaulo", "1"),
 }
 
-#: Tencent Cloud tag rules: keys up to 127 characters, values up to 255, at most 50 tags on a
-#: resource, and the prefixes "qcloud", "tencent" and "project" are reserved for keys.
-TAG_LIMITS = TagLimits("Tencent Cloud", 127, 255, 50, ("qcloud", "tencent", "project"))
-
 
 class TencentProvider:
     name = "tencent"
@@ -50,7 +46,10 @@ class TencentProvider:
         return REGIONS.get(region, ())[:3]
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
+        yield from TAG_LIMITS.issues(cluster, self.cluster_tags(cluster))
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return cluster_tags(cluster)
 
 
 PROVIDER = TencentProvider()

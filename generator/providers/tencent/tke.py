@@ -15,14 +15,15 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
+from treeform.providers.base import Example
 from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.tencent.tags import cluster_tags
+from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
 #: for, taken 2026-11-27 from "TKE Kubernetes Version Maintenance Mechanism" (even minors
@@ -67,8 +68,11 @@ def release_of(version: str) -> str:
     return RELEASES.get(version, version)
 
 
-class TkeEngine:
+class TkeEngine(TerraformEngine):
     name = "tke"
+    template_dir = "tencent/tke"
+    providers = PROVIDERS
+    example = Example("ap-guangzhou", "S5.LARGE8")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # Tencent spreads the managed control plane itself; nodes need two zones to survive one.
@@ -203,7 +207,7 @@ class TkeEngine:
                 "deletion_protection": cluster.settings.get("deletionProtection", False),
             },
             "project_id": cluster.account.get("projectId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -236,11 +240,6 @@ class TkeEngine:
             "any_spot": any(p.spot for p in cluster.node_pools.values()),
             "pools": pools,
         }
-
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("tencent/tke", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
 
 TKE = TkeEngine()
