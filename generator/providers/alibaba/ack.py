@@ -21,8 +21,8 @@ from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
 )
+from treeform.providers.pools import pool_context
 from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-12-01 from "Support for
@@ -210,26 +210,12 @@ class AckEngine(TerraformEngine):
         for pool in cluster.node_pools.values():
             pools.append(
                 {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "machine_type": pool.machine_type,
-                    "machine_types": list(pool.machine_types),
+                    **pool_context(pool),
                     "image_type": (
                         "AliyunLinux3Arm64"
                         if machines.ecs_arch(pool.machine_type) == machines.ARM64
                         else "AliyunLinux3"
                     ),
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
-                    "autoscale": pool.min_size < pool.max_size,
-                    "disk_size_gb": pool.disk_size_gb,
-                    "spot": pool.spot,
-                    "zones": list(pool.zones),
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints
-                    ],
                 }
             )
         subnets = carve_subnets(cluster.network.cidr, cluster.zones)

@@ -40,6 +40,7 @@ from treeform.providers.common import (
     pool_machines,
     tf_id,
 )
+from treeform.providers.pools import API_CONSTANTS, pool_context
 from treeform.providers.terraform import TerraformEngine
 from treeform.render import to_yaml
 
@@ -84,12 +85,6 @@ _NEEDS_NODES = {
 #: Add-ons the nodes need to become Ready; the node groups wait for them.
 _BEFORE_NODES = {"vpc-cni", "kube-proxy", "eks-pod-identity-agent"}
 
-
-TAINT_EFFECTS = {
-    "NoSchedule": "NO_SCHEDULE",
-    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
-    "NoExecute": "NO_EXECUTE",
-}
 
 #: EKS Auto Mode (the EKS user guide, taken 2026-12-01): the cluster role's extra managed
 #: policies, the node role's, and the built-in node pools.
@@ -554,29 +549,16 @@ class EksEngine(TerraformEngine):
             image = pool.image or DEFAULT_IMAGE
             pools.append(
                 {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
+                    **pool_context(pool, taint_style=API_CONSTANTS),
                     "resource_name": f"{cluster.name}-{pool.name}",
-                    "machine_type": pool.machine_type,
-                    "machine_types": list(pool.machine_types),
                     "ami_type": ami_type(found[pool.name][0], image),
                     "disk_type": pool.disk_type or machines.EBS_ROOT_TYPES[0],
                     "disk_device": DISK_DEVICES[image],
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
-                    "disk_size_gb": pool.disk_size_gb,
                     "capacity_type": "SPOT" if pool.spot else "ON_DEMAND",
                     # EKS takes minors, as for the cluster.
                     "kubernetes_version": ".".join(pool.kubernetes_version.split(".")[:2])
                     if pool.kubernetes_version
                     else None,
-                    "zones": list(pool.zones),
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
-                        for t in pool.taints
-                    ],
                     "max_pods": max_pods,
                     "user_data": node_config_user_data(max_pods, image) if max_pods else None,
                     "image": image,

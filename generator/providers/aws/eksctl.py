@@ -32,6 +32,7 @@ from treeform.providers.aws.eks_facts import (
 )
 from treeform.providers.aws.tags import cluster_tags
 from treeform.providers.machines import EBS_ROOT_TYPES
+from treeform.providers.pools import EKSCTL, taints
 from treeform.render import to_yaml
 
 API_VERSION = "eksctl.io/v1alpha5"
@@ -97,10 +98,7 @@ def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
     if pool.labels:
         ng["labels"] = dict(pool.labels)
     if pool.taints:
-        ng["taints"] = [
-            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect}
-            for t in pool.taints
-        ]
+        ng["taints"] = taints(pool, EKSCTL)
     return ng
 
 

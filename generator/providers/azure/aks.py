@@ -16,8 +16,9 @@ from treeform.providers.common import (
     choice_issues,
     machine_type_issues,
     pool_machines,
-    tf_id,
 )
+from treeform.providers.pools import KUBELET, pool_context
+from treeform.providers.pools import taints as pool_taints
 from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions AKS supports, taken 2026-12-01 from the AKS Kubernetes release
@@ -254,10 +255,6 @@ def _subnets(cidr: str) -> dict[str, str]:
     half = list(net.subnets(prefixlen_diff=1))
     eighths = list(net.subnets(prefixlen_diff=3))
     return {"nodes": str(half[0]), "virtual_nodes": str(eighths[4])}
-
-
-def _taint(key: str, value: str, effect: str) -> str:
-    return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
 
 
 class AksEngine(TerraformEngine):
@@ -520,9 +517,8 @@ class AksEngine(TerraformEngine):
         found = pool_machines(cluster, machines.AZURE)
         for pool in cluster.node_pools.values():
             machine = found[pool.name][0]
-            autoscale = pool.max_size > pool.min_size
             labels = dict(pool.labels)
-            taints = [_taint(t.key, t.value, t.effect) for t in pool.taints]
+            taints = pool_taints(pool, KUBELET)
             if pool.spot:
                 # AKS puts these on every Spot node; stating them keeps Terraform from
                 # seeing a difference, and workloads must tolerate the taint to land there.
@@ -532,26 +528,16 @@ class AksEngine(TerraformEngine):
                     taints.append(spot_taint)
             pools.append(
                 {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
+                    **pool_context(pool),
                     "system": pool.name == system,
-                    "vm_size": pool.machine_type,
                     "os_sku": OS_SKUS[pool.image or DEFAULT_IMAGE],
                     "os_disk_type": pool.disk_type or machine.disks[0],
                     "gpu_driver": GPU_DRIVER if machine.accelerator == machines.NVIDIA else None,
-                    "autoscale": autoscale,
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "node_count": pool.desired_size,
-                    "disk_size_gb": pool.disk_size_gb,
-                    "zones": list(pool.zones),
                     "labels": dict(sorted(labels.items())),
                     "taints": taints,
-                    "spot": pool.spot,
                     "temporary_name": f"tmp{pool.name}"[:12],
                     "max_pods": pool.max_pods
                     or (FLAT_MAX_PODS if virtual_nodes else OVERLAY_MAX_PODS),
-                    "kubernetes_version": pool.kubernetes_version,
                 }
             )
         pools.sort(key=lambda p: not p["system"])  # the system pool first, then by name

@@ -14,9 +14,9 @@ from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
 )
 from treeform.providers.digitalocean.tags import cluster_tags, tag_names
+from treeform.providers.pools import pool_context
 from treeform.providers.terraform import TerraformEngine
 
 #: The version slug DOKS offered for each Kubernetes minor, taken 2026-11-27 from
@@ -207,24 +207,8 @@ class DoksEngine(TerraformEngine):
         version = cluster.kubernetes_version
         pinned = version.count(".") == 2
         order = list(cluster.data.get("nodePools") or {})
-        pools = []
-        for name in order:
-            pool = cluster.node_pools[name]
-            pools.append(
-                {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "size": pool.machine_type,
-                    "autoscale": pool.max_size > pool.min_size,
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "node_count": pool.desired_size,
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints
-                    ],
-                }
-            )
+        # In the model's order: the first pool is made with the cluster.
+        pools = [pool_context(cluster.node_pools[name]) for name in order]
         settings = cluster.settings
         existing = cluster.network.existing
         addons = set(cluster.addons)

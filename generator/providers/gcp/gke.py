@@ -20,9 +20,9 @@ from treeform.providers.common import (
     choice_issues,
     machine_type_issues,
     pool_machines,
-    tf_id,
 )
 from treeform.providers.gcp.tags import cluster_tags
+from treeform.providers.pools import API_CONSTANTS, pool_context
 from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
@@ -54,12 +54,6 @@ ADDONS: dict[str, str | None] = {
 }
 #: Add-on blocks the provider forbids with enable_autopilot (Autopilot runs them itself).
 _NOT_ON_AUTOPILOT = {"dns_cache_config"}
-
-TAINT_EFFECTS = {
-    "NoSchedule": "NO_SCHEDULE",
-    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
-    "NoExecute": "NO_EXECUTE",
-}
 
 #: The least-privilege roles of the node service account: write logs and metrics, read
 #: monitoring data and resource metadata, pull images from Artifact Registry.
@@ -440,6 +434,7 @@ class GkeEngine(TerraformEngine):
             machine = found[pool.name][0]
             pools.append(
                 {
+                    **pool_context(pool, taint_style=API_CONSTANTS),
                     "image_type": IMAGE_TYPES[pool.image or DEFAULT_IMAGE],
                     "disk_type": pool.disk_type or machine.disks[0],
                     "accelerator": (
@@ -451,24 +446,10 @@ class GkeEngine(TerraformEngine):
                         if machine.accelerator_type
                         else None
                     ),
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "machine_type": pool.machine_type,
                     "zones": list(zones),
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
                     "initial_per_zone": _initial_per_zone(
                         pool.desired_size, pool.max_size, len(zones)
                     ),
-                    "disk_size_gb": pool.disk_size_gb,
-                    "spot": pool.spot,
-                    "max_pods": pool.max_pods,
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
-                        for t in pool.taints
-                    ],
                 }
             )
         addon_blocks = sorted(

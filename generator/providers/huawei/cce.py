@@ -18,6 +18,7 @@ from treeform.providers.common import (
     tf_id,
 )
 from treeform.providers.huawei.tags import cluster_tags
+from treeform.providers.pools import pool_context
 from treeform.providers.terraform import TerraformEngine
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-12-01 from the CCE
@@ -238,23 +239,20 @@ class CceEngine(TerraformEngine):
 def _zone_pool(
     cluster: Cluster, pool: NodePool, zone: str, initial: int, low: int, high: int
 ) -> dict[str, Any]:
+    """One CCE node pool of a model pool: its share of the sizes, in one zone."""
     name = zone_pool_name(pool.name, zone)
     return {
+        **pool_context(pool),
         "pool": pool.name,
         "name": name,
         "tf_id": tf_id(name),
         "zone": zone,
-        "flavor": pool.machine_type,
-        "initial": initial,
-        "min": low,
-        "max": high,
-        "autoscale": pool.min_size != pool.max_size,
-        "spot": pool.spot,
-        "root_gb": pool.disk_size_gb,
+        "zones": [zone],
+        "desired_size": initial,
+        "min_size": low,
+        "max_size": high,
         "runtime_gb": RUNTIME_DISK_GB,
         "volume_type": VOLUME_TYPE,
-        "labels": pool.labels,
-        "taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
     }
 
 

@@ -17,9 +17,9 @@ from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
 )
 from treeform.providers.ibm.tags import cluster_tags, tag_strings
+from treeform.providers.pools import pool_context
 from treeform.providers.terraform import TerraformEngine
 from treeform.render import to_yaml
 
@@ -134,17 +134,12 @@ class IksEngine(TerraformEngine):
     def _pool(self, cluster: Cluster, pool: NodePool, first: bool) -> dict[str, Any]:
         sizes = per_zone(pool)
         return {
+            **pool_context(pool),
             "model_name": pool.name,
             "name": DEFAULT_POOL if first else pool.name,
-            "tf_id": tf_id(pool.name),
-            "flavor": pool.machine_type,
-            "zones": list(pool.zones),
             "workers_per_zone": sizes["workers"],
             "min_per_zone": sizes["min"],
             "max_per_zone": sizes["max"],
-            "autoscale": pool.min_size != pool.max_size,
-            "labels": pool.labels,
-            "taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
         }
 
     def _pools(self, cluster: Cluster) -> list[dict[str, Any]]:

@@ -18,6 +18,8 @@ from treeform.providers.common import (
     tf_id,
 )
 from treeform.providers.oracle.tags import cluster_tags
+from treeform.providers.pools import KUBELET, pool_context
+from treeform.providers.pools import taints as pool_taints
 from treeform.providers.terraform import TerraformEngine
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
@@ -175,30 +177,18 @@ class OkeEngine(TerraformEngine):
     def _pool(self, cluster: Cluster, pool: NodePool) -> dict[str, Any]:
         shape = (cluster.settings.get("nodeShapes") or {}).get(pool.name, {})
         flex = is_flex(pool.machine_type)
-        taints = ",".join(
-            f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
-            for t in pool.taints
-        )
+        taints = ",".join(pool_taints(pool, KUBELET))
         machine = pool_machines(cluster, machines.ORACLE)[pool.name][0]
         return {
-            "name": pool.name,
-            "tf_id": tf_id(pool.name),
+            **pool_context(pool),
             "kubernetes_version": oke_version(pool.kubernetes_version)
             if pool.kubernetes_version
             else None,
-            "shape": pool.machine_type,
             "image_kind": image_kind(machine),
             "flex": flex,
             "ocpus": shape.get("ocpus", DEFAULT_OCPUS) if flex else None,
             "memory_gb": shape.get("memoryGb", DEFAULT_MEMORY_GB) if flex else None,
-            "size": pool.desired_size,
-            "min": pool.min_size,
-            "max": pool.max_size,
-            "autoscale": pool.min_size != pool.max_size,
             "boot_gb": str(pool.disk_size_gb),
-            "spot": pool.spot,
-            "zones": list(pool.zones),
-            "labels": pool.labels,
             # OKE node pools have no taint setting: the node's cloud-init registers them.
             "init_script": _taint_init_script(taints) if taints else None,
         }

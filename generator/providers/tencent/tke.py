@@ -20,8 +20,8 @@ from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
 )
+from treeform.providers.pools import pool_context
 from treeform.providers.tencent.tags import cluster_tags
 from treeform.providers.terraform import TerraformEngine
 
@@ -172,25 +172,7 @@ class TkeEngine(TerraformEngine):
         cni = cni_of(cluster)
         vpc_cni = cni == "vpc-cni"
         spot_price = cluster.settings.get("spotMaxPrice")
-        pools = []
-        for pool in cluster.node_pools.values():
-            pools.append(
-                {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "machine_type": pool.machine_type,
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
-                    "disk_size_gb": pool.disk_size_gb,
-                    "spot": pool.spot,
-                    "zones": list(pool.zones),
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints
-                    ],
-                }
-            )
+        pools = [pool_context(pool) for pool in cluster.node_pools.values()]
         subnets = carve_subnets(cluster.network.cidr, cluster.zones)
         existing = cluster.network.existing
         return {
