@@ -209,7 +209,7 @@ def test_treeform_s_own_manifests_round_trip_exactly(tmp_path: Path) -> None:
         again = render_tree(model)[f"c/{tool}/cluster.yaml"]
         theirs, ours = _docs(text), _docs(again)
         if tool == "eksctl":  # the cluster's id is in a tag
-            theirs[0]["metadata"]["tags"]["treeform/cluster"] = "c"
+            theirs[0]["metadata"]["tags"]["treeform-cluster"] = "c"
             assert diff_documents(theirs, _docs(text), eksctl.ALLOWED) == []
         assert ours == theirs, path
 
