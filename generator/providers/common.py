@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import InitVar, dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import CLUSTER_TAG
+from treeform.providers.base import CLUSTER_TAG, Engine
 from treeform.providers.machines import Catalog, Machine, describe
 from treeform.render import Renderer
 from treeform.yamlload import FieldPath
@@ -312,3 +312,32 @@ class TagLimits:
                     ("tags", key),
                     f"tag values are at most {self.value_max} characters on {self.cloud}",
                 )
+
+
+@dataclass
+class Cloud:
+    """A cloud as the registry sees it (`Provider`): its engines and regions, the zones a
+    cluster gets by default (the region's first `default_zone_count`, or all), and its tags.
+    A cloud with rules of its own subclasses it and extends `validate`."""
+
+    name: str
+    regions: Mapping[str, tuple[str, ...]]
+    engine_list: InitVar[tuple[Engine, ...]]
+    #: The model's tags and treeform's, as the cloud writes them (`Provider.cluster_tags`).
+    tags: Callable[[Cluster], dict[str, str]]
+    tag_limits: TagLimits | None = None
+    default_zone_count: int | None = 3
+    engines: Mapping[str, Engine] = field(init=False)
+
+    def __post_init__(self, engine_list: tuple[Engine, ...]) -> None:
+        self.engines = {e.name: e for e in engine_list}
+
+    def default_zones(self, region: str) -> tuple[str, ...]:
+        return self.regions.get(region, ())[: self.default_zone_count]
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        if self.tag_limits is not None:
+            yield from self.tag_limits.issues(cluster, self.cluster_tags(cluster))
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return self.tags(cluster)

@@ -9,6 +9,7 @@ not a change to an engine's core.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 from treeform.model import Cluster
@@ -31,44 +32,39 @@ class Target(Protocol):
         ...
 
 
-@runtime_checkable
-class RendersTerraform(Protocol):
-    def render_terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]: ...
+@dataclass
+class EngineTarget:
+    """A target the engine renders itself, by a method `method(cluster, renderer)`:
+    `render_terraform` (`terraform/`, the root module: every managed engine, and kOps's
+    network and state) or `kubernetes_manifests` (manifests to apply in the running
+    cluster: Karpenter's NodePool on EKS, the IKS autoscaler's ConfigMap; maybe none)."""
 
-
-@runtime_checkable
-class RendersKops(Protocol):
-    def manifest_ready(self, cluster: Cluster) -> bool: ...
-
-    def manifest(self, cluster: Cluster) -> str: ...
-
-
-@runtime_checkable
-class RendersKubernetes(Protocol):
-    def kubernetes_manifests(self, cluster: Cluster) -> dict[str, str]: ...
-
-
-def _unrendered(engine: Engine, target: str) -> TypeError:
-    return TypeError(f"engine {engine.name} names target {target} but does not render it")
-
-
-class TerraformTarget:
-    """`terraform/`: the root module (every managed engine; kOps's network and state)."""
-
-    name = "terraform"
+    name: str
+    method: str
 
     def wanted(self, cluster: Cluster) -> bool:
         return True
 
     def render(self, engine: Engine, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        if not isinstance(engine, RendersTerraform):
-            raise _unrendered(engine, self.name)
-        return engine.render_terraform(cluster, renderer)
+        method = getattr(engine, self.method, None)
+        if method is None:
+            raise TypeError(
+                f"engine {engine.name} names target {self.name} but has no {self.method}"
+            )
+        files: dict[str, str] = method(cluster, renderer)
+        return files
+
+
+@runtime_checkable
+class KopsManifests(Protocol):
+    def manifest_ready(self, cluster: Cluster) -> bool: ...
+
+    def manifest(self, cluster: Cluster) -> str: ...
 
 
 class KopsTarget:
-    """`kops/cluster.yaml`: the Cluster and InstanceGroup documents, once they can be
-    written (a shared AWS VPC waits for its ids)."""
+    """`kops/cluster.yaml`: the Cluster and InstanceGroup documents of a kOps engine, once
+    they can be written (a shared AWS VPC waits for its ids)."""
 
     name = "kops"
 
@@ -76,8 +72,8 @@ class KopsTarget:
         return True
 
     def render(self, engine: Engine, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        if not isinstance(engine, RendersKops):
-            raise _unrendered(engine, self.name)
+        if not isinstance(engine, KopsManifests):
+            raise TypeError(f"engine {engine.name} names target kops but writes no manifest")
         return (
             {"kops/cluster.yaml": engine.manifest(cluster)}
             if engine.manifest_ready(cluster)
@@ -97,23 +93,14 @@ class EksctlTarget:
         return eksctl_files(cluster)
 
 
-class KubernetesTarget:
-    """Manifests to apply in the running cluster (Karpenter's NodePool on EKS, the IKS
-    cluster autoscaler's ConfigMap): what the engine has for this cluster, maybe nothing."""
-
-    name = "kubernetes"
-
-    def wanted(self, cluster: Cluster) -> bool:
-        return True
-
-    def render(self, engine: Engine, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        if not isinstance(engine, RendersKubernetes):
-            raise _unrendered(engine, self.name)
-        return engine.kubernetes_manifests(cluster)
-
-
 TARGETS: dict[str, Target] = {
-    t.name: t for t in (TerraformTarget(), KopsTarget(), EksctlTarget(), KubernetesTarget())
+    t.name: t
+    for t in (
+        EngineTarget("terraform", "render_terraform"),
+        KopsTarget(),
+        EksctlTarget(),
+        EngineTarget("kubernetes", "kubernetes_manifests"),
+    )
 }
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.alibaba.ack import ACK
 from treeform.providers.alibaba.tags import TAG_LIMITS, cluster_tags
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -49,16 +49,9 @@ REGIONS: dict[str, tuple[str, ...]] = {
 _URL = re.compile(r"https?://", re.IGNORECASE)
 
 
-class AlibabaProvider:
-    name = "alibaba"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (ACK,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
+class AlibabaCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster, self.cluster_tags(cluster))
+        yield from super().validate(cluster)
         for key, value in cluster.tags.items():
             if _URL.search(key):
                 yield cluster.issue(
@@ -70,8 +63,5 @@ class AlibabaProvider:
                     "tag values may not start with 'acs:' or contain http:// or https://",
                 )
 
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
 
-
-PROVIDER = AlibabaProvider()
+PROVIDER = AlibabaCloud("alibaba", REGIONS, (ACK,), cluster_tags, TAG_LIMITS)

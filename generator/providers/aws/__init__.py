@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
-from treeform.errors import Issue
-from treeform.model import Cluster
 from treeform.providers.aws.eks import EKS
 from treeform.providers.aws.kops import KOPS
 from treeform.providers.aws.tags import TAG_LIMITS, cluster_tags
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 
 #: Regions and their zone names, taken 2026-11-27 from the AWS documentation (zones
 #: available to every account; a few regions map more to some accounts).
@@ -47,19 +43,4 @@ REGIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class AwsProvider:
-    name = "aws"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (EKS, KOPS)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
-    def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster, self.cluster_tags(cluster))
-
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
-
-
-PROVIDER = AwsProvider()
+PROVIDER = Cloud("aws", REGIONS, (EKS, KOPS), cluster_tags, TAG_LIMITS)

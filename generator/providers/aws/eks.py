@@ -42,7 +42,7 @@ from treeform.providers.common import (
 )
 from treeform.providers.pools import API_CONSTANTS, pool_context
 from treeform.providers.terraform import TerraformEngine
-from treeform.render import to_yaml
+from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-12-01
 #: from the EKS Kubernetes release calendar (docs.aws.amazon.com/eks/latest/userguide/
@@ -663,7 +663,7 @@ class EksEngine(TerraformEngine):
             ],
         }
 
-    def kubernetes_manifests(self, cluster: Cluster) -> dict[str, str]:
+    def kubernetes_manifests(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
         if not karpenter(cluster):
             return {}
         return {"karpenter/nodepool.yaml": karpenter_manifests(cluster)}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.azure.aks import AKS
 from treeform.providers.azure.kops import KOPS
 from treeform.providers.azure.tags import cluster_tags
-from treeform.providers.base import CLUSTER_TAG, Engine
+from treeform.providers.base import CLUSTER_TAG
+from treeform.providers.common import Cloud
 
 _ZONAL = ("1", "2", "3")
 
@@ -92,14 +93,7 @@ _RESERVED_PREFIXES = ("microsoft", "azure", "windows")
 _RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]\Z")
 
 
-class AzureProvider:
-    name = "azure"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (AKS, KOPS)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class AzureCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         seen: dict[str, str] = {CLUSTER_TAG: CLUSTER_TAG}
         for key, value in cluster.tags.items():
@@ -147,8 +141,5 @@ class AzureProvider:
                 "'-', '.', '(' and ')', not ending in '.')",
             )
 
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
 
-
-PROVIDER = AzureProvider()
+PROVIDER = AzureCloud("azure", REGIONS, (AKS, KOPS), cluster_tags, default_zone_count=None)

@@ -8,11 +8,11 @@ left out or name the region itself (`zones: [nyc1]`); any other zone is an error
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 from treeform.providers.digitalocean.doks import DOKS
 from treeform.providers.digitalocean.tags import cluster_tags, tag_of
 
@@ -41,14 +41,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 _TAG = re.compile(r"^[A-Za-z0-9:_-]{1,255}\Z")
 
 
-class DigitalOceanProvider:
-    name = "digitalocean"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (DOKS,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class DigitalOceanCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
             tag = tag_of(key, value)
@@ -59,8 +52,7 @@ class DigitalOceanProvider:
                     "at most 255 letters, digits, ':', '-' and '_'",
                 )
 
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
 
-
-PROVIDER = DigitalOceanProvider()
+PROVIDER = DigitalOceanCloud(
+    "digitalocean", REGIONS, (DOKS,), cluster_tags, default_zone_count=None
+)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 from treeform.providers.gcp.gke import GKE
 from treeform.providers.gcp.kops import KOPS
 from treeform.providers.gcp.tags import cluster_tags, to_label
@@ -45,14 +45,7 @@ _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}\Z")
 
 
-class GcpProvider:
-    name = "gcp"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (GKE, KOPS)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
+class GcpCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         seen: dict[str, str] = {}
         for key, value in cluster.tags.items():
@@ -76,8 +69,5 @@ class GcpProvider:
                 )
             seen[label_key] = key
 
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
 
-
-PROVIDER = GcpProvider()
+PROVIDER = GcpCloud("gcp", REGIONS, (GKE, KOPS), cluster_tags)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 from treeform.providers.ibm.iks import IKS
 from treeform.providers.ibm.tags import cluster_tags
 
@@ -40,14 +40,7 @@ REGIONS: dict[str, tuple[str, ...]] = {
 _TAG = re.compile(r"^[A-Za-z0-9 _.:-]{1,128}\Z")
 
 
-class IbmProvider:
-    name = "ibm"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (IKS,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class IbmCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
             text = f"{key}:{value}" if value else key
@@ -59,8 +52,5 @@ class IbmProvider:
                     key=True,
                 )
 
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
 
-
-PROVIDER = IbmProvider()
+PROVIDER = IbmCloud("ibm", REGIONS, (IKS,), cluster_tags, default_zone_count=None)

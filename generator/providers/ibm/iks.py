@@ -21,7 +21,7 @@ from treeform.providers.common import (
 from treeform.providers.ibm.tags import cluster_tags, tag_strings
 from treeform.providers.pools import pool_context
 from treeform.providers.terraform import TerraformEngine
-from treeform.render import to_yaml
+from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS supports, taken 2026-12-01 from the IBM Cloud Kubernetes
 #: Service version information (cloud.ibm.com/docs/containers?topic=containers-cs_versions:
@@ -183,7 +183,7 @@ class IksEngine(TerraformEngine):
             "addons": [a for a in sorted(cluster.addons) if a in MANAGED_ADDONS],
         }
 
-    def kubernetes_manifests(self, cluster: Cluster) -> dict[str, str]:
+    def kubernetes_manifests(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
         if "cluster-autoscaler" not in cluster.addons:
             return {}
         return {"kubernetes/iks-ca-configmap.yaml": autoscaler_configmap(self._pools(cluster))}

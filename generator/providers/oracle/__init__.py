@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 from treeform.providers.oracle.oke import OKE
 from treeform.providers.oracle.tags import cluster_tags
 
@@ -44,14 +44,7 @@ _TAG_KEY_MAX = 100
 _TAG_VALUE_MAX = 256
 
 
-class OracleProvider:
-    name = "oracle"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (OKE,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class OracleCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
             if len(key) > _TAG_KEY_MAX or any(c in key for c in " .:"):
@@ -67,8 +60,5 @@ class OracleProvider:
                     f"OCI freeform tag values are at most {_TAG_VALUE_MAX} characters",
                 )
 
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
 
-
-PROVIDER = OracleProvider()
+PROVIDER = OracleCloud("oracle", REGIONS, (OKE,), cluster_tags, default_zone_count=None)

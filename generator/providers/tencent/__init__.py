@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
-from treeform.errors import Issue
-from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 from treeform.providers.tencent.tags import TAG_LIMITS, cluster_tags
 from treeform.providers.tencent.tke import TKE
 
@@ -37,19 +33,4 @@ REGIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class TencentProvider:
-    name = "tencent"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (TKE,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
-    def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster, self.cluster_tags(cluster))
-
-    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
-        return cluster_tags(cluster)
-
-
-PROVIDER = TencentProvider()
+PROVIDER = Cloud("tencent", REGIONS, (TKE,), cluster_tags, TAG_LIMITS)
