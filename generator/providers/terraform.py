@@ -22,7 +22,9 @@ TERRAFORM_DIR = "terraform"
 
 
 class TerraformEngine:
-    """A managed engine: subclasses set the class attributes and supply `context()`."""
+    """A managed engine: its class holds its tables and rules (the class attributes,
+    `validate()`, `context()`); its one instance is made with its template folder, the
+    Terraform providers it needs and its example for `treeform new`."""
 
     name: str
     #: Minor versions the engine offers, and the date the table was taken.
@@ -32,14 +34,18 @@ class TerraformEngine:
     ha_min_zones: int = 0
     #: Addons the engine knows; those it runs by itself need no output.
     addons: tuple[str, ...]
-    #: The folder of the engine's templates under templates/ ("digitalocean/doks").
-    template_dir: str
-    #: `required_providers` of versions.tf: local name -> source and version constraint.
-    providers: Mapping[str, Mapping[str, str]]
-    #: A region and machine type for `treeform new`.
-    example: Example
     #: The output targets (`targets.TARGETS`) the engine renders, in this order.
     targets: tuple[str, ...] = ("terraform",)
+
+    def __init__(
+        self, template_dir: str, providers: Mapping[str, Mapping[str, str]], example: Example
+    ) -> None:
+        #: The folder of the engine's templates under templates/ ("digitalocean/doks").
+        self.template_dir = template_dir
+        #: `required_providers` of versions.tf: local name -> source and version constraint.
+        self.providers = providers
+        #: A region and machine type for `treeform new`.
+        self.example = example
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         raise NotImplementedError

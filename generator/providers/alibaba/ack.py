@@ -76,9 +76,6 @@ def cni_of(cluster: Cluster) -> str:
 
 class AckEngine(TerraformEngine):
     name = "ack"
-    template_dir = "alibaba/ack"
-    providers = PROVIDERS
-    example = Example("cn-hangzhou", "ecs.g7.xlarge")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # vSwitches of the control plane and the nodes must span two zones to survive one's loss.
@@ -278,4 +275,4 @@ def _version_prefix(version: str) -> str:
     return f"{version}." if version.count(".") == 1 else f"{version}-"
 
 
-ACK = AckEngine()
+ACK = AckEngine("alibaba/ack", PROVIDERS, Example("cn-hangzhou", "ecs.g7.xlarge"))

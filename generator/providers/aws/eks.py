@@ -322,9 +322,6 @@ class EksEngine(TerraformEngine):
     # The EKS control plane spans three zones by itself; nodes need two subnets.
     ha_min_zones = 0
     addons: tuple[str, ...] = ADDONS
-    template_dir = "aws/eks"
-    providers = PROVIDERS
-    example = Example("us-east-1", "m6i.large")
     # Karpenter's NodePool with eks.autoprovisioning: karpenter; eksctl with eks.eksctl.
     targets: tuple[str, ...] = ("terraform", "kubernetes", "eksctl")
 
@@ -669,4 +666,4 @@ class EksEngine(TerraformEngine):
         return {"karpenter/nodepool.yaml": karpenter_manifests(cluster)}
 
 
-EKS = EksEngine()
+EKS = EksEngine("aws/eks", PROVIDERS, Example("us-east-1", "m6i.large"))

@@ -259,9 +259,6 @@ def _subnets(cidr: str) -> dict[str, str]:
 
 class AksEngine(TerraformEngine):
     name = "aks"
-    template_dir = "azure/aks"
-    providers = PROVIDERS
-    example = Example("eastus", "Standard_D4s_v5")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     lts_versions: tuple[str, ...] = LTS_VERSIONS
@@ -637,4 +634,4 @@ class AksEngine(TerraformEngine):
         }
 
 
-AKS = AksEngine()
+AKS = AksEngine("azure/aks", PROVIDERS, Example("eastus", "Standard_D4s_v5"))

@@ -112,9 +112,6 @@ def _maintenance_policy(cluster: Cluster) -> dict[str, str]:
 
 class DoksEngine(TerraformEngine):
     name = "doks"
-    template_dir = "digitalocean/doks"
-    providers = PROVIDERS
-    example = Example("nyc1", "s-4vcpu-8gb")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # A DOKS region is one datacenter: ha replicates the control plane inside it.
@@ -242,4 +239,4 @@ class DoksEngine(TerraformEngine):
         }
 
 
-DOKS = DoksEngine()
+DOKS = DoksEngine("digitalocean/doks", PROVIDERS, Example("nyc1", "s-4vcpu-8gb"))

@@ -225,9 +225,6 @@ def _maintenance_policy(cluster: Cluster) -> dict[str, Any] | None:
 
 class GkeEngine(TerraformEngine):
     name = "gke"
-    template_dir = "gcp/gke"
-    providers = PROVIDERS
-    example = Example("us-central1", "e2-standard-4")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # A regional cluster spreads its control plane over three zones by itself.
@@ -522,4 +519,4 @@ class GkeEngine(TerraformEngine):
         }
 
 
-GKE = GkeEngine()
+GKE = GkeEngine("gcp/gke", PROVIDERS, Example("us-central1", "e2-standard-4"))

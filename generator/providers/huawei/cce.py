@@ -75,9 +75,6 @@ def zone_pool_name(pool: str, zone: str) -> str:
 
 class CceEngine(TerraformEngine):
     name = "cce"
-    template_dir = "huawei/cce"
-    providers = PROVIDERS
-    example = Example("cn-north-4", "c7.xlarge.2")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # Three masters, one per zone, so etcd keeps its quorum when a zone is lost.
@@ -256,4 +253,4 @@ def _zone_pool(
     }
 
 
-CCE = CceEngine()
+CCE = CceEngine("huawei/cce", PROVIDERS, Example("cn-north-4", "c7.xlarge.2"))

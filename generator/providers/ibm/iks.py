@@ -67,9 +67,6 @@ def per_zone(pool: NodePool) -> dict[str, int]:
 
 class IksEngine(TerraformEngine):
     name = "iks"
-    template_dir = "ibm/iks"
-    providers = PROVIDERS
-    example = Example("us-south", "bx2.4x16")
     # The cluster autoscaler's ConfigMap, when the add-on is asked for.
     targets: tuple[str, ...] = ("terraform", "kubernetes")
     versions: tuple[str, ...] = VERSIONS
@@ -212,4 +209,4 @@ def autoscaler_configmap(pools: list[dict[str, Any]]) -> str:
     )
 
 
-IKS = IksEngine()
+IKS = IksEngine("ibm/iks", PROVIDERS, Example("us-south", "bx2.4x16"))

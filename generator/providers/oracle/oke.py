@@ -95,9 +95,6 @@ def _taint_init_script(taints: str) -> list[str]:
 
 class OkeEngine(TerraformEngine):
     name = "oke"
-    template_dir = "oracle/oke"
-    providers = PROVIDERS
-    example = Example("us-ashburn-1", "VM.Standard.E4.Flex")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # OKE runs the control plane replicated by itself.
@@ -248,4 +245,4 @@ class OkeEngine(TerraformEngine):
         }
 
 
-OKE = OkeEngine()
+OKE = OkeEngine("oracle/oke", PROVIDERS, Example("us-ashburn-1", "VM.Standard.E4.Flex"))

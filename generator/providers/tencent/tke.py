@@ -70,9 +70,6 @@ def release_of(version: str) -> str:
 
 class TkeEngine(TerraformEngine):
     name = "tke"
-    template_dir = "tencent/tke"
-    providers = PROVIDERS
-    example = Example("ap-guangzhou", "S5.LARGE8")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # Tencent spreads the managed control plane itself; nodes need two zones to survive one.
@@ -224,4 +221,4 @@ class TkeEngine(TerraformEngine):
         }
 
 
-TKE = TkeEngine()
+TKE = TkeEngine("tencent/tke", PROVIDERS, Example("ap-guangzhou", "S5.LARGE8"))
