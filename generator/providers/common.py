@@ -220,6 +220,22 @@ def machine_type_issues(
             )
 
 
+def access_issues(cluster: Cluster, principal: re.Pattern[str], not_a: str) -> Iterator[Issue]:
+    """Each `access` grant whose principal is not of the cloud's form (`is not <not_a>`),
+    and a principal given the same role twice."""
+    seen: set[tuple[str, str]] = set()
+    for i, grant in enumerate(cluster.access):
+        if not principal.match(grant.principal):
+            yield cluster.issue(("access", i, "principal"), f"is not {not_a}")
+        if (grant.principal, grant.role) in seen:
+            yield cluster.issue(
+                ("access", i, "role"),
+                f"{grant.principal} has role {grant.role} twice; give it the namespaces of "
+                "both in one entry",
+            )
+        seen.add((grant.principal, grant.role))
+
+
 def pool_machines(cluster: Cluster, catalog: Catalog) -> dict[str, list[Machine]]:
     """The machines of each pool (the well-formed, known ones: a valid model has only those)."""
     out: dict[str, list[Machine]] = {}

@@ -21,6 +21,11 @@ from treeform.render import Renderer
 TERRAFORM_DIR = "terraform"
 
 
+def cluster_identity(cluster: Cluster) -> dict[str, str]:
+    """What every engine's templates call the cluster by: its id, name and region."""
+    return {"id": cluster.id, "name": cluster.name, "region": cluster.region}
+
+
 class TerraformEngine:
     """A managed engine: its class holds its tables and rules (the class attributes,
     `validate()`, `context()`); its one instance is made with its template folder, the

@@ -23,7 +23,7 @@ from treeform.providers.common import (
     refused_pool_field_issues,
 )
 from treeform.providers.pools import pool_context
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-12-01 from "Support for
 #: Kubernetes versions" in the ACK documentation (since 1.31 every minor, one year each) and
@@ -220,9 +220,7 @@ class AckEngine(TerraformEngine):
         addons = [a for a in sorted(cluster.addons) if a in _INSTALLABLE]
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "type": kind,
                 "spec": "ack.pro.small" if cluster.high_availability else "ack.standard",
                 "pro": cluster.high_availability,

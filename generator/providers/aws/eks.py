@@ -34,6 +34,7 @@ from treeform.providers.aws.eks_facts import (
 from treeform.providers.aws.tags import cluster_tags
 from treeform.providers.base import Example
 from treeform.providers.common import (
+    access_issues,
     carve_subnets,
     choice_issues,
     machine_type_issues,
@@ -41,7 +42,7 @@ from treeform.providers.common import (
     tf_id,
 )
 from treeform.providers.pools import API_CONSTANTS, pool_context
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-12-01
@@ -467,27 +468,17 @@ class EksEngine(TerraformEngine):
                         "limits; remove it (a NodePool of your own, applied in the cluster, can "
                         "set limits)",
                     )
+        yield from access_issues(
+            cluster, _PRINCIPAL_ARN, "an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+        )
         admins = set(cluster.settings.get("adminRoleArns") or ())
-        seen_grants: set[tuple[str, str]] = set()
         for i, grant in enumerate(cluster.access):
-            if not _PRINCIPAL_ARN.match(grant.principal):
-                yield cluster.issue(
-                    ("access", i, "principal"),
-                    "is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)",
-                )
             if grant.principal in admins:
                 yield cluster.issue(
                     ("access", i, "principal"),
                     "is in eks.adminRoleArns, which makes it cluster-admin already; an IAM "
                     "principal has one access entry",
                 )
-            if (grant.principal, grant.role) in seen_grants:
-                yield cluster.issue(
-                    ("access", i, "role"),
-                    f"{grant.principal} has role {grant.role} twice; give it the namespaces of "
-                    "both in one entry",
-                )
-            seen_grants.add((grant.principal, grant.role))
         secrets_key = cluster.secrets_key
         if secrets_key is not None:
             match = _KMS_KEY_ARN.match(secrets_key)
@@ -564,9 +555,7 @@ class EksEngine(TerraformEngine):
         admin_roles = list(cluster.settings.get("adminRoleArns") or [])
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": cluster.minor_version,
                 "service_cidr": cluster.network.service_cidr,
                 "log_types": list(LOG_TYPES),

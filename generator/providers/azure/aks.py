@@ -13,13 +13,14 @@ from treeform.providers import machines, windows
 from treeform.providers.azure.tags import cluster_tags
 from treeform.providers.base import Example
 from treeform.providers.common import (
+    access_issues,
     choice_issues,
     machine_type_issues,
     pool_machines,
 )
 from treeform.providers.pools import KUBELET, pool_context
 from treeform.providers.pools import taints as pool_taints
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions AKS supports, taken 2026-12-01 from the AKS Kubernetes release
 #: calendar (learn.microsoft.com/azure/aks/supported-kubernetes-versions) and the AKS
@@ -133,24 +134,6 @@ def _network_settings_issues(cluster: Cluster) -> Iterator[Issue]:
             ("aks", "privateDnsZoneId"),
             "a private DNS zone is for a private API server; apiServer.public is true",
         )
-
-
-def _access_issues(cluster: Cluster) -> Iterator[Issue]:
-    seen: set[tuple[str, str]] = set()
-    for i, g in enumerate(cluster.access):
-        if not _OBJECT_ID.match(g.principal):
-            yield cluster.issue(
-                ("access", i, "principal"),
-                "is not an Entra object id (the lowercase GUID of a user, group or "
-                "service principal)",
-            )
-        if (g.principal, g.role) in seen:
-            yield cluster.issue(
-                ("access", i, "role"),
-                f"{g.principal} has role {g.role} twice; give it the namespaces of both in "
-                "one entry",
-            )
-        seen.add((g.principal, g.role))
 
 
 def _maintenance_window(cluster: Cluster) -> dict[str, Any]:
@@ -288,7 +271,11 @@ class AksEngine(TerraformEngine):
             yield cluster.issue(
                 ("aks", "keyVaultId"), "is the vault of encryption.secretsKey; set that too"
             )
-        yield from _access_issues(cluster)
+        yield from access_issues(
+            cluster,
+            _OBJECT_ID,
+            "an Entra object id (the lowercase GUID of a user, group or service principal)",
+        )
         yield from _network_settings_issues(cluster)
         system = system_pool_name(cluster) if cluster.node_pools else None
         for name, pool in cluster.node_pools.items():
@@ -546,9 +533,7 @@ class AksEngine(TerraformEngine):
         service_net = ipaddress.IPv4Network(service_cidr)
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": version if pinned else cluster.minor_version,
                 "sku_tier": "Standard" if cluster.high_availability else "Free",
                 "upgrade_channel": channel,

@@ -17,7 +17,7 @@ from treeform.providers.common import (
 )
 from treeform.providers.digitalocean.tags import cluster_tags, tag_names
 from treeform.providers.pools import pool_context
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: The version slug DOKS offered for each Kubernetes minor, taken 2026-11-27 from
 #: `doctl kubernetes options versions` and the DOKS release notes. DOKS offers one patch of
@@ -211,9 +211,7 @@ class DoksEngine(TerraformEngine):
         addons = set(cluster.addons)
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "ha": cluster.high_availability,
                 # A pinned patch without a known slug: DOKS's slug of that patch.
                 "minor_prefix": version + "-" if pinned else cluster.minor_version + ".",

@@ -23,7 +23,7 @@ from treeform.providers.common import (
 )
 from treeform.providers.gcp.tags import cluster_tags
 from treeform.providers.pools import API_CONSTANTS, pool_context
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
 #: extended support), taken 2026-12-01 from the GKE release schedule
@@ -459,9 +459,7 @@ class GkeEngine(TerraformEngine):
         ranges = ip_ranges(cluster) if existing is None else None
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "location": cluster.region if regional else node_zones[0],
                 "regional": regional,
                 # A zonal cluster lists only its other zones (the provider's rule).

@@ -19,7 +19,7 @@ from treeform.providers.common import (
 )
 from treeform.providers.huawei.tags import cluster_tags
 from treeform.providers.pools import pool_context
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-12-01 from the CCE
 #: Kubernetes version policy (support.huaweicloud.com/bulletin-cce/cce_bulletin_0033.html:
@@ -194,9 +194,7 @@ class CceEngine(TerraformEngine):
         eni_cidr = list(net.subnets(prefixlen_diff=2))[1]
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": "v" + cluster.minor_version,
                 "flavor": f"cce.s2.{size}" if cluster.high_availability else f"cce.s1.{size}",
                 "masters": list(cluster.zones[:3]) if cluster.high_availability else [],

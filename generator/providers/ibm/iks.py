@@ -20,7 +20,7 @@ from treeform.providers.common import (
 )
 from treeform.providers.ibm.tags import cluster_tags, tag_strings
 from treeform.providers.pools import pool_context
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS supports, taken 2026-12-01 from the IBM Cloud Kubernetes
@@ -151,9 +151,7 @@ class IksEngine(TerraformEngine):
         existing = cluster.network.existing
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": ".".join(cluster.kubernetes_version.split(".")[:3]),
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,

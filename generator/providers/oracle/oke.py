@@ -20,7 +20,7 @@ from treeform.providers.common import (
 from treeform.providers.oracle.tags import cluster_tags
 from treeform.providers.pools import KUBELET, pool_context
 from treeform.providers.pools import taints as pool_taints
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
 #: form, taken 2026-11-27 from the OKE "Supported Versions of Kubernetes" page. A model
@@ -205,9 +205,7 @@ class OkeEngine(TerraformEngine):
         pools = [self._pool(cluster, p) for p in cluster.node_pools.values()]
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": oke_version(cluster.kubernetes_version),
                 "cni": CNI_TYPES.get(cluster.network.cni, "FLANNEL_OVERLAY"),
                 "pod_cidr": cluster.network.pod_cidr,

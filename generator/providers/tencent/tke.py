@@ -23,7 +23,7 @@ from treeform.providers.common import (
 )
 from treeform.providers.pools import pool_context
 from treeform.providers.tencent.tags import cluster_tags
-from treeform.providers.terraform import TerraformEngine
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
 #: for, taken 2026-11-27 from "TKE Kubernetes Version Maintenance Mechanism" (even minors
@@ -174,9 +174,7 @@ class TkeEngine(TerraformEngine):
         existing = cluster.network.existing
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": release_of(cluster.kubernetes_version),
                 "pod_cidr": cluster.network.pod_cidr or DEFAULT_POD_CIDR,
                 "service_cidr": cluster.network.service_cidr
