@@ -236,6 +236,25 @@ def access_issues(cluster: Cluster, principal: re.Pattern[str], not_a: str) -> I
         seen.add((grant.principal, grant.role))
 
 
+def secrets_key_issues(
+    cluster: Cluster, key: re.Pattern[str], not_a: str, held_by: str = "key"
+) -> Iterator[Issue]:
+    """`encryption.secretsKey` not of the cloud's form (`key` captures its region first),
+    or in another region than the cluster's (`held_by`: what holds the region)."""
+    given = cluster.secrets_key
+    if given is None:
+        return
+    match = key.match(given)
+    if match is None:
+        yield cluster.issue(("encryption", "secretsKey"), f"is not {not_a}")
+    elif match.group(1) != cluster.region:
+        yield cluster.issue(
+            ("encryption", "secretsKey"),
+            f"the {held_by} is in {match.group(1)}; {engine_name(cluster)} needs a key in the "
+            f"cluster's region {cluster.region}",
+        )
+
+
 def pool_machines(cluster: Cluster, catalog: Catalog) -> dict[str, list[Machine]]:
     """The machines of each pool (the well-formed, known ones: a valid model has only those)."""
     out: dict[str, list[Machine]] = {}

@@ -39,6 +39,7 @@ from treeform.providers.common import (
     choice_issues,
     machine_type_issues,
     pool_machines,
+    secrets_key_issues,
     tf_id,
 )
 from treeform.providers.pools import API_CONSTANTS, pool_context
@@ -479,20 +480,11 @@ class EksEngine(TerraformEngine):
                     "is in eks.adminRoleArns, which makes it cluster-admin already; an IAM "
                     "principal has one access entry",
                 )
-        secrets_key = cluster.secrets_key
-        if secrets_key is not None:
-            match = _KMS_KEY_ARN.match(secrets_key)
-            if match is None:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; EKS takes no alias)",
-                )
-            elif match.group(1) != cluster.region:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    f"the key is in {match.group(1)}; EKS needs a key in the cluster's region "
-                    f"{cluster.region}",
-                )
+        yield from secrets_key_issues(
+            cluster,
+            _KMS_KEY_ARN,
+            "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; EKS takes no alias)",
+        )
         existing = cluster.network.existing
         if existing is not None and existing.control_plane_subnet_ids:
             shared = sorted(set(existing.control_plane_subnet_ids) & set(existing.subnet_ids))

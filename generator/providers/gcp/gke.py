@@ -20,6 +20,7 @@ from treeform.providers.common import (
     choice_issues,
     machine_type_issues,
     pool_machines,
+    secrets_key_issues,
 )
 from treeform.providers.gcp.tags import cluster_tags
 from treeform.providers.pools import API_CONSTANTS, pool_context
@@ -305,21 +306,12 @@ class GkeEngine(TerraformEngine):
                     "GKE IAM has no namespace-admin role; use edit (roles/container.developer) "
                     "or cluster-admin (roles/container.admin)",
                 )
-        key = cluster.secrets_key
-        if key is not None:
-            match = _KMS_KEY.match(key)
-            if match is None:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    "is not a Cloud KMS key id "
-                    "(projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)",
-                )
-            elif match.group(1) != cluster.region:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    f"the key ring is in {match.group(1)}; GKE needs a key in the cluster's "
-                    f"region {cluster.region}",
-                )
+        yield from secrets_key_issues(
+            cluster,
+            _KMS_KEY,
+            "a Cloud KMS key id (projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)",
+            held_by="key ring",
+        )
         if _autopilot(cluster):
             yield from self._autopilot_issues(cluster)
             if cluster.node_pools:
