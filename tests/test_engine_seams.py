@@ -5,6 +5,7 @@ for `treeform new`."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,35 @@ def test_treeform_new_starts_from_the_engines_example(tmp_path: Path, engine: En
         if ": region:" in line or ": zones:" in line or "machineType:" in line
     ]
     assert wrong == [], result.output
+
+
+CLOUDS = sorted(PROVIDERS)
+#: Imports inside a function that are there for speed, not to dodge a cycle.
+LAZY_FOR_SPEED = {("kops.py", "treeform.providers.kops_crd")}
+
+
+def test_no_provider_module_imports_around_a_cycle() -> None:
+    """Engines and clouds import what they use at the top: no engine imports its cloud's
+    package (which imports the engine), none imports inside a function to dodge a cycle
+    (eks.py used to import eksctl.py in render, AKS and DOKS their packages' tag helpers)."""
+    found = []
+    for path in sorted((ROOT / "generator" / "providers").rglob("*.py")):
+        rel = path.relative_to(ROOT / "generator" / "providers").as_posix()
+        tree = ast.parse(path.read_text())
+        top = set(map(id, tree.body))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.ImportFrom | ast.Import):
+                continue
+            names = (
+                [f"{node.module}.{a.name}" for a in node.names]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+            )
+            for name in names:
+                if rel != "__init__.py" and name in {f"treeform.providers.{c}" for c in CLOUDS}:
+                    found.append(f"{rel}: imports the package {name}")
+                elif id(node) not in top and name.startswith("treeform."):
+                    module = node.module if isinstance(node, ast.ImportFrom) else name
+                    if (rel, module) not in LAZY_FOR_SPEED:
+                        found.append(f"{rel}:{node.lineno}: imports {name} inside a function")
+    assert found == []
