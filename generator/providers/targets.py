@@ -10,11 +10,13 @@ not a change to an engine's core.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 from treeform.model import Cluster
 from treeform.providers.aws.eksctl import eksctl_files
 from treeform.providers.base import Engine
+from treeform.providers.kops_documents import kops_documents
+from treeform.providers.kops_engine import KopsEngine
 from treeform.render import Renderer
 
 
@@ -55,13 +57,6 @@ class EngineTarget:
         return files
 
 
-@runtime_checkable
-class KopsManifests(Protocol):
-    def manifest_ready(self, cluster: Cluster) -> bool: ...
-
-    def manifest(self, cluster: Cluster) -> str: ...
-
-
 class KopsTarget:
     """`kops/cluster.yaml`: the Cluster and InstanceGroup documents of a kOps engine, once
     they can be written (a shared AWS VPC waits for its ids)."""
@@ -72,13 +67,9 @@ class KopsTarget:
         return True
 
     def render(self, engine: Engine, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        if not isinstance(engine, KopsManifests):
-            raise TypeError(f"engine {engine.name} names target kops but writes no manifest")
-        return (
-            {"kops/cluster.yaml": engine.manifest(cluster)}
-            if engine.manifest_ready(cluster)
-            else {}
-        )
+        if not isinstance(engine, KopsEngine):
+            raise TypeError(f"engine {engine.name} names target kops but is no kOps engine")
+        return kops_documents(engine, cluster)
 
 
 class EksctlTarget:
