@@ -70,6 +70,16 @@ def test_a_target_the_engine_cannot_render_is_an_error_not_an_empty_output() -> 
         TARGETS["kops"].render(eks, cluster, Renderer())
 
 
+def test_two_targets_never_write_one_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    eks = PROVIDERS["aws"].engines["eks"]
+    (cluster,) = [c for c in _example_of(eks) if c.settings.get("eksctl")][:1]
+    monkeypatch.setattr(
+        eks, "kubernetes_manifests", lambda cluster, renderer: {"eksctl/cluster.yaml": "x"}
+    )
+    with pytest.raises(ValueError, match=r"target eksctl of eks rewrites eksctl/cluster\.yaml"):
+        render_cluster(eks, cluster, Renderer())
+
+
 def test_eksctl_is_a_target_the_cluster_asks_for() -> None:
     eks = PROVIDERS["aws"].engines["eks"]
     clusters = _example_of(eks)

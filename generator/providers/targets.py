@@ -101,6 +101,11 @@ def render_cluster(engine: Engine, cluster: Cluster, renderer: Renderer) -> dict
     files: dict[str, str] = {}
     for name in engine.targets:
         target = TARGETS[name]
-        if target.wanted(cluster):
-            files.update(target.render(engine, cluster, renderer))
+        if not target.wanted(cluster):
+            continue
+        rendered = target.render(engine, cluster, renderer)
+        taken = sorted(files.keys() & rendered.keys())
+        if taken:  # two targets of one engine write one path: a bug, never a silent loss
+            raise ValueError(f"target {name} of {engine.name} rewrites {', '.join(taken)}")
+        files.update(rendered)
     return files
