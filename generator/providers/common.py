@@ -302,6 +302,12 @@ def versions_tf(
     )
 
 
+def tag_text(key: str, value: str) -> str:
+    """A tag as one string, where a cloud's tags are strings (DigitalOcean, IBM Cloud):
+    `key:value`, or `key` for an empty value."""
+    return f"{key}:{value}" if value else key
+
+
 def tagged(cluster: Cluster, value: str | None = None) -> dict[str, str]:
     """The model's tags and treeform's cluster tag (`CLUSTER_TAG`), whose value is the
     cluster id (or `value`, where the cloud refuses a '/' in tag values)."""

@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import Cloud
+from treeform.providers.common import Cloud, tag_text
 from treeform.providers.digitalocean.doks import DOKS
-from treeform.providers.digitalocean.tags import cluster_tags, tag_of
+from treeform.providers.digitalocean.tags import cluster_tags
 
 #: Regions (datacenter slugs) where DOKS runs, taken 2026-11-27 from the DigitalOcean
 #: regional availability matrix. Each is its own single zone (see above).
@@ -44,7 +44,7 @@ _TAG = re.compile(r"^[A-Za-z0-9:_-]{1,255}\Z")
 class DigitalOceanCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
-            tag = tag_of(key, value)
+            tag = tag_text(key, value)
             if not _TAG.match(tag):
                 yield cluster.issue(
                     ("tags", key),

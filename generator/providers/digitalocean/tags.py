@@ -8,19 +8,16 @@ from collections.abc import Mapping
 
 from treeform.model import Cluster
 from treeform.providers.base import CLUSTER_TAG
+from treeform.providers.common import tag_text
 
 #: What a DigitalOcean tag may not hold (it is at most 255 letters, digits, ':', '-', '_').
 _NOT_IN_TAG = re.compile(r"[^A-Za-z0-9_-]")
 _TAG_MAX = 255
 
 
-def tag_of(key: str, value: str) -> str:
-    return f"{key}:{value}" if value else key
-
-
 def tag_names(tags: Mapping[str, str]) -> list[str]:
     """The DigitalOcean tags of a tag map (validated by DigitalOceanProvider), sorted."""
-    return sorted(tag_of(k, v) for k, v in tags.items())
+    return sorted(tag_text(k, v) for k, v in tags.items())
 
 
 def cluster_tags(cluster: Cluster) -> dict[str, str]:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import Cloud
+from treeform.providers.common import Cloud, tag_text
 from treeform.providers.ibm.iks import IKS
 from treeform.providers.ibm.tags import cluster_tags
 
@@ -43,7 +43,7 @@ _TAG = re.compile(r"^[A-Za-z0-9 _.:-]{1,128}\Z")
 class IbmCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
-            text = f"{key}:{value}" if value else key
+            text = tag_text(key, value)
             if ":" in key or not _TAG.match(text):
                 yield cluster.issue(
                     ("tags", key),

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from treeform.model import Cluster
-from treeform.providers.common import tagged
+from treeform.providers.common import tag_text, tagged
 
 
 def tag_strings(tags: Mapping[str, str]) -> list[str]:
     """The IBM Cloud tags of a tag map: "key:value" (or "key" for an empty value), sorted."""
-    return [f"{k}:{v}" if v else k for k, v in sorted(tags.items())]
+    return [tag_text(k, v) for k, v in sorted(tags.items())]
 
 
 def cluster_tags(cluster: Cluster) -> dict[str, str]:
