@@ -20,7 +20,6 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.providers.common import (
-    choice_issues,
     machine_type_issues,
     pool_machines,
 )
@@ -872,7 +871,6 @@ class KopsEngine:
         yield from machine_type_issues(
             cluster, catalog.form, catalog.form_text, catalog=catalog, several=self.several_types
         )
-        yield from choice_issues(cluster, "image", dict.fromkeys(IMAGES), "node image")
         for setting in ("controlPlaneMachineType", "bastionMachineType"):
             value = cluster.settings.get(setting)
             machine = catalog.machine(str(value)) if value is not None else None

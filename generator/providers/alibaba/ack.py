@@ -18,7 +18,6 @@ from treeform.providers import machines
 from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
-    refused_pool_field_issues,
     tf_id,
     versions_tf,
 )
@@ -141,15 +140,6 @@ class AckEngine:
                     "the machine types of one pool share one architecture (one node image); "
                     f"{', '.join(pool.machine_types)} mix x86_64 and arm64",
                 )
-        yield from refused_pool_field_issues(
-            cluster,
-            "image",
-            "pools boot Alibaba Cloud Linux 3 (AliyunLinux3, or AliyunLinux3Arm64 on Arm64 "
-            "families), chosen by treeform; remove image",
-        )
-        yield from refused_pool_field_issues(
-            cluster, "diskType", "system disks are ESSD (cloud_essd) in treeform; remove diskType"
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if not _SYSTEM_DISK_MIN <= pool.disk_size_gb <= _SYSTEM_DISK_MAX:

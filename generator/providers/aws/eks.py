@@ -14,7 +14,6 @@ from treeform.model import Cluster
 from treeform.providers import machines
 from treeform.providers.common import (
     carve_subnets,
-    choice_issues,
     machine_type_issues,
     pool_machines,
     tf_id,
@@ -287,10 +286,6 @@ def ami_type(machine: machines.Machine, image: str) -> str:
 
 def image_issues(cluster: Cluster) -> Iterator[Issue]:
     """Images an EKS pool's machines have none of (the Terraform and eksctl alike)."""
-    yield from choice_issues(cluster, "image", IMAGES, "node image")
-    yield from choice_issues(
-        cluster, "diskType", dict.fromkeys(machines.EBS_ROOT_TYPES), "root volume type"
-    )
     for name, found in pool_machines(cluster, machines.AWS).items():
         pool = cluster.node_pools[name]
         image = pool.image or DEFAULT_IMAGE
@@ -489,12 +484,6 @@ class EksEngine:
                         "with network.existing, node groups use every subnet of "
                         "network.existing.subnetIds; remove zones",
                     )
-        if cluster.network.pod_cidr is not None:
-            yield cluster.issue(
-                ("network", "podCidr"),
-                "EKS with the Amazon VPC CNI gives pods addresses from the VPC subnets; "
-                "remove podCidr",
-            )
         if cluster.network.cni not in ("default", "amazonvpc"):
             yield cluster.issue(
                 ("network", "cni"),

@@ -11,7 +11,6 @@ from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.providers import machines, windows
 from treeform.providers.common import (
-    choice_issues,
     machine_type_issues,
     pool_machines,
     tf_id,
@@ -381,10 +380,6 @@ class AksEngine:
                 yield from self._system_pool_issues(cluster, pool)
 
     def _machine_issues(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from choice_issues(cluster, "image", OS_SKUS, "node image")
-        yield from choice_issues(
-            cluster, "diskType", dict.fromkeys(machines.AKS_OS_DISKS), "OS disk type"
-        )
         for name, found in pool_machines(cluster, machines.AZURE).items():
             if not found:
                 continue

@@ -12,7 +12,6 @@ from treeform.model import Cluster
 from treeform.providers import machines, windows
 from treeform.providers.common import (
     machine_type_issues,
-    refused_pool_field_issues,
     tf_id,
     versions_tf,
 )
@@ -126,14 +125,6 @@ class DoksEngine:
         yield from machine_type_issues(
             cluster, _SIZE, machines.DIGITALOCEAN.form_text, catalog=machines.DIGITALOCEAN
         )
-        yield from refused_pool_field_issues(
-            cluster, "image", "nodes run DigitalOcean's one node image; remove image"
-        )
-        yield from refused_pool_field_issues(
-            cluster,
-            "diskType",
-            "node disks come with the Droplet size (local SSD); remove diskType",
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if _SIZE.match(pool.machine_type) and _TOO_SMALL.search(pool.machine_type):
@@ -141,16 +132,6 @@ class DoksEngine:
                     (*base, "machineType"),
                     f"{pool.machine_type!r} is too small for DOKS nodes (2 GB of memory at "
                     "least, e.g. s-1vcpu-2gb)",
-                )
-            if pool.spot:
-                yield cluster.issue(
-                    (*base, "spot"), "DigitalOcean has no spot Droplets; remove spot: true"
-                )
-            if "diskSizeGb" in cluster.data["nodePools"][name]:
-                yield cluster.issue(
-                    (*base, "diskSizeGb"),
-                    "a DOKS node's disk comes with its Droplet size; remove diskSizeGb and "
-                    "choose the size",
                 )
             if pool.max_size > pool.min_size and pool.min_size < 1:
                 yield cluster.issue(

@@ -18,7 +18,6 @@ from treeform.model import Cluster
 # The package itself, read at call time: it imports this module to register the engine.
 from treeform.providers import gcp, machines, windows
 from treeform.providers.common import (
-    choice_issues,
     machine_type_issues,
     pool_machines,
     tf_id,
@@ -345,8 +344,6 @@ class GkeEngine:
                 )
 
     def _disk_issues(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from choice_issues(cluster, "image", IMAGE_TYPES, "node image")
-        yield from choice_issues(cluster, "diskType", dict.fromkeys(DISK_TYPES), "boot disk type")
         for name, found in pool_machines(cluster, machines.GCP).items():
             disk = cluster.node_pools[name].disk_type
             if found and disk in DISK_TYPES and disk not in found[0].disks:
