@@ -475,7 +475,7 @@ class KopsEngine:
         round-robin over the zones (`setupControlPlane`); without it, one per zone with
         highAvailability, else one in the first zone."""
         count = cluster.settings.get("controlPlaneCount")
-        if isinstance(count, int):
+        if isinstance(count, int) and cluster.zones:  # no zones: an unknown region, reported
             return tuple(cluster.zones[i % len(cluster.zones)] for i in range(count))
         return cluster.zones if cluster.high_availability else cluster.zones[:1]
 
@@ -598,7 +598,7 @@ class KopsEngine:
         addons = set(cluster.addons)
         if addons & NEEDS_CERT_MANAGER:
             addons.add("cert-manager")
-        for addon in sorted(addons):
+        for addon in sorted(addons & set(self.addon_fields)):  # others: an error already
             target = spec
             *parents, leaf = self.addon_fields[addon]
             for part in parents:
