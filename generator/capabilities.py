@@ -169,12 +169,18 @@ def _foreign(block: str, owners: Iterable[str], kind: str) -> dict[str, Capabili
     return row
 
 
-def _engine_block(engine: str) -> dict[str, Capability]:
-    return _foreign(engine, [engine], "engine")
+_EMPTY = Honoured(no_output="no settings yet: the block has no fields")
 
 
-def _cloud_block(cloud: str) -> dict[str, Capability]:
-    return _foreign(cloud, [k for k in ENGINES if CLOUD_OF[k] == cloud], "cloud")
+def _engine_block(engine: str, *, empty: bool = False) -> dict[str, Capability]:
+    row = _foreign(engine, [engine], "engine")
+    return {**row, engine: _EMPTY} if empty else row
+
+
+def _cloud_block(cloud: str, *, empty: bool = False) -> dict[str, Capability]:
+    owners = [k for k in ENGINES if CLOUD_OF[k] == cloud]
+    row = _foreign(cloud, owners, "cloud")
+    return {**row, **dict.fromkeys(owners, _EMPTY)} if empty else row
 
 
 def _kops_only(field: str, *, key: bool = False) -> dict[str, Capability]:
@@ -207,6 +213,9 @@ def _pool_versions() -> dict[str, Capability]:
 
 
 #: What the engines of kOps check themselves, by cloud.
+_ONE_ZONE = Honoured(
+    no_output="a DigitalOcean region is one zone, named as the region: zones can only name it"
+)
 _KOPS_GCE = "GceKops.cloud_issues (providers/gcp/kops.py)"
 _KOPS_AZURE = "AzureKops.cloud_issues (providers/azure/kops.py)"
 
@@ -242,6 +251,14 @@ def _cni(*values: str, note: str = "") -> Honoured:
     return Honoured(values=("default", *values), note=note or _CNI_BY_ENGINE)
 
 
+def _one_cni(name: str) -> Honoured:
+    return Honoured(
+        values=("default", name.lower()),
+        note=_CNI_BY_ENGINE,
+        no_output=f"the engine runs one CNI, {name}: default is {name.lower()}",
+    )
+
+
 _KOPS_CNIS = ("cilium", "calico", "cni", "flannel", "kindnet", "kube-router", "kubenet")
 
 #: field -> engine key -> capability. Every field of the cluster schema is here (the tests
@@ -251,7 +268,7 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "cloud": every(),
     "engine": every(),
     "region": every(),
-    "zones": every(),
+    "zones": every({"doks": _ONE_ZONE}),
     "kubernetesVersion": every(),
     "highAvailability": every(
         {
@@ -298,7 +315,7 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
         }
     ),
     "network.cni": {
-        "eks": _cni("amazonvpc"),
+        "eks": _one_cni("AmazonVPC"),
         "kops:aws": _cni(*_KOPS_CNIS, "amazonvpc", "cilium-eni"),
         "kops:gcp": _cni(*_KOPS_CNIS, "gce"),
         "kops:azure": _cni(*_KOPS_CNIS),
@@ -306,15 +323,17 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
         "aks": _cni(
             "azure", "calico", "cilium", note=f"{_CNI_BY_ENGINE}; virtual nodes: not cilium"
         ),
-        "doks": _cni("cilium"),
+        "doks": _one_cni("Cilium"),
         "ack": _cni("terway", "flannel", note=f"{_CNI_BY_ENGINE}; serverless: default or terway"),
         "tke": _cni("globalrouter", "vpc-cni"),
         "cce": _cni("vpc-router", "overlay_l2", "eni"),
-        "iks": _cni("calico"),
+        "iks": _one_cni("Calico"),
         "oke": _cni("flannel", "vcn-native"),
     },
     "network.existing": every(),
-    "network.existing.networkId": every(),
+    "network.existing.networkId": every(
+        {"eks": Honoured(note="the Terraform finds the VPC from the subnets; eksctl's vpc.id")}
+    ),
     "network.existing.subnetIds": every(),
     "network.existing.controlPlaneSubnetIds": only(["eks"]),
     "network.existing.cidr": _kops_only("network.existing.cidr"),
@@ -366,7 +385,13 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "nodePools.*.minSize": every(),
     "nodePools.*.maxSize": every(),
     "nodePools.*.desiredSize": every(
-        {"kops": Honoured(note="equal to minSize only: kOps has no desired size")}
+        {
+            "kops": Honoured(
+                values=("minSize",),
+                no_output="kOps has no desired size: an instance group starts at minSize (a "
+                "desiredSize other than minSize is refused)",
+            )
+        }
     ),
     "nodePools.*.diskSizeGb": every(
         {
@@ -390,7 +415,10 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     ),
     "nodePools.*.kubernetesVersion": _pool_versions(),
     "nodePools.*.zones": every(
-        {"eks": Honoured(note="refused with network.existing (node groups use every subnet)")}
+        {
+            "eks": Honoured(note="refused with network.existing (node groups use every subnet)"),
+            "doks": _ONE_ZONE,
+        }
     ),
     "nodePools.*.labels": every(),
     "nodePools.*.labels.*": every(),
@@ -474,15 +502,15 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "azure.subscriptionId": only(["aks", "kops:azure"]),
     "azure.resourceGroup": only(["aks", "kops:azure"]),
     "azure.tenantId": only(["aks", "kops:azure"]),
-    "digitalocean": _cloud_block("digitalocean"),
+    "digitalocean": _cloud_block("digitalocean", empty=True),
     "alibaba": _cloud_block("alibaba"),
     "alibaba.resourceGroupId": only(["ack"]),
     "tencent": _cloud_block("tencent"),
     "tencent.projectId": only(["tke"]),
-    "huawei": _cloud_block("huawei"),
+    "huawei": _cloud_block("huawei", empty=True),
     "ibm": _cloud_block("ibm"),
     "ibm.resourceGroupId": only(["iks"]),
-    "oracle": _cloud_block("oracle"),
+    "oracle": _cloud_block("oracle", empty=True),
     # The settings of each engine, for that engine (docs/engines/<engine>.md).
     "eks": _engine_block("eks"),
     **{
@@ -695,7 +723,7 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     **{f"tke.{k}": only(["tke"]) for k in ("maxPodsPerNode", "spotMaxPrice", "deletionProtection")},
     "cce": _engine_block("cce"),
     "cce.clusterSize": only(["cce"]),
-    "iks": _engine_block("iks"),
+    "iks": _engine_block("iks", empty=True),
     "oke": _engine_block("oke"),
     **{
         f"oke.{k}": only(["oke"])
@@ -742,14 +770,17 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
 }
 
 
-def capability(field: str, key: str) -> Capability | None:
+def capability(
+    field: str, key: str, table: Mapping[str, Mapping[str, Capability]] | None = None
+) -> Capability | None:
     """What the table says of `field` on the engine `key`: its own row, or the refusal of
     a field above it (whose fields need no rows of their own); None: nothing."""
+    rows = CAPABILITIES if table is None else table
     for above in _ancestors(field):
-        cap = CAPABILITIES.get(above, {}).get(key)
+        cap = rows.get(above, {}).get(key)
         if isinstance(cap, Refused) and not cap.values:
             return cap
-    return CAPABILITIES.get(field, {}).get(key)
+    return rows.get(field, {}).get(key)
 
 
 def _ancestors(field: str) -> Iterator[str]:
@@ -845,3 +876,47 @@ def unhonoured_issues(cluster: Cluster) -> Iterator[Issue]:
                 f"{field.replace('.*.', '.<pool>.')} (honoured by: {_takers(field)})"
             )
             yield cluster.issue(path, message, key=cap.key)
+
+
+def schema_fields(schema: Mapping[str, Any]) -> list[str]:
+    """Every field a cluster schema names, as the table names them: properties, the
+    values of open mappings (`*`), the fields of list items (`[]`), through `$ref`s and
+    `oneOf`/`anyOf`/`allOf`."""
+    defs = schema.get("$defs") or {}
+    found: dict[str, None] = {}
+
+    def walk(node: Any, at: str, seen: tuple[str, ...]) -> None:
+        if not isinstance(node, Mapping):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen:
+                walk(defs.get(name), at, (*seen, name))
+        for key, child in (node.get("properties") or {}).items():
+            path = f"{at}.{key}" if at else key
+            found[path] = None
+            walk(child, path, seen)
+        extra = node.get("additionalProperties")
+        if isinstance(extra, Mapping):
+            found[f"{at}.*"] = None
+            walk(extra, f"{at}.*", seen)
+        if isinstance(node.get("items"), Mapping):
+            walk(node["items"], f"{at}[]", seen)
+        for combined in ("oneOf", "anyOf", "allOf"):
+            for choice in node.get(combined) or ():
+                walk(choice, at, seen)
+
+    walk(schema, "", ())
+    return list(found)
+
+
+def coverage_gaps(
+    fields: Iterable[str],
+    table: Mapping[str, Mapping[str, Capability]] | None = None,
+    engines: Iterable[str] = ENGINES,
+) -> list[tuple[str, str]]:
+    """(field, engine) for each field an engine neither honours nor refuses: a field that
+    would be dropped silently. The fields below a refused one are covered by it."""
+    keys = tuple(engines)
+    return [(f, key) for f in fields for key in keys if capability(f, key, table) is None]
