@@ -399,6 +399,10 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
                 "a DOKS node's disk comes with its Droplet size; remove diskSizeGb and "
                 "choose the size"
             ),
+            "iks": Refused(
+                "IKS worker boot disks come with the flavor (ibm_container_vpc_worker_pool has "
+                "no size for them); remove diskSizeGb"
+            ),
         }
     ),
     "nodePools.*.spot": every(
@@ -501,7 +505,17 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "azure": _cloud_block("azure"),
     "azure.subscriptionId": only(["aks", "kops:azure"]),
     "azure.resourceGroup": only(["aks", "kops:azure"]),
-    "azure.tenantId": only(["aks", "kops:azure"]),
+    "azure.tenantId": only(
+        ["kops:azure"],
+        {
+            "aks": Refused(
+                "AKS's Terraform takes the tenant of the Azure login "
+                "(azurerm_client_config); azure.tenantId is for kOps on Azure: remove it (a "
+                "_defaults.yaml may set it for the kops clusters below it)",
+                own_file=True,
+            )
+        },
+    ),
     "digitalocean": _cloud_block("digitalocean", empty=True),
     "alibaba": _cloud_block("alibaba"),
     "alibaba.resourceGroupId": only(["ack"]),
@@ -605,7 +619,9 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
                 "GCE networks are named, not numbered: kops.sharedVpc needs no ids on GCP",
                 by_engine=_KOPS_GCE,
             ),
-            "kops:azure": Refused("kops.sharedVpc is not offered on Azure", by_engine=_KOPS_AZURE),
+            "kops:azure": Refused(
+                "kops.sharedVpc is not offered on Azure yet, nor its ids; remove kops.sharedVpcIds"
+            ),
         },
     ),
     "kops.apiLoadBalancer.class": only(
