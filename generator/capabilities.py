@@ -243,6 +243,10 @@ _DISK_TYPE_REFUSED = {
     "oke": "OKE boot volumes have one type (their performance is set in VPUs); remove diskType",
 }
 _ONE_TYPE = Honoured(note="one type per pool: a list of several is refused (machine_type_issues)")
+_ADDONS = (
+    "the engine's addons (one it runs by itself needs no output; another is refused, naming "
+    "the known ones)"
+)
 _CNI_BY_ENGINE = "the engine's validate refuses the others, naming them"
 _HA_MANAGED = "the control plane is the cloud's, highly available without a setting"
 
@@ -387,7 +391,6 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "nodePools.*.desiredSize": every(
         {
             "kops": Honoured(
-                values=("minSize",),
                 no_output="kOps has no desired size: an instance group starts at minSize (a "
                 "desiredSize other than minSize is refused)",
             )
@@ -441,7 +444,11 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "nodePools.*.image": only(
         {
             "eks": Honoured(values=tuple(EKS_IMAGES), what="node image"),
-            "kops": Honoured(values=tuple(KOPS_IMAGES), what="node image"),
+            "kops": Honoured(
+                values=tuple(KOPS_IMAGES),
+                what="node image",
+                no_output="kOps takes its channel's Ubuntu, the default: the one value",
+            ),
             "gke": Honoured(values=tuple(GKE_IMAGES), what="node image"),
             "aks": Honoured(values=tuple(AKS_IMAGES), what="node image"),
         },
@@ -462,11 +469,12 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "nodePools.*.kops.cloudLabels.*": only(["kops"]),
     "addons": every(
         {
-            e: Honoured(
-                note="the engine's addons (an addon it runs by itself needs no output; "
-                "another is refused, naming the known ones)"
-            )
-            for e in ENGINES
+            **{e: Honoured(note=_ADDONS) for e in ENGINES},
+            "tke": Honoured(
+                note=_ADDONS,
+                no_output="TKE runs the addons it takes (cluster-autoscaler, metrics-server) "
+                "itself",
+            ),
         }
     ),
     "addons[].name": every(),
