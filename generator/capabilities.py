@@ -14,6 +14,7 @@ kOps is one engine on three clouds, so its keys are `kops:aws`, `kops:gcp`, `kop
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -370,10 +371,11 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
                 "treeform does not write; remove allowedCidrs",
                 empty_ok=True,
             ),
-            "ack": Refused(
-                "ACK's Terraform cannot restrict the public endpoint to CIDRs (a CLB access "
-                "list outside the cluster); with apiServer.public: true",
-                by_engine="AckEngine.validate",
+            "ack": Honoured(
+                note="refused with apiServer.public: true (AckEngine.validate): ACK's "
+                "Terraform cannot restrict the public endpoint (a CLB access list outside "
+                "the cluster)",
+                no_output="with a private endpoint there is no public one to restrict",
             ),
             "aks": Honoured(note="with apiServer.public: true only (the engine refuses them else)"),
         }
@@ -944,3 +946,93 @@ def coverage_gaps(
     would be dropped silently. The fields below a refused one are covered by it."""
     keys = tuple(engines)
     return [(f, key) for f in fields for key in keys if capability(f, key, table) is None]
+
+
+#: The columns of the docs page, as engine pages name them.
+_COLUMN = {k: k.replace("kops:", "kops ") for k in ENGINES}
+
+
+def _cell(cap: Capability | None) -> str:
+    if isinstance(cap, Refused):
+        return "some" if cap.values or cap.empty_ok else "no"
+    if cap is None:
+        return "?"
+    if cap.values:
+        return "some"
+    return "yes*" if cap.note or cap.no_output else "yes"
+
+
+def _why(field: str, cap: Capability) -> str:
+    if isinstance(cap, Refused):
+        at = f" at {', '.join(json.dumps(v) for v in cap.values)}" if cap.values else ""
+        text = cap.why or f"does not take it (honoured by: {_takers(field)})"
+        by = f" (checked by {cap.by_engine})" if cap.by_engine else ""
+        return f"refused{at}: {text}{by}"
+    parts = []
+    if cap.values:
+        parts.append("takes " + ", ".join(map(str, cap.values)))
+    if cap.note:
+        parts.append(cap.note)
+    if cap.no_output:
+        parts.append(f"no output: {cap.no_output}")
+    return "; ".join(parts)
+
+
+def row_of(field: str, key: str) -> Capability | None:
+    return CAPABILITIES.get(field, {}).get(key)
+
+
+def _shown(field: str) -> str:
+    return field.replace("nodePools.*", "nodePools.<pool>").replace(".*", ".<key>")
+
+
+def capabilities_markdown() -> str:
+    """docs/capabilities.md: the table, as a page (tests/test_capabilities.py keeps it
+    current; `python -m treeform.capabilities > docs/capabilities.md` writes it)."""
+    blocks = {e.split(":")[0] for e in ENGINES} | set(CLOUD_OF.values())
+    lines = [
+        "# Which engine takes which field",
+        "",
+        "<!-- Generated from generator/capabilities.py by `python -m treeform.capabilities >",
+        "docs/capabilities.md`; edit the table, not this page. -->",
+        "",
+        "Every field of the model, for every engine: **yes** (honoured), **yes\\*** (honoured,",
+        "with a condition or a rule of the engine's below), **some** (some values only: see",
+        "below), **no** (an error at the field naming the engine: treeform never drops a field",
+        "silently). The settings blocks named after an",
+        "engine or a cloud (`eks:`, `aws:`, ...) belong to that engine or cloud's engines; in",
+        "another cluster's own file they are an error, inherited from a `_defaults.yaml` they",
+        "pass (meant for the clusters below it that use them). Their fields are listed on the",
+        "engine pages ([docs/engines/](engines/)).",
+        "",
+        "| field | " + " | ".join(_COLUMN[k] for k in ENGINES) + " |",
+        "|---|" + "---|" * len(ENGINES),
+    ]
+    notes: list[str] = []
+    for field, row in CAPABILITIES.items():
+        top = field.split(".")[0].split("[")[0]
+        cells = [_cell(capability(field, k)) for k in ENGINES]
+        owners = [c for k, c in zip(ENGINES, cells, strict=True) if _cell(row_of(top, k)) != "no"]
+        if top in blocks and field != top and set(owners) <= {"yes"}:
+            continue  # a block's own fields, plain for its engines: their pages
+        lines.append(f"| `{_shown(field)}` | " + " | ".join(cells) + " |")
+        said: dict[str, list[str]] = {}
+        for key in ENGINES:
+            cap = row.get(key)
+            if cap is None or capability(field, key) is not cap:
+                continue  # said at the refused field above it
+            if top in blocks and isinstance(cap, Refused) and cap.own_file:
+                continue  # another engine's block: said above the table
+            text = _why(field, cap)
+            if text:
+                said.setdefault(text, []).append(_COLUMN[key])
+        for text, keys in said.items():
+            notes.append(f"- `{_shown(field)}` ({', '.join(keys)}): {text}")
+    lines += ["", "## Why", "", *notes, ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(capabilities_markdown())

@@ -786,3 +786,11 @@ def test_the_values_the_table_lists_are_taken_and_others_refused(field: str, key
             # The refusal of a value outside the list quotes it; a listed value may still
             # meet a rule of another field (Autopilot and calico, a family's disks).
             assert not [m for m in at if repr(value) in m], at
+
+
+def test_the_docs_page_is_the_table() -> None:
+    page = ROOT / "docs" / "capabilities.md"
+    assert page.read_text(encoding="utf-8") == capabilities.capabilities_markdown(), (
+        "docs/capabilities.md is stale: run .venv/bin/python -m treeform.capabilities > "
+        "docs/capabilities.md"
+    )
