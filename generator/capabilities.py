@@ -200,6 +200,11 @@ def _kops_only(field: str, *, key: bool = False) -> dict[str, Capability]:
     )
 
 
+def _owned(engine: str, *fields: str) -> dict[str, dict[str, Capability]]:
+    """Rows of fields of an engine's settings block: that engine's alone."""
+    return {f"{engine}.{field}": only([engine]) for field in fields}
+
+
 def _pool_versions() -> dict[str, Capability]:
     """nodePools.<p>.kubernetesVersion: the engines with a skew rule (versions.POLICIES)."""
     row: dict[str, Capability] = {}
@@ -537,74 +542,70 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "oracle": _cloud_block("oracle", empty=True),
     # The settings of each engine, for that engine (docs/engines/<engine>.md).
     "eks": _engine_block("eks"),
-    **{
-        f"eks.{k}": only(["eks"])
-        for k in (
-            "eksctl",
-            "adminRoleArns",
-            "fargateProfiles",
-            "fargateProfiles[].name",
-            "fargateProfiles[].selectors",
-            "fargateProfiles[].selectors[].namespace",
-            "fargateProfiles[].selectors[].labels",
-            "fargateProfiles[].selectors[].labels.*",
-            "supportType",
-            "deletionProtection",
-            "securityGroupIds",
-            "prefixDelegation",
-            "autoprovisioning",
-        )
-    },
+    **_owned(
+        "eks",
+        "eksctl",
+        "adminRoleArns",
+        "fargateProfiles",
+        "fargateProfiles[].name",
+        "fargateProfiles[].selectors",
+        "fargateProfiles[].selectors[].namespace",
+        "fargateProfiles[].selectors[].labels",
+        "fargateProfiles[].selectors[].labels.*",
+        "supportType",
+        "deletionProtection",
+        "securityGroupIds",
+        "prefixDelegation",
+        "autoprovisioning",
+    ),
     "kops": _engine_block("kops"),
-    **{
-        f"kops.{k}": only(["kops"])
-        for k in (
-            "stateStore",
-            "stateStoreExternal",
-            "dnsZone",
-            "bastion",
-            "bastionMachineType",
-            "sharedVpcIds.networkId",
-            "sharedVpcIds.subnetIds",
-            "sharedVpcIds.subnetIds.*",
-            "controlPlaneMachineType",
-            "image",
-            "channel",
-            "nonMasqueradeCidr",
-            "sshAccess",
-            "controlPlaneCount",
-            "apiLoadBalancer",
-            "roles",
-            *(
-                f"roles.{role}{leaf}"
-                for role in ("controlPlane", "bastion", "node")
-                for leaf in (
-                    "",
-                    ".image",
-                    ".rootVolume",
-                    ".rootVolume.sizeGb",
-                    ".rootVolume.type",
-                    ".rootVolume.iops",
-                    ".rootVolume.throughput",
-                    ".rootVolume.encrypted",
-                )
-            ),
-            "etcd",
-            *(
-                f"etcd.{k}"
-                for k in (
-                    "volumeType",
-                    "volumeSizeGb",
-                    "volumeIops",
-                    "volumeThroughput",
-                    "encrypted",
-                    "kmsKeyId",
-                    "events",
-                )
-            ),
-            "clusterSpec",
-        )
-    },
+    **_owned(
+        "kops",
+        "stateStore",
+        "stateStoreExternal",
+        "dnsZone",
+        "bastion",
+        "bastionMachineType",
+        "sharedVpcIds.networkId",
+        "sharedVpcIds.subnetIds",
+        "sharedVpcIds.subnetIds.*",
+        "controlPlaneMachineType",
+        "image",
+        "channel",
+        "nonMasqueradeCidr",
+        "sshAccess",
+        "controlPlaneCount",
+        "apiLoadBalancer",
+        "roles",
+        *(
+            f"roles.{role}{leaf}"
+            for role in ("controlPlane", "bastion", "node")
+            for leaf in (
+                "",
+                ".image",
+                ".rootVolume",
+                ".rootVolume.sizeGb",
+                ".rootVolume.type",
+                ".rootVolume.iops",
+                ".rootVolume.throughput",
+                ".rootVolume.encrypted",
+            )
+        ),
+        "etcd",
+        *(
+            f"etcd.{k}"
+            for k in (
+                "volumeType",
+                "volumeSizeGb",
+                "volumeIops",
+                "volumeThroughput",
+                "encrypted",
+                "kmsKeyId",
+                "events",
+            )
+        ),
+        "clusterSpec",
+    ),
     "kops.dnsType": only(
         {
             "kops:aws": HONOURED,
@@ -686,76 +687,72 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
         },
     ),
     "gke": _engine_block("gke"),
-    **{
-        f"gke.{k}": only(["gke"])
-        for k in (
-            "autopilot",
-            "releaseChannel",
-            "deletionProtection",
-            "binaryAuthorization",
-            "rbacSecurityGroup",
-            "dnsEndpoint",
-        )
-    },
+    **_owned(
+        "gke",
+        "autopilot",
+        "releaseChannel",
+        "deletionProtection",
+        "binaryAuthorization",
+        "rbacSecurityGroup",
+        "dnsEndpoint",
+    ),
     "aks": _engine_block("aks"),
-    **{
-        f"aks.{k}": only(["aks"])
-        for k in (
-            "virtualNodes",
-            "systemPool",
-            "adminGroupObjectIds",
-            "spotEvictionPolicy",
-            "spotMaxPrice",
-            "automaticUpgradeChannel",
-            "diskEncryptionSetId",
-            "systemPoolCriticalAddonsOnly",
-            "keyVaultId",
-            "outboundType",
-            "privateDnsZoneId",
-            "acrIds",
-            "autoscalerProfile",
-            *(
-                f"autoscalerProfile.{k}"
-                for k in (
-                    "expander",
-                    "balanceSimilarNodeGroups",
-                    "scanInterval",
-                    "scaleDownUnneeded",
-                    "scaleDownUnready",
-                    "scaleDownDelayAfterAdd",
-                    "scaleDownDelayAfterDelete",
-                    "scaleDownDelayAfterFailure",
-                    "scaleDownUtilizationThreshold",
-                    "maxGracefulTerminationSec",
-                    "maxNodeProvisioningTime",
-                    "newPodScaleUpDelay",
-                    "emptyBulkDeleteMax",
-                    "maxUnreadyNodes",
-                    "maxUnreadyPercentage",
-                    "skipNodesWithLocalStorage",
-                    "skipNodesWithSystemPods",
-                )
-            ),
-        )
-    },
+    **_owned(
+        "aks",
+        "virtualNodes",
+        "systemPool",
+        "adminGroupObjectIds",
+        "spotEvictionPolicy",
+        "spotMaxPrice",
+        "automaticUpgradeChannel",
+        "diskEncryptionSetId",
+        "systemPoolCriticalAddonsOnly",
+        "keyVaultId",
+        "outboundType",
+        "privateDnsZoneId",
+        "acrIds",
+        "autoscalerProfile",
+        *(
+            f"autoscalerProfile.{k}"
+            for k in (
+                "expander",
+                "balanceSimilarNodeGroups",
+                "scanInterval",
+                "scaleDownUnneeded",
+                "scaleDownUnready",
+                "scaleDownDelayAfterAdd",
+                "scaleDownDelayAfterDelete",
+                "scaleDownDelayAfterFailure",
+                "scaleDownUtilizationThreshold",
+                "maxGracefulTerminationSec",
+                "maxNodeProvisioningTime",
+                "newPodScaleUpDelay",
+                "emptyBulkDeleteMax",
+                "maxUnreadyNodes",
+                "maxUnreadyPercentage",
+                "skipNodesWithLocalStorage",
+                "skipNodesWithSystemPods",
+            )
+        ),
+    ),
     "doks": _engine_block("doks"),
-    **{
-        f"doks.{k}": only(["doks"])
-        for k in ("maintenanceDay", "maintenanceStartTime", "registryIntegration")
-    },
+    **_owned("doks", "maintenanceDay", "maintenanceStartTime", "registryIntegration"),
     "ack": _engine_block("ack"),
-    **{f"ack.{k}": only(["ack"]) for k in ("type", "secretsKmsKeyId", "deletionProtection")},
+    **_owned("ack", "type", "secretsKmsKeyId", "deletionProtection"),
     "tke": _engine_block("tke"),
-    **{f"tke.{k}": only(["tke"]) for k in ("maxPodsPerNode", "spotMaxPrice", "deletionProtection")},
+    **_owned("tke", "maxPodsPerNode", "spotMaxPrice", "deletionProtection"),
     "cce": _engine_block("cce"),
-    "cce.clusterSize": only(["cce"]),
+    **_owned("cce", "clusterSize"),
     "iks": _engine_block("iks", empty=True),
     "oke": _engine_block("oke"),
-    **{
-        f"oke.{k}": only(["oke"])
-        for k in ("compartmentId", "nodeShapes", "nodeShapes.*", "nodeShapes.*.ocpus")
-    },
-    "oke.nodeShapes.*.memoryGb": only(["oke"]),
+    **_owned(
+        "oke",
+        "compartmentId",
+        "nodeShapes",
+        "nodeShapes.*",
+        "nodeShapes.*.ocpus",
+        "nodeShapes.*.memoryGb",
+    ),
     # The day-2 fields.
     "maintenance": only(
         ["gke", "aks", "doks"],
