@@ -397,10 +397,17 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "nodePools.*.maxSize": every(),
     "nodePools.*.desiredSize": every(
         {
+            **dict.fromkeys(
+                ("doks", "ack"),
+                Honoured(
+                    no_output="written for a fixed pool (minSize = maxSize, which it must "
+                    "equal); an autoscaled pool gets no desired size: the autoscaler starts it",
+                ),
+            ),
             "kops": Honoured(
                 no_output="kOps has no desired size: an instance group starts at minSize (a "
                 "desiredSize other than minSize is refused)",
-            )
+            ),
         }
     ),
     "nodePools.*.diskSizeGb": every(
@@ -765,10 +772,15 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
         f"maintenance.{k}": only(["gke", "aks", "doks"])
         for k in ("day", "start", "hours", "timeZone")
     },
-    **{
-        f"maintenance.exclusions{k}": only(["gke", "aks"])
-        for k in ("", "[].name", "[].start", "[].end")
-    },
+    **{f"maintenance.exclusions{k}": only(["gke", "aks"]) for k in ("", "[].start", "[].end")},
+    "maintenance.exclusions[].name": only(
+        {
+            "gke": HONOURED,
+            "aks": Honoured(
+                no_output="AKS's not_allowed windows have no name: only start and end are written"
+            ),
+        }
+    ),
     "access": only(["eks", "aks", "gke"]),
     "access[].principal": only(["eks", "aks", "gke"]),
     "access[].role": only(["eks", "aks", "gke"]),

@@ -172,6 +172,11 @@ _GRANT = {"principal": "arn:aws:iam::123456789012:role/dev", "role": "view"}
 _WINDOW = {"day": "saturday", "start": "22:00"}
 _EXCLUSION = {"name": "freeze", "start": "2026-12-20T00:00:00Z", "end": "2026-12-22T00:00:00Z"}
 
+
+class PerEngine(dict[str, Any]):
+    """A sample for each engine key (others: none)."""
+
+
 #: A value of each field (as a patch of the cluster), for the fields the examples do not
 #: set and the refusals: field -> patch, or engine key -> patch.
 SAMPLES: dict[str, Any] = {
@@ -242,6 +247,14 @@ def _elsewhere(data: dict[str, Any]) -> dict[str, Any]:
     return {**{k: v for k, v in data.items() if k != "zones"}, "region": region}
 
 
+def _zones(data: dict[str, Any]) -> dict[str, Any]:
+    """The cluster in two zones of its region (its pools in all of them)."""
+    zones = PROVIDERS[data["cloud"]].regions.get(data["region"], ())
+    for pool in (data.get("nodePools") or {}).values():
+        pool.pop("zones", None)
+    return {**data, "zones": list(zones[:2])}
+
+
 _S3 = {"type": "s3", "bucket": "state", "region": "us-east-1", "keyPrefix": "clusters"}
 SAMPLES.update(
     {
@@ -268,13 +281,18 @@ SAMPLES.update(
             "machineTypes", lambda p: {"machineTypes": [p.pop("machineType")]}
         ),
         "region": _elsewhere,
-        "zones": _elsewhere,
+        "zones": _zones,
+        "nodePools.*.kubernetesVersion": PerEngine(
+            {
+                "aks": {
+                    "aks": {"automaticUpgradeChannel": "node-image"},
+                    "nodePools": {POOL: {"kubernetesVersion": "1.33"}},
+                },
+                "*": {"nodePools": {POOL: {"kubernetesVersion": "1.33"}}},
+            }
+        ),
     }
 )
-
-
-class PerEngine(dict[str, Any]):
-    """A sample for each engine key (others: none)."""
 
 
 _VNET = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet"
@@ -509,6 +527,7 @@ LIKE: dict[str, str] = {
     "kops.roles.bastion.rootVolume.type": "nodePools.*.diskType",
     "kops.roles.node.rootVolume.type": "nodePools.*.diskType",
     "kops.etcd.volumeType": "nodePools.*.diskType",
+    "nodePools.*.kubernetesVersion": "kubernetesVersion",
 }
 
 
@@ -569,8 +588,11 @@ def _schema_node(field: str) -> dict[str, Any]:
     return resolved(node)
 
 
-def _candidates(field: str, seen: dict[str, list[Any]]) -> list[Any]:
+def _candidates(field: str, seen: dict[str, list[Any]], key: str = "") -> list[Any]:
     """Values the schema allows for `field`, to add it to an example that lacks it."""
+    cap = CAPABILITIES.get(field, {}).get(key)
+    if isinstance(cap, Honoured) and cap.values:
+        return list(cap.values)
     node = _schema_node(field)
     if "enum" in node:
         return list(node["enum"])
@@ -619,7 +641,7 @@ def _proofs() -> dict[tuple[str, str], str]:
                 if sample is not None:
                     proof = _prove(raw, _apply(raw.data, sample), field, seen, key)
             if not proof:
-                for value in _candidates(field, seen):
+                for value in _candidates(field, seen, key):
                     try:
                         added = _put(raw.data, field, value)
                     except (TypeError, AttributeError):
@@ -699,7 +721,6 @@ NOT_SHOWN_YET: dict[str, str] = {
     "kops.clusterSpec": "kops:azure kops:gcp",
     "kops.discoveryStore": "kops:gcp",
     "kops.dnsType": "kops:azure",
-    "kops.egress": "kops:gcp",
     "kops.etcd.kmsKeyId": "kops:aws kops:azure kops:gcp",
     "kops.nonMasqueradeCidr": "kops:aws kops:azure kops:gcp",
     "kops.roles.bastion": "kops:azure",
@@ -716,9 +737,8 @@ NOT_SHOWN_YET: dict[str, str] = {
     "kops.sharedVpcIds.subnetIds": "kops:aws",
     "kops.sharedVpcIds.subnetIds.*": "kops:aws",
     "kubernetesVersion": "tke",
-    "maintenance.exclusions[].name": "aks",
     "maintenance.hours": "doks",
-    "network.cni": "ack aks cce oke tke",
+    "network.cni": "oke",
     "network.existing": "doks iks kops:aws kops:gcp",
     "network.existing.additionalCidrs": "kops:aws kops:azure",
     "network.existing.cidr": "kops:aws kops:azure kops:gcp",
@@ -726,12 +746,10 @@ NOT_SHOWN_YET: dict[str, str] = {
     "network.existing.subnetIds": "aks doks gke iks kops:aws kops:azure kops:gcp",
     "network.podCidr": "ack",
     "network.topology": "kops:gcp",
-    "nodePools.*.desiredSize": "ack doks",
-    "nodePools.*.diskType": "aks gke kops:gcp",
+    "nodePools.*.diskType": "aks kops:gcp",
     "nodePools.*.kops.spec": "kops:azure kops:gcp",
-    "nodePools.*.kubernetesVersion": "aks",
     "nodePools.*.zones": "iks kops:gcp",
-    "zones": "gke kops:azure kops:gcp oke",
+    "zones": "kops:azure",
 }
 
 
