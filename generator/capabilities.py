@@ -359,7 +359,7 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
     "apiServer.public": every(
         {
             "doks": Honoured(
-                note="DOKS has no private endpoint: false still gives a public one "
+                no_output="DOKS has no private endpoint: the endpoint is public either way "
                 "(allowedCidrs close it)"
             )
         }
@@ -617,7 +617,11 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
         {
             "kops:aws": HONOURED,
             "kops:gcp": HONOURED,
-            "kops:azure": Honoured(values=("None",), note="kOps on Azure publishes no DNS"),
+            "kops:azure": Honoured(
+                values=("None",),
+                note="AzureKops.cloud_issues refuses others",
+                no_output="kOps on Azure publishes no DNS: None, the default, is its one value",
+            ),
         }
     ),
     "kops.sharedVpc": only(
@@ -768,10 +772,18 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
             "chooses, and node groups change only when their version does; remove maintenance"
         },
     ),
-    **{
-        f"maintenance.{k}": only(["gke", "aks", "doks"])
-        for k in ("day", "start", "hours", "timeZone")
-    },
+    **{f"maintenance.{k}": only(["gke", "aks", "doks"]) for k in ("day", "start", "timeZone")},
+    "maintenance.hours": only(
+        {
+            "gke": HONOURED,
+            "aks": HONOURED,
+            "doks": Honoured(
+                values=(4,),
+                note="DOKS windows last 4 hours: the engine refuses others",
+                no_output="the one length DOKS has",
+            ),
+        }
+    ),
     **{f"maintenance.exclusions{k}": only(["gke", "aks"]) for k in ("", "[].start", "[].end")},
     "maintenance.exclusions[].name": only(
         {
