@@ -222,8 +222,8 @@ def _pool_versions() -> dict[str, Capability]:
 _ONE_ZONE = Honoured(
     no_output="a DigitalOcean region is one zone, named as the region: zones can only name it"
 )
-_KOPS_GCE = "GceKops.cloud_issues (providers/gcp/kops.py)"
-_KOPS_AZURE = "AzureKops.cloud_issues (providers/azure/kops.py)"
+_KOPS_GCE = "GceKops.issues (providers/gcp/kops.py)"
+_KOPS_AZURE = "AzureKops.issues (providers/azure/kops.py)"
 
 _IMAGE_REFUSED = {
     "doks": "DOKS nodes run DigitalOcean's one node image; remove image",
@@ -619,7 +619,7 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
             "kops:gcp": HONOURED,
             "kops:azure": Honoured(
                 values=("None",),
-                note="AzureKops.cloud_issues refuses others",
+                note="AzureKops.issues refuses others",
                 no_output="kOps on Azure publishes no DNS: None, the default, is its one value",
             ),
         }
@@ -692,7 +692,7 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
             e: Refused(
                 "kOps makes IPv6 clusters on AWS only",
                 values=(True,),
-                by_engine="KopsEngine.setting_issues (providers/kops.py)",
+                by_engine="setting_issues (providers/kops_rules.py)",
             )
             for e in ("kops:gcp", "kops:azure")
         },
