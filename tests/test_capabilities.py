@@ -563,23 +563,8 @@ ALTERNATIVES: dict[str, list[Any]] = {
     "aks.diskEncryptionSetId": [
         "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Compute/diskEncryptionSets/des"
     ],
-    **{
-        f"aks.autoscalerProfile.{k}": ["17s", "7m", "0.3", 7]
-        for k in (
-            "scanInterval",
-            "scaleDownUnneeded",
-            "scaleDownUnready",
-            "scaleDownDelayAfterAdd",
-            "scaleDownDelayAfterDelete",
-            "scaleDownDelayAfterFailure",
-            "scaleDownUtilizationThreshold",
-            "maxGracefulTerminationSec",
-            "maxNodeProvisioningTime",
-            "newPodScaleUpDelay",
-            "emptyBulkDeleteMax",
-            "maxUnreadyPercentage",
-        )
-    },
+    # Durations, a ratio and counts: whichever each setting takes.
+    **{f: ["17s", "7m", "0.3", 7] for f in _schema_fields_below("aks.autoscalerProfile")[1:]},
     "kops.image": ["example/image-1"],
     **{f"kops.roles.{r}.image": ["example/image-1"] for r in ("controlPlane", "bastion", "node")},
 }
