@@ -22,7 +22,7 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
-from treeform.providers.aws.eks import IMAGES as EKS_IMAGES
+from treeform.providers.aws.eks_facts import IMAGES as EKS_IMAGES
 from treeform.providers.azure.aks import OS_SKUS as AKS_IMAGES
 from treeform.providers.common import engine_name
 from treeform.providers.gcp.gke import DISK_TYPES as GKE_DISK_TYPES

@@ -32,7 +32,7 @@ from treeform.fileindex import IndexWriter, Meta, file_meta
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.jsonout import indented_json
 from treeform.model import Cluster, build_cluster
-from treeform.providers import PROVIDERS
+from treeform.providers import PROVIDERS, targets
 from treeform.render import Renderer
 from treeform.settings import Settings, load_settings
 from treeform.tree import ClusterFile, Provenance, RawCluster, Tree, load_tree, scan_tree
@@ -72,7 +72,8 @@ def render_cluster(cluster: Cluster, renderer: Renderer) -> dict[str, str]:
     extra Terraform files of the model in its module, unchanged. Raises ModelError where an
     extra file would take the name of a generated one."""
     engine = PROVIDERS[cluster.cloud].engines[cluster.engine]
-    files = {f"{cluster.id}/{rel}": text for rel, text in engine.render(cluster, renderer).items()}
+    own = targets.render_cluster(engine, cluster, renderer)
+    files = {f"{cluster.id}/{rel}": text for rel, text in own.items()}
     if cluster.terraform:
         issues = []
         for name, (shown, text) in cluster.terraform.items():

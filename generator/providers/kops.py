@@ -286,11 +286,6 @@ def sort_keys(value: Any) -> Any:
     return value
 
 
-def taint_text(key: str, value: str, effect: str) -> str:
-    """A taint in kOps syntax: `key=value:Effect`, or `key:Effect` without a value."""
-    return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
-
-
 def trim_common_prefix(names: list[str]) -> list[str]:
     """etcd member names from control-plane group names, as `kops create cluster` makes them
     (`trimCommonPrefix`): the prefix they share is cut a character at a time while the first

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers.base import Example
 from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, Subnet
 from treeform.providers.machines import Catalog
 
@@ -82,6 +83,8 @@ class KopsFacts:
     state_scheme: str
     machines: KopsMachines
     terraform: KopsTerraform
+    #: A region and machine type for `treeform new`.
+    example: Example
     #: Model CNI name -> the `spec.networking` block on this cloud.
     cnis: Mapping[str, Mapping[str, Any]] = field(default_factory=lambda: CNI_COMMON)
     #: Model addon -> the cluster-spec field that turns it on.

@@ -29,9 +29,9 @@ from treeform.providers.kops import (
     deep_merge,
     kops_kubernetes_version,
     sort_keys,
-    taint_text,
     trim_common_prefix,
 )
+from treeform.providers.pools import KUBELET, taints
 from treeform.render import to_yaml
 
 if TYPE_CHECKING:
@@ -253,7 +253,7 @@ def instance_group_spec(
         if disk is not None and (pool.disk_type or disk != _root_volume(engine)):
             spec["rootVolumeType"] = disk
         if pool.taints:
-            spec["taints"] = [taint_text(t.key, t.value, t.effect) for t in pool.taints]
+            spec["taints"] = taints(pool, KUBELET)
     labels[GROUP_LABEL] = group.name
     spec["nodeLabels"] = labels
     if group.pool is not None:

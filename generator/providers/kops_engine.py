@@ -40,10 +40,12 @@ class KopsEngine:
     versions_taken = VERSIONS_TAKEN
     # One control-plane group per zone and an odd etcd quorum: three zones or more.
     ha_min_zones = 3
+    targets: tuple[str, ...] = ("kops", "terraform")
 
     def __init__(self, cloud: KopsCloud) -> None:
         self.cloud = cloud
         self.facts = cloud.facts
+        self.example = cloud.facts.example
         self.addons: tuple[str, ...] = tuple(cloud.facts.addon_fields)
 
     # --- settings --------------------------------------------------------------------

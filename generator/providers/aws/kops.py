@@ -8,6 +8,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers.aws.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import pool_machines, tf_id
 from treeform.providers.kops import (
     ADDONS_COMMON,
@@ -59,6 +61,7 @@ class AwsKops:
 
     facts = KopsFacts(
         provider="aws",
+        example=Example("us-east-1", "m6i.large"),
         state_scheme="s3",
         machines=KopsMachines(
             # What `kops create cluster` picks when the model names no size (the first
@@ -234,7 +237,7 @@ class AwsKops:
         first_zone = cluster.zones[0]
         return {
             "account_id": cluster.account.get("accountId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "cidr": cluster.network.cidr,
                 "private": cluster.network.private,

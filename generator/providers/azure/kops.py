@@ -18,7 +18,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import azure
+from treeform.providers.azure.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.kops import (
     ETCD_ENCRYPTED,
     Group,
@@ -46,6 +47,7 @@ class AzureKops:
 
     facts = KopsFacts(
         provider="azure",
+        example=Example("eastus", "Standard_D4s_v5"),
         state_scheme="azureblob",
         # kOps's Azure machine defaults (`populate_instancegroup_spec.go`); no machine
         # table for Azure yet, so machine types and disks go to kOps unchecked.
@@ -164,7 +166,7 @@ class AzureKops:
         assert match is not None  # issues() refused any other store
         return {
             "subscription_id": str(cluster.account["subscriptionId"]),
-            "tags": azure.tags_of(cluster),
+            "tags": cluster_tags(cluster),
             "state": {
                 "account": match["account"],
                 "container": match["container"],

@@ -15,7 +15,8 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import gcp
+from treeform.providers.base import Example
+from treeform.providers.gcp.tags import cluster_tags, labels_of
 from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, Subnet
 from treeform.providers.kops_cloud import KopsCatalog, KopsFacts, KopsMachines, KopsTerraform
 from treeform.providers.kops_engine import KopsEngine
@@ -67,6 +68,7 @@ class GceKops:
 
     facts = KopsFacts(
         provider="gce",
+        example=Example("us-central1", "e2-standard-4"),
         state_scheme="gs",
         # kOps's GCE defaults (`populate_instancegroup_spec.go`).
         machines=KopsMachines(
@@ -86,7 +88,7 @@ class GceKops:
         return zone
 
     def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
-        return gcp.labels_of(tags)
+        return labels_of(tags)
 
     def network_name(self, cluster: Cluster) -> str:
         """The network and subnetwork Terraform makes for kops.sharedVpc (GCE names start
@@ -189,7 +191,7 @@ class GceKops:
     def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
         return {
             "project": cluster.account.get("project"),
-            "labels": gcp.labels_of({**cluster.tags, "treeform-cluster": cluster.id}),
+            "labels": cluster_tags(cluster),
             "state": {"location": cluster.region.upper()},
             "network": {
                 "name": self.network_name(cluster),
