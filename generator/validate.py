@@ -274,19 +274,6 @@ def _machine_field_issues(cluster: Cluster, name: str) -> Iterator[Issue]:
         )
 
 
-def _existing_network_issues(cluster: Cluster) -> Iterator[Issue]:
-    """network.existing.cidr / additionalCidrs: only kOps is told an existing network's
-    ranges; other engines read them from the cloud."""
-    existing = (cluster.data.get("network") or {}).get("existing") or {}
-    for key in ("cidr", "additionalCidrs"):
-        if key in existing and cluster.engine != "kops":
-            yield cluster.issue(
-                ("network", "existing", key),
-                f"engine {cluster.engine} reads an existing network's ranges from the cloud; "
-                f"remove network.existing.{key}",
-            )
-
-
 def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
     for name, pool in cluster.node_pools.items():
         base = ("nodePools", name)
@@ -302,12 +289,6 @@ def _pool_issues(cluster: Cluster) -> Iterator[Issue]:
                 (*base, "desiredSize"),
                 f"desiredSize {pool.desired_size} is outside minSize..maxSize "
                 f"({pool.min_size}..{pool.max_size})",
-            )
-        if "kops" in cluster.data["nodePools"][name] and cluster.engine != "kops":
-            yield cluster.issue(
-                (*base, "kops"),
-                f"kOps settings of a pool; engine {cluster.engine} does not read them",
-                key=True,
             )
         if pool.zones_given:
             for i, zone in enumerate(pool.zones):
@@ -396,31 +377,6 @@ def common_issues(cluster: Cluster, provider: Provider, engine: Engine) -> Itera
     yield from backend_issues(cluster)
     yield from _cidr_issues(cluster)
     yield from _pool_issues(cluster)
-    yield from _existing_network_issues(cluster)
-    yield from _foreign_settings_issues(cluster)
-
-
-def _foreign_settings_issues(cluster: Cluster) -> Iterator[Issue]:
-    """Settings of another engine or cloud (`kops:` on a DOKS cluster) would do nothing: an
-    error where the cluster's own file writes them. Inherited from a `_defaults.yaml`, they
-    are meant for the other clusters below it, and pass."""
-    engines = {name for p in PROVIDERS.values() for name in p.engines}
-    for key in cluster.data:
-        if key in engines and key != cluster.engine:
-            kind, own = "engine", cluster.engine
-        elif key in PROVIDERS and key != cluster.cloud:
-            kind, own = "cloud", cluster.cloud
-        else:
-            continue
-        where = cluster.provenance.where((key,), key=True)
-        if where.file == cluster.file:
-            yield Issue(
-                where,
-                key,
-                f"settings of the {kind} {key}, but this cluster's {kind} is {own}: they would "
-                f"do nothing; remove them (a _defaults.yaml may set them for the {key} "
-                "clusters below it)",
-            )
 
 
 def _day2_issues(cluster: Cluster) -> Iterator[Issue]:

@@ -198,9 +198,7 @@ def pool_issues(cluster: Cluster, engine: Any) -> Iterator[Issue]:
             continue
         path = ("nodePools", name, "kubernetesVersion")
         if policy is None or policy.pool_skew is None:
-            why = policy.rule if policy is not None else "the engine has no per-pool version"
-            yield cluster.issue(path, f"{engine.name} cannot hold a node pool back: {why}")
-            continue
+            continue  # refused by the capability table (capabilities.py)
         if engine.name == "eks" and cluster.settings.get("eksctl"):
             yield cluster.issue(
                 path,

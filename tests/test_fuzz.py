@@ -119,7 +119,7 @@ def pools(draw: st.DrawFn, key: str, zones: list[str]) -> dict[str, Any]:
             # kOps has no desired size: it takes one only equal to minSize.
             desired = st.just(min_size) if engine == "kops" else st.integers(min_size, max_size)
             pool["desiredSize"] = draw(desired)
-        if engine != "doks" and draw(st.booleans()):
+        if engine not in ("doks", "iks") and draw(st.booleans()):  # a disk of the machine's
             pool["diskSizeGb"] = draw(st.integers(50, 500))
         if engine not in ("doks", "iks") and not system and draw(st.booleans()):
             pool["spot"] = True

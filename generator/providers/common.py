@@ -235,27 +235,6 @@ def pool_machines(cluster: Cluster, catalog: Catalog) -> dict[str, list[Machine]
     return out
 
 
-def refused_pool_field_issues(cluster: Cluster, field: str, why: str) -> Iterator[Issue]:
-    """`nodePools.<p>.<field>` on an engine that cannot express it: an error naming the
-    engine, never a field dropped silently."""
-    for name in cluster.node_pools:
-        if field in (cluster.data.get("nodePools") or {}).get(name, {}):
-            yield cluster.issue(("nodePools", name, field), f"{engine_name(cluster)} {why}")
-
-
-def choice_issues(
-    cluster: Cluster, field: str, choices: Mapping[str, Any], what: str
-) -> Iterator[Issue]:
-    """`nodePools.<p>.<field>` outside the engine's `choices` (image, diskType)."""
-    for name in cluster.node_pools:
-        value = (cluster.data.get("nodePools") or {}).get(name, {}).get(field)
-        if value is not None and value not in choices:
-            yield cluster.issue(
-                ("nodePools", name, field),
-                f"{engine_name(cluster)} has no {what} {value!r}; it takes {', '.join(choices)}",
-            )
-
-
 def versions_tf(
     cluster: Cluster,
     renderer: Renderer,

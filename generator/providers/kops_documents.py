@@ -147,7 +147,7 @@ def cluster_spec(
     addons = set(cluster.addons)
     if addons & NEEDS_CERT_MANAGER:
         addons.add("cert-manager")
-    for addon in sorted(addons):
+    for addon in sorted(addons & set(facts.addon_fields)):  # others: an error already
         target = spec
         *parents, leaf = facts.addon_fields[addon]
         for part in parents:

@@ -140,7 +140,7 @@ class KopsEngine:
         round-robin over the zones (`setupControlPlane`); without it, one per zone with
         highAvailability, else one in the first zone."""
         count = cluster.settings.get("controlPlaneCount")
-        if isinstance(count, int):
+        if isinstance(count, int) and cluster.zones:  # no zones: an unknown region, reported
             return tuple(cluster.zones[i % len(cluster.zones)] for i in range(count))
         return cluster.zones if cluster.high_availability else cluster.zones[:1]
 

@@ -12,12 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.common import choice_issues, machine_type_issues, pool_machines
+from treeform.providers.common import machine_type_issues, pool_machines
 from treeform.providers.kops import (
     BASTION_GROUP,
     CONTROL_PLANE_PREFIX,
     DEFAULT_CNI,
-    IMAGES,
     dns_subdomain_problem,
     reserved_label_problem,
 )
@@ -158,7 +157,6 @@ def machine_issues(engine: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
         catalog=catalog,
         several=kops_catalog.several_types,
     )
-    yield from choice_issues(cluster, "image", dict.fromkeys(IMAGES), "node image")
     for setting in ("controlPlaneMachineType", "bastionMachineType"):
         value = cluster.settings.get(setting)
         machine = catalog.machine(str(value)) if value is not None else None

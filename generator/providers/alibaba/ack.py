@@ -19,7 +19,6 @@ from treeform.providers.alibaba.tags import cluster_tags
 from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
-    refused_pool_field_issues,
 )
 from treeform.providers.pools import pool_context
 from treeform.providers.subnets import zonal_eighths, zone_cap_issues
@@ -143,15 +142,6 @@ class AckEngine(TerraformEngine):
                     "the machine types of one pool share one architecture (one node image); "
                     f"{', '.join(pool.machine_types)} mix x86_64 and arm64",
                 )
-        yield from refused_pool_field_issues(
-            cluster,
-            "image",
-            "pools boot Alibaba Cloud Linux 3 (AliyunLinux3, or AliyunLinux3Arm64 on Arm64 "
-            "families), chosen by treeform; remove image",
-        )
-        yield from refused_pool_field_issues(
-            cluster, "diskType", "system disks are ESSD (cloud_essd) in treeform; remove diskType"
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if not _SYSTEM_DISK_MIN <= pool.disk_size_gb <= _SYSTEM_DISK_MAX:

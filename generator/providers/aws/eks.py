@@ -35,7 +35,6 @@ from treeform.providers.aws.tags import cluster_tags
 from treeform.providers.base import Example
 from treeform.providers.common import (
     access_issues,
-    choice_issues,
     machine_type_issues,
     pool_machines,
     secrets_key_issues,
@@ -187,10 +186,6 @@ def ami_type(machine: machines.Machine, image: str) -> str:
 
 def image_issues(cluster: Cluster) -> Iterator[Issue]:
     """Images an EKS pool's machines have none of (the Terraform and eksctl alike)."""
-    yield from choice_issues(cluster, "image", IMAGES, "node image")
-    yield from choice_issues(
-        cluster, "diskType", dict.fromkeys(machines.EBS_ROOT_TYPES), "root volume type"
-    )
     for name, found in pool_machines(cluster, machines.AWS).items():
         pool = cluster.node_pools[name]
         image = pool.image or DEFAULT_IMAGE
@@ -354,12 +349,6 @@ class EksEngine(TerraformEngine):
                         "with network.existing, node groups use every subnet of "
                         "network.existing.subnetIds; remove zones",
                     )
-        if cluster.network.pod_cidr is not None:
-            yield cluster.issue(
-                ("network", "podCidr"),
-                "EKS with the Amazon VPC CNI gives pods addresses from the VPC subnets; "
-                "remove podCidr",
-            )
         if cluster.network.cni not in ("default", "amazonvpc"):
             yield cluster.issue(
                 ("network", "cni"),

@@ -14,7 +14,6 @@ from treeform.providers.azure.tags import cluster_tags
 from treeform.providers.base import Example
 from treeform.providers.common import (
     access_issues,
-    choice_issues,
     machine_type_issues,
     pool_machines,
 )
@@ -359,10 +358,6 @@ class AksEngine(TerraformEngine):
                 yield from self._system_pool_issues(cluster, pool)
 
     def _machine_issues(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from choice_issues(cluster, "image", OS_SKUS, "node image")
-        yield from choice_issues(
-            cluster, "diskType", dict.fromkeys(machines.AKS_OS_DISKS), "OS disk type"
-        )
         for name, found in pool_machines(cluster, machines.AZURE).items():
             if not found:
                 continue

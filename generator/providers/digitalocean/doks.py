@@ -13,7 +13,6 @@ from treeform.providers import machines, windows
 from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
-    refused_pool_field_issues,
 )
 from treeform.providers.digitalocean.tags import cluster_tags, tag_names
 from treeform.providers.pools import pool_context
@@ -127,14 +126,6 @@ class DoksEngine(TerraformEngine):
         yield from machine_type_issues(
             cluster, _SIZE, machines.DIGITALOCEAN.form_text, catalog=machines.DIGITALOCEAN
         )
-        yield from refused_pool_field_issues(
-            cluster, "image", "nodes run DigitalOcean's one node image; remove image"
-        )
-        yield from refused_pool_field_issues(
-            cluster,
-            "diskType",
-            "node disks come with the Droplet size (local SSD); remove diskType",
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if _SIZE.match(pool.machine_type) and _TOO_SMALL.search(pool.machine_type):
@@ -142,16 +133,6 @@ class DoksEngine(TerraformEngine):
                     (*base, "machineType"),
                     f"{pool.machine_type!r} is too small for DOKS nodes (2 GB of memory at "
                     "least, e.g. s-1vcpu-2gb)",
-                )
-            if pool.spot:
-                yield cluster.issue(
-                    (*base, "spot"), "DigitalOcean has no spot Droplets; remove spot: true"
-                )
-            if "diskSizeGb" in cluster.data["nodePools"][name]:
-                yield cluster.issue(
-                    (*base, "diskSizeGb"),
-                    "a DOKS node's disk comes with its Droplet size; remove diskSizeGb and "
-                    "choose the size",
                 )
             if pool.max_size > pool.min_size and pool.min_size < 1:
                 yield cluster.issue(

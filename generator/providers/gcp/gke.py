@@ -16,7 +16,6 @@ from treeform.model import Cluster
 from treeform.providers import machines, windows
 from treeform.providers.base import Example
 from treeform.providers.common import (
-    choice_issues,
     machine_type_issues,
     pool_machines,
     secrets_key_issues,
@@ -302,8 +301,6 @@ class GkeEngine(TerraformEngine):
                 )
 
     def _disk_issues(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from choice_issues(cluster, "image", IMAGE_TYPES, "node image")
-        yield from choice_issues(cluster, "diskType", dict.fromkeys(DISK_TYPES), "boot disk type")
         for name, found in pool_machines(cluster, machines.GCP).items():
             disk = cluster.node_pools[name].disk_type
             if found and disk in DISK_TYPES and disk not in found[0].disks:

@@ -13,7 +13,6 @@ from treeform.providers import machines
 from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
-    refused_pool_field_issues,
     tf_id,
 )
 from treeform.providers.huawei.tags import cluster_tags
@@ -94,18 +93,6 @@ class CceEngine(TerraformEngine):
                 "with cni eni (CCE Turbo) pods take addresses from the VPC's ENI subnet; "
                 "remove podCidr",
             )
-        if cluster.network.topology == "public":
-            yield cluster.issue(
-                ("network", "topology"),
-                "CCE node pools give nodes no public addresses; use topology private "
-                "(nodes reach the internet through a NAT gateway)",
-            )
-        if cluster.api_server.allowed_cidrs:
-            yield cluster.issue(
-                ("apiServer", "allowedCidrs"),
-                "CCE has no Terraform setting that limits who reaches the API server's EIP; "
-                "remove allowedCidrs (or keep the API server private)",
-            )
         existing = cluster.network.existing
         eni = NETWORK_TYPES.get(cni) == "eni"
         if existing is not None and eni and len(existing.subnet_ids) < 2:
@@ -132,14 +119,6 @@ class CceEngine(TerraformEngine):
                     f"{pool.machine_type} is an Arm64 (Kunpeng) flavor; treeform's CCE node "
                     "pools boot an x86_64 image, so Arm64 pools are not supported yet",
                 )
-        yield from refused_pool_field_issues(
-            cluster, "image", "node pools boot CCE's default OS in treeform; remove image"
-        )
-        yield from refused_pool_field_issues(
-            cluster,
-            "diskType",
-            "node disks are General Purpose SSD (GPSSD) in treeform; remove diskType",
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if not ROOT_MIN_GB <= pool.disk_size_gb <= ROOT_MAX_GB:

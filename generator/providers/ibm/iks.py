@@ -15,7 +15,6 @@ from treeform.names import MAX_NODE_POOL_NAME
 from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
-    refused_pool_field_issues,
 )
 from treeform.providers.ibm.tags import cluster_tags, tag_strings
 from treeform.providers.pools import pool_context
@@ -87,18 +86,6 @@ class IksEngine(TerraformEngine):
                 f"IKS runs Calico; cni {cluster.network.cni!r} is not supported "
                 "(use default or calico)",
             )
-        if cluster.network.topology == "public":
-            yield cluster.issue(
-                ("network", "topology"),
-                "IKS VPC workers have private addresses only; use topology private "
-                "(egress through a public gateway per zone)",
-            )
-        if cluster.api_server.allowed_cidrs:
-            yield cluster.issue(
-                ("apiServer", "allowedCidrs"),
-                "IKS limits who reaches the master with context-based restrictions, which "
-                "treeform does not write; remove allowedCidrs",
-            )
         existing = cluster.network.existing
         if existing is not None and len(existing.subnet_ids) != len(cluster.zones):
             yield cluster.issue(
@@ -110,23 +97,11 @@ class IksEngine(TerraformEngine):
         yield from machine_type_issues(
             cluster, _FLAVOR, "an IBM Cloud VPC worker flavor (like bx2.4x16 or cx2.8x16)"
         )
-        yield from refused_pool_field_issues(
-            cluster,
-            "image",
-            "workers run the operating system IKS gives the cluster's version; remove image",
-        )
-        yield from refused_pool_field_issues(
-            cluster, "diskType", "worker boot disks come with the flavor; remove diskType"
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if pool is not first and len(name) > limit:
                 yield cluster.issue(
                     base, f"IKS worker pool names are at most {limit} characters", key=True
-                )
-            if pool.spot:
-                yield cluster.issue(
-                    (*base, "spot"), "IKS on VPC has no spot or preemptible workers"
                 )
 
     def _pool(self, cluster: Cluster, pool: NodePool, first: bool) -> dict[str, Any]:

@@ -14,7 +14,6 @@ from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     pool_machines,
-    refused_pool_field_issues,
     tf_id,
 )
 from treeform.providers.oracle.tags import cluster_tags
@@ -154,16 +153,6 @@ class OkeEngine(TerraformEngine):
                     f"{machines.describe(found[0])}: OKE node images carry NVIDIA drivers "
                     "only; choose an NVIDIA GPU shape (VM.GPU.A10.1, BM.GPU.H100.8, ...)",
                 )
-        yield from refused_pool_field_issues(
-            cluster,
-            "image",
-            "takes node images by OCID, one per architecture, in var.node_image_ids; remove image",
-        )
-        yield from refused_pool_field_issues(
-            cluster,
-            "diskType",
-            "boot volumes have one type (their performance is set in VPUs); remove diskType",
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if pool.disk_size_gb < BOOT_MIN_GB:

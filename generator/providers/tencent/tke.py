@@ -18,7 +18,6 @@ from treeform.providers import machines
 from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
-    refused_pool_field_issues,
 )
 from treeform.providers.pools import pool_context
 from treeform.providers.subnets import zonal_eighths, zone_cap_issues
@@ -113,14 +112,6 @@ class TkeEngine(TerraformEngine):
                     f"{pool.machine_type} is an Arm64 (SR1) type; treeform's TKE node pools "
                     "boot an x86_64 image, so Arm64 pools are not supported yet",
                 )
-        yield from refused_pool_field_issues(
-            cluster, "image", "node pools boot TKE's default image in treeform; remove image"
-        )
-        yield from refused_pool_field_issues(
-            cluster,
-            "diskType",
-            "system disks are Premium Cloud Disks (CLOUD_PREMIUM) in treeform; remove diskType",
-        )
         for name, pool in cluster.node_pools.items():
             base = ("nodePools", name)
             if len(name) > _POOL_NAME_MAX:
