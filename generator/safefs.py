@@ -361,3 +361,11 @@ def jailed(root: Path) -> Iterator[Jail]:
         yield jail
     finally:
         jail.close()
+
+
+def symlinked_root(root: Path) -> OutputError:
+    """The refusal of an output directory that is itself a symbolic link."""
+    return OutputError(
+        f"{root}: the output directory is a symbolic link; treeform writes only into a real "
+        "directory"
+    )

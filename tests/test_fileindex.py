@@ -13,9 +13,11 @@ import pytest
 from helpers import write_tree
 from treeform.errors import OutputError
 from treeform.fileindex import FileIndex, file_meta, signature
-from treeform.pipeline import render_for_output, write_generated
+from treeform.layout import MANIFEST
+from treeform.manifest import load_manifest
+from treeform.runner import render_for_output, write_generated
 from treeform.safefs import Jail
-from treeform.writer import MANIFEST, intact_digests, load_manifest
+from treeform.staging import intact_digests
 
 BASE = {
     "_defaults.yaml": """
