@@ -11,7 +11,9 @@ The journal's logs (one per process) list every file written in place or staged 
 target, before it is touched; at commit it lists the plan, holds hard links to the files
 being replaced or removed, and carries a `committing` mark while targets are being
 replaced. An interrupted write (an error, Ctrl-C, a crash) is rolled back from it: the
-directory is then as it was before. The journal may have been committed by anyone: every
+directory is then as it was before. Renaming the mark to `committed` is the commit's one
+atomic step: from there the new state is final, and a journal that is left (its removal
+failed or was interrupted) is only removed. The journal may have been committed by anyone: every
 path in it is checked before any is used, and a journal that names anything but plain paths
 inside the directory is refused.
 """
@@ -36,6 +38,7 @@ from treeform.staging import Plan, Stager, known_files
 _STAGED = "staged."
 _PLAN = "plan.json"
 _COMMITTING = "committing"
+_COMMITTED = "committed"
 _BACKUP = "backup"
 
 
@@ -118,6 +121,9 @@ def recover(root: Path) -> bool:
         if not stat.S_ISDIR(info.st_mode):
             raise _journal_refusal(jail, "not a directory")
         names = jail.listdir(JOURNAL)
+        if _COMMITTED in names:  # the new state is final: only the journal is left over
+            jail.rmtree(JOURNAL)
+            return True
         logged = _logged(jail, names)
         listed = _listed(jail) if _COMMITTING in names else {"update": [], "remove": []}
         restore = []
@@ -218,9 +224,12 @@ class Transaction:
             jail.unlink(rel)
             _prune_empty_dirs(jail, rel.rpartition("/")[0])
         jail.replace(tmp_name(MANIFEST), MANIFEST)
-        # Done: dropping the mark makes the new state final.
-        jail.unlink(f"{JOURNAL}/{_COMMITTING}")
-        jail.rmtree(JOURNAL)
+        # Done: renaming the mark makes the new state final (with the mark merely dropped,
+        # an interruption of the journal's removal left logs and backups that the next run
+        # took for an unfinished write, and rolled the manifest and new files back).
+        jail.replace(f"{JOURNAL}/{_COMMITTING}", f"{JOURNAL}/{_COMMITTED}")
+        with contextlib.suppress(OSError):  # else the next run removes it
+            jail.rmtree(JOURNAL)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[Stager]:
