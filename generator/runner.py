@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import multiprocessing
+import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +26,7 @@ from treeform import limits, versions
 from treeform.atlantis import ATLANTIS_FILE, atlantis_fingerprint, render_atlantis
 from treeform.cache import ValidClusters
 from treeform.errors import Issue, Location, ModelError, OutputError, as_warning
-from treeform.fileindex import IndexWriter, Meta, file_meta
+from treeform.fileindex import IndexWriter, Meta, SourceIndex, file_meta
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.journal import Transaction
 from treeform.layout import MODEL_RECORD
@@ -89,6 +88,8 @@ class _Context:
     renderer: Renderer | None = None
     #: The limits that differ from their defaults: part of every fingerprint.
     limits: str = field(default_factory=limits.signature)
+    #: What the last run saw of the cluster files (their digests), None: the cache is off.
+    sources: SourceIndex | None = None
 
 
 @dataclass
@@ -108,6 +109,9 @@ class _Outcome:
     #: A reused cluster: its files for the file index, when the index's line is not kept.
     noted: list[tuple[str, str, Meta | None]] | None = None
     warnings: list[Issue] = field(default_factory=list)
+    #: What the source index should note of the cluster's file: "" the line it has, None
+    #: nothing (racy, unreadable, or the cache is off).
+    source: str | None = None
 
 
 _CONTEXT: _Context | None = None
@@ -125,35 +129,52 @@ def _process(chunk: list[ClusterFile]) -> list[_Outcome]:
 
 
 def _fingerprint(
-    ctx: _Context, cluster_file: ClusterFile, source: bytes
+    ctx: _Context, cluster_file: ClusterFile, source_sha256: str
 ) -> tuple[str, list[Issue]]:
     """The cluster's fingerprint (its bytes, the defaults and extra Terraform files that
     apply, treeform itself), and the problems of extra Terraform files that cannot be read."""
     chain = ctx.tree.chains.get(cluster_file.directory or "", "") + ctx.limits
     _, terraform_digest, unreadable = ctx.tree.read_terraform(cluster_file)
     fingerprint = cluster_fingerprint(
-        cluster_file.id, chain + versions.fingerprint_salt(), source, terraform_digest
+        cluster_file.id, chain + versions.fingerprint_salt(), source_sha256, terraform_digest
     )
     return fingerprint, unreadable
+
+
+def _read(ctx: _Context, cluster_file: ClusterFile) -> tuple[bytes | Issue, str, str | None]:
+    """The bytes of a cluster's file (or why they cannot be read), their sha256, and what
+    the source index should note of it (see `_Outcome.source`)."""
+    looked = SourceIndex.looked_at(cluster_file.path) if ctx.sources is not None else None
+    source = ctx.tree.read(cluster_file)  # after the look: an edit meanwhile shows later
+    if isinstance(source, Issue):
+        return source, "", None
+    sha = hashlib.sha256(source).hexdigest()
+    return source, sha, SourceIndex.line(looked, sha) if looked is not None else None
 
 
 def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
     """The outcome of a cluster that needs no work, decided in this process before any
     worker is started: its fingerprint and files are as the last generate left them
     (reused), or `validate` found the same bytes valid in its last run. None: it must be
-    read (or could not be: that is reported when it is processed)."""
-    source = ctx.tree.read(cluster_file)
-    if isinstance(source, Issue):
-        return None
+    read (or could not be: that is reported when it is processed). The file is not even
+    read when the source index vouches for its digest."""
     cid = cluster_file.id
-    fingerprint, unreadable = _fingerprint(ctx, cluster_file, source)
+    sha = ctx.sources.digest(cid, cluster_file.path) if ctx.sources is not None else None
+    noted: str | None = ""  # the source index's line is right
+    if sha is None:
+        source, sha, noted = _read(ctx, cluster_file)
+        if isinstance(source, Issue):
+            return None
+    fingerprint, unreadable = _fingerprint(ctx, cluster_file, sha)
     if unreadable:
         return None  # reported when it is processed
     if fingerprint in ctx.known and cluster_file.directory is not None:
         # validate: the same bytes under the same code were valid in the last run.
         state = ctx.known[fingerprint]
         claim = None if state is None else StateClaim(state, cid, cluster_file.shown, False, None)
-        return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint)
+        return _Outcome(
+            cid, [], True, claim=claim, reused=True, fingerprint=fingerprint, source=noted
+        )
     stager = ctx.stager
     before = ctx.previous.get(cid)
     if stager is None or before is None or before.fingerprint != fingerprint or not ctx.reuse:
@@ -171,18 +192,33 @@ def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
         claim = StateClaim(before.state, cid, cluster_file.shown, False, None)
     # Its files' digests are the manifest's: the parent has them already; what the file
     # index should note of them comes back when it is not what the index has.
-    noted = intact.entries if intact is not None else None
-    return _Outcome(cid, [], True, claim=claim, reused=True, fingerprint=fingerprint, noted=noted)
+    entries = intact.entries if intact is not None else None
+    return _Outcome(
+        cid,
+        [],
+        True,
+        claim=claim,
+        reused=True,
+        fingerprint=fingerprint,
+        noted=entries,
+        source=noted,
+    )
 
 
 def _process_one(ctx: _Context, cluster_file: ClusterFile) -> _Outcome:
-    source = ctx.tree.read(cluster_file)
+    source, sha, noted = _read(ctx, cluster_file)
     if isinstance(source, Issue):
         return _Outcome(cluster_file.id, [source])
+    outcome = _process_read(ctx, cluster_file, source, sha)
+    outcome.source = noted
+    return outcome
+
+
+def _process_read(ctx: _Context, cluster_file: ClusterFile, source: bytes, sha: str) -> _Outcome:
     stager = ctx.stager
     cid = cluster_file.id
     chosen = cid in ctx.chosen
-    fingerprint, unreadable = _fingerprint(ctx, cluster_file, source)
+    fingerprint, unreadable = _fingerprint(ctx, cluster_file, sha)
     if unreadable:
         return _Outcome(cid, unreadable)
     before = ctx.previous.get(cid)
@@ -321,6 +357,9 @@ def _run_all(
                 bar.update(sum(o.id in ctx.chosen for o in early.values()))
             with contextlib.ExitStack() as stack:
                 if workers > 1:
+                    import multiprocessing  # (not needed, not imported, when nothing changed)
+                    from concurrent.futures import ProcessPoolExecutor
+
                     context = multiprocessing.get_context("fork")
                     pool = stack.enter_context(ProcessPoolExecutor(workers, mp_context=context))
                     results: Iterable[list[_Outcome]] = pool.map(_process, chunks)
@@ -368,13 +407,17 @@ def render_for_output(
     ids = set(all_ids) | set(recorded_ids(owned)) if only else set()
     chosen = selected_ids(all_ids, only, directories_of(owned) if only else ())
     previous = stager.manifest.clusters
-    ctx = _Context(tree, stager, previous, chosen, reuse=not tree.issues)
-    code_fingerprint()  # once, before the workers are forked
-    issues = list(tree.issues)
     # A writing run holds nothing per file: the new manifest goes to a spool in the journal,
     # what the file index notes to a file beside it, as each cluster comes in.
     journal = stager.journal
     lean = journal is not None
+    # (`--check` and `diff` read every file, the model's too.)
+    sources = SourceIndex.of(root) if lean else SourceIndex.off()
+    ctx = _Context(tree, stager, previous, chosen, reuse=not tree.issues)
+    ctx.sources = sources if sources.path is not None else None
+    source_noter = sources.writer()
+    code_fingerprint()  # once, before the workers are forked
+    issues = list(tree.issues)
     plan = Plan(output, {}, spool=ManifestSpool(stager.jail, stager.manifest) if lean else None)
     noter = stager.index.writer() if lean and stager.index is not None else None
     intact: dict[str, str] = {}  # files of reused clusters: {path: sha256} (not when lean)
@@ -391,6 +434,7 @@ def render_for_output(
 
     try:
         for outcome in _run_all(ctx, tree.files, jobs, progress):
+            _note_source(source_noter, outcome)
             issues.extend(outcome.issues)
             result.warnings.extend(outcome.warnings)
             cid = outcome.id
@@ -435,6 +479,7 @@ def render_for_output(
                 result.provenance[cid] = outcome.provenance
             result.reused += outcome.reused
             result.rendered += bool(outcome.staged)
+        _finish_sources(source_noter)  # what it notes holds, the model valid or not
         issues.extend(shared_state_issues(claims, _locator(tree)))
         result.warnings = sorted(set(result.warnings))
         if issues:
@@ -474,8 +519,25 @@ def render_for_output(
     except BaseException:
         if noter is not None:
             noter.discard()
+        if source_noter is not None:
+            source_noter.discard()
         raise
     return result
+
+
+def _note_source(noter: IndexWriter | None, outcome: _Outcome) -> None:
+    """The source index's line of one cluster, as the outcome found its file."""
+    if noter is None:
+        return
+    if outcome.source == "":
+        noter.keep(outcome.id)
+    elif outcome.source is not None:
+        noter.line(outcome.id, outcome.source)
+
+
+def _finish_sources(noter: IndexWriter | None) -> None:
+    if noter is not None:
+        noter.finish()
 
 
 class _Paths:
@@ -532,19 +594,30 @@ def check_model(
     files = [f for f in tree.files if f.id in chosen]
     cache = ValidClusters.of(root)
     ctx = _Context(tree, None, {}, chosen, reuse=False, known=cache.known)
+    sources = SourceIndex.of(root)
+    ctx.sources = sources if sources.path is not None else None
+    # A run over some clusters would drop the others' lines: it only reads the index.
+    source_noter = sources.writer() if not only else None
     code_fingerprint()  # once, before the workers are forked
     issues = list(tree.issues)
     claims: list[StateClaim | None] = []
     valid: dict[str, str | None] = {}  # fingerprint -> state
     ids: list[str] = []
-    for outcome in _run_all(ctx, files, jobs, None):
-        issues.extend(outcome.issues)
-        found_warnings.extend(outcome.warnings)
-        if outcome.valid:
-            claims.append(outcome.claim)
-            if not outcome.warnings:  # noted clusters are not read again: no warning then
-                valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
-            ids.append(outcome.id)
+    try:
+        for outcome in _run_all(ctx, files, jobs, None):
+            _note_source(source_noter, outcome)
+            issues.extend(outcome.issues)
+            found_warnings.extend(outcome.warnings)
+            if outcome.valid:
+                claims.append(outcome.claim)
+                if not outcome.warnings:  # noted clusters are not read again: no warning then
+                    valid[outcome.fingerprint] = outcome.claim.address if outcome.claim else None
+                ids.append(outcome.id)
+    except BaseException:
+        if source_noter is not None:
+            source_noter.discard()
+        raise
+    _finish_sources(source_noter)  # what it notes holds, the model valid or not
     issues.extend(shared_state_issues(claims, _locator(tree)))
     found_warnings = sorted(set(found_warnings))
     if warnings is not None:

@@ -12,17 +12,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import stat
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from treeform.errors import OutputError
-from treeform.fileindex import FileIndex, Meta, file_meta, signature
+from treeform.fileindex import FileIndex, Meta, file_meta
 from treeform.layout import JOURNAL, LOCK, tmp_name
 from treeform.manifest import ClusterRecord, Manifest, ManifestSpool, load_manifest
-from treeform.safefs import Jail, jailed, symlinked_root
+from treeform.safefs import Jail, jailed, plain_relative, symlinked_root
 
 if TYPE_CHECKING:
     from treeform.journal import JournalLog
@@ -179,11 +178,17 @@ class Plan:
 class Intact:
     """The files of a cluster (or atlantis.yaml) found still as treeform wrote them."""
 
-    #: {path: sha256}
-    digests: dict[str, str]
+    rels: list[str]
+    #: The sha256 of each.
+    shas: list[str]
     #: (path, sha256, metadata) of each, for the new file index; None when the index vouched
     #: for every one of them (its line is kept as it is).
     entries: list[tuple[str, str, Meta | None]] | None
+
+    @property
+    def digests(self) -> dict[str, str]:
+        """{path: sha256}"""
+        return dict(zip(self.rels, self.shas, strict=True))
 
 
 def intact_digests(
@@ -202,48 +207,22 @@ def intact_digests(
     if jail is None:
         with jailed(root) as own:
             return intact_digests(root, rels, owned, index, key, jail=own)
-    digests: dict[str, str] = {}
-    for rel in rels:
-        sha = owned.get(rel)
-        if sha is None:
-            return None
-        digests[rel] = sha
+    found = [owned.get(rel) for rel in rels]
+    if None in found:
+        return None
+    shas: list[str] = found  # type: ignore[assignment]
     noted = index.noted(key) if index is not None else None
     if index is not None and noted is not None:
-        found: list[tuple[str, str, Meta]] = []
-        limit = index.written_ns
+        # The hot loop of a generate with nothing changed: each file's metadata, nothing
+        # read. Paths the manifest's reading checked are not checked again.
         known = jail.known
-        last, parent = None, None
-        for rel, sha in digests.items():  # the hot loop of a generate with nothing changed
-            try:
-                if rel in known:  # checked as the manifest was read: the jail's lstat, inlined
-                    directory, _, name = rel.rpartition("/")
-                    if directory != last:
-                        last, parent = directory, jail.dir_fd(directory)
-                    if parent is None:
-                        return None  # missing: render the cluster again
-                    info = os.stat(name, dir_fd=parent, follow_symlinks=False)
-                else:
-                    checked = jail.lstat(rel)
-                    if checked is None:
-                        return None
-                    info = checked
-            except FileNotFoundError:
-                return None  # missing: render the cluster again
-            except (OSError, OutputError):
-                return None  # unreadable: render the cluster again (and meet the problem there)
-            meta = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
-            if not (meta[1] < limit and meta[3] < limit and stat.S_ISREG(info.st_mode)):
-                break  # racy, or not a regular file (read it, and fail, below)
-            if not (meta[1] % 1_000_000_000 and meta[3] % 1_000_000_000):
-                if not index.settled(meta):  # whole seconds: a coarse file system?
-                    break
-            found.append((rel, sha, meta))
-        else:
-            if signature(found) == noted:
-                return Intact(digests, None)
+        if known is owned or all(rel in known or plain_relative(rel) for rel in rels):
+            numbers = jail.metadata(rels)
+            if numbers is not None and index.vouches(noted, rels, shas, numbers):
+                return Intact(rels, shas, None)
+        # Else (a file missing, changed, racy or not a regular file): read and hash them.
     entries: list[tuple[str, str, Meta | None]] = []
-    for rel, sha in digests.items():
+    for rel, sha in zip(rels, shas, strict=True):
         try:
             data, read = jail.read_info(rel)
         except (OSError, OutputError):
@@ -251,7 +230,7 @@ def intact_digests(
         if data is None or digest(data) != sha:
             return None
         entries.append((rel, sha, file_meta(read) if read is not None else None))
-    return Intact(digests, entries)
+    return Intact(rels, shas, entries)
 
 
 def _read_meta(jail: Jail, rel: str) -> tuple[bytes | None, Meta | None]:

@@ -296,6 +296,8 @@ class Tree:
         """The extra Terraform files of a cluster's module by the name they take there:
         the `_defaults.<name>.tf` of every directory from the root down, then the cluster's
         own `<cluster>.<name>.tf`, a deeper file replacing one of the same name."""
+        if not self.terraform:  # (most trees have none)
+            return {}
         directory, _, stem = cluster_file.id.rpartition("/")
         chain = [""]
         for part in directory.split("/") if directory else ():
