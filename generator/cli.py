@@ -169,8 +169,6 @@ def _fail(exc: Exception) -> None:
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from concurrent.futures.process import BrokenProcessPool
-
     from treeform.errors import ModelError, TreeformError
 
     try:
@@ -183,14 +181,19 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         sys.exit(1)
     except TreeformError as exc:
         _fail(exc)
-    except BrokenProcessPool:
-        click.echo(
-            "a worker process died (killed, or out of memory); nothing was written", err=True
-        )
-        sys.exit(1)
     except OSError as exc:  # a full disk, a read-only file system, ...: never a traceback
         where = _printable(str(exc.filename)) + ": " if exc.filename else ""
         click.echo(f"{where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except RuntimeError as exc:
+        # Workers were started only if their module was imported (a run with nothing to
+        # render imports neither).
+        pool = sys.modules.get("concurrent.futures.process")
+        if pool is None or not isinstance(exc, pool.BrokenProcessPool):
+            raise
+        click.echo(
+            "a worker process died (killed, or out of memory); nothing was written", err=True
+        )
         sys.exit(1)
     _warn(getattr(result, "warnings", ()))
     return result

@@ -62,6 +62,11 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+@cache
+def _code_hash() -> hashlib._Hash:
+    return hashlib.sha256(code_fingerprint().encode())
+
+
 def cluster_fingerprint(
     cluster_id: str, defaults_chain: str, source_sha256: str, terraform: bytes = b""
 ) -> str:
@@ -69,7 +74,7 @@ def cluster_fingerprint(
     index keeps: see fileindex) and of the defaults above it (`defaults_chain`, see
     `tree.Tree.chains`), and of its extra Terraform files (`terraform`, see
     `tree.Tree.read_terraform`), under the current code."""
-    h = hashlib.sha256(code_fingerprint().encode())
+    h = _code_hash().copy()
     parts = (cluster_id.encode(), defaults_chain.encode(), source_sha256.encode())
     for part in (*parts, terraform) if terraform else parts:
         h.update(len(part).to_bytes(8, "big"))

@@ -53,6 +53,8 @@ class Manifest:
     clusters: dict[str, ClusterRecord] = field(default_factory=dict)
     #: A hash of what atlantis.yaml was made from (None: not made).
     atlantis: str | None = None
+    #: The files that are no cluster's (None: not worked out; see `ManifestSpool.gone`).
+    loose: list[str] | None = field(default=None, compare=False)
 
 
 class ManifestSpool:
@@ -138,13 +140,17 @@ class ManifestSpool:
     def gone(self, owned: dict[str, str]) -> set[str]:
         """Files of the last manifest that no cluster of this run lists: of clusters that
         left the model or no longer have them, and files that were no cluster's."""
-        recorded: set[str] = set()
         found = set(self._left)
         for cid, rec in self.before.clusters.items():
-            recorded.update(rec.files)
             if cid not in self._met:
                 found.update(rec.files)
-        found.update(rel for rel in owned if rel not in recorded)
+        loose = self.before.loose if owned is self.before.files else None
+        if loose is None:
+            recorded: set[str] = set()
+            for rec in self.before.clusters.values():
+                recorded.update(rec.files)
+            loose = [rel for rel in owned if rel not in recorded]
+        found.update(loose)
         return {rel for rel in found if rel in owned} - self._taken - set(self.extras)
 
     def unchanged(self, atlantis: str | None) -> bool:
@@ -306,6 +312,7 @@ def _parsed(root: Path, jail: Jail, data: dict[str, Any]) -> Manifest:
     """The manifest of `data`, every path and field checked (see `load_manifest`)."""
     source = str(root / MANIFEST)
     files = dict(_table(jail, data.get("files", {}), "files", source))
+    top = list(files)
     records = data.get("clusters", {})
     if not isinstance(records, dict):
         raise _malformed(jail, "clusters")
@@ -335,7 +342,11 @@ def _parsed(root: Path, jail: Jail, data: dict[str, Any]) -> Manifest:
             raise _malformed(jail, f"{where}.files")
         clusters[cid] = ClusterRecord(fingerprint, rels, state)
     atlantis = data.get("atlantis")
-    return Manifest(files, clusters, atlantis if isinstance(atlantis, str) else None)
+    recorded: set[str] = set()
+    for rec in clusters.values():
+        recorded.update(rec.files)
+    loose = [rel for rel in top if rel not in recorded]
+    return Manifest(files, clusters, atlantis if isinstance(atlantis, str) else None, loose)
 
 
 class _ManifestCache:
@@ -375,7 +386,7 @@ class _ManifestCache:
                     shas = [shas[i : i + 64] for i in range(0, len(shas), 64)]
                 files.update(zip(rels, shas, strict=True))
                 clusters[cid] = ClusterRecord(fingerprint, rels, state)
-            return Manifest(files, clusters, atlantis)
+            return Manifest(files, clusters, atlantis, [rel for rel, _ in extras])
         except (OSError, ValueError, TypeError, EOFError, IndexError, KeyError):
             return None
 
