@@ -341,12 +341,8 @@ def _run_all(
         early: dict[int, _Outcome] = {}
         rest: list[ClusterFile] = []
         if ctx.previous or ctx.known:
-            for i, cluster_file in enumerate(files):
-                outcome = _early(ctx, cluster_file)
-                if outcome is None:
-                    rest.append(cluster_file)
-                else:
-                    early[i] = outcome
+            early = _early_all(ctx, files, jobs)
+            rest = [f for i, f in enumerate(files) if i not in early]
         else:  # nothing could be reused: do not read the files twice
             rest = files
         chunks = [rest[i : i + CHUNK] for i in range(0, len(rest), CHUNK)]
@@ -371,6 +367,65 @@ def _run_all(
                     yield outcome if outcome is not None else next(rendered)
     finally:
         _CONTEXT = None
+
+
+#: From this many clusters, the decisions of `_early` are shared with one forked process.
+EARLY_SPLIT = 2000
+
+
+def _early_range(
+    ctx: _Context, files: list[ClusterFile], start: int, end: int
+) -> dict[int, _Outcome]:
+    found = {}
+    for i in range(start, end):
+        outcome = _early(ctx, files[i])
+        if outcome is not None:
+            found[i] = outcome
+    return found
+
+
+def _early_all(ctx: _Context, files: list[ClusterFile], jobs: int | None) -> dict[int, _Outcome]:
+    """The outcomes `_early` decides, by the index of their file. For a large tree the
+    second half is decided by a process forked for it (most of a run with nothing changed
+    is this: looking at every file), which sends its outcomes back pickled; it only reads.
+    Should it fail, this process decides its half too."""
+    n = len(files)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if n < EARLY_SPLIT or jobs == 1 or (cores or 1) < 2:
+        return _early_range(ctx, files, 0, n)
+    import gc
+    import pickle
+
+    half = n // 2
+    readable, writable = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked process: the second half
+        code = 1
+        try:
+            gc.disable()  # a collection would touch (and copy) every page of the parent's
+            os.close(readable)
+            data = pickle.dumps(_early_range(ctx, files, half, n), pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(writable, "wb") as fh:
+                fh.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writable)
+    data = b""
+    try:
+        with os.fdopen(readable, "rb") as fh:
+            mine = _early_range(ctx, files, 0, half)
+            data = fh.read()
+    finally:
+        _, status = os.waitpid(pid, 0)
+    theirs: dict[int, _Outcome] | None = None
+    if status == 0:
+        with contextlib.suppress(Exception):
+            theirs = pickle.loads(data)
+    if theirs is None:
+        theirs = _early_range(ctx, files, half, n)
+    mine.update(theirs)
+    return mine
 
 
 def _in_chunks(results: Iterable[list[_Outcome]], bar: Any, ctx: _Context) -> Iterator[_Outcome]:

@@ -326,3 +326,37 @@ def test_the_manifest_loads_from_the_cache_only_for_its_own_bytes(
     cache.path.write_bytes(b"not marshal")
     assert load_manifest(out) == parsed
     assert cache.load() == parsed  # and written again
+
+
+def test_a_large_tree_is_looked_at_by_two_processes_with_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From EARLY_SPLIT clusters, the second half of the clusters is looked at by a forked
+    process: what it decides (reused, or not: an edit there is caught) is what one process
+    decides; should it fail, this process decides its half itself."""
+    from treeform import runner
+
+    tree = {**BASE, **{f"n{i}.yaml": f"tags: {{v: n{i}}}\n" for i in range(6)}}
+    model, out = write_tree(tmp_path / "model", tree), tmp_path / "out"
+    settled(model, out)
+    monkeypatch.setattr(runner, "EARLY_SPLIT", 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    rendered = write_generated(model, out)
+    assert (rendered.reused, rendered.rendered, rendered.plan.changed) == (8, 0, False)
+    victim = out / "n5" / "terraform" / "main.tf"  # a cluster of the second half
+    edit_keeping_size_and_mtime(victim, new_inode=False)
+    with pytest.raises(OutputError, match=r"n5/terraform/main\.tf: edited by hand"):
+        write_generated(model, out)
+    write_generated(model, out, force=True)
+    # The forked process dies: this one decides every cluster.
+    parent = os.getpid()
+    real = runner._early_range
+
+    def dying(*args: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(runner, "_early_range", dying)
+    rendered = write_generated(model, out)
+    assert (rendered.reused, rendered.rendered, rendered.plan.changed) == (8, 0, False)
