@@ -20,7 +20,7 @@ from treeform.errors import Issue, Location, ModelError, UsageError
 from treeform.jsonout import indented_json
 from treeform.layout import MODEL_RECORD, TERRAFORM_DIR
 from treeform.model import Cluster
-from treeform.providers import PROVIDERS
+from treeform.providers import PROVIDERS, targets
 from treeform.render import Renderer
 from treeform.settings import Settings, load_settings
 from treeform.tree import load_tree
@@ -54,7 +54,8 @@ def render_cluster(cluster: Cluster, renderer: Renderer) -> dict[str, str]:
     extra Terraform files of the model in its module, unchanged. Raises ModelError where an
     extra file would take the name of a generated one."""
     engine = PROVIDERS[cluster.cloud].engines[cluster.engine]
-    files = {f"{cluster.id}/{rel}": text for rel, text in engine.render(cluster, renderer).items()}
+    own = targets.render_cluster(engine, cluster, renderer)
+    files = {f"{cluster.id}/{rel}": text for rel, text in own.items()}
     if cluster.terraform:
         issues = []
         for name, (shown, text) in cluster.terraform.items():

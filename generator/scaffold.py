@@ -29,19 +29,6 @@ SCHEMA_PATH = ".treeform/model-file.schema.json"
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _SEGMENT = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*\Z")
 
-#: A region and a general-purpose machine type per cloud, to start from.
-STARTING_POINTS = {
-    "aws": ("us-east-1", "m6i.large"),
-    "gcp": ("us-central1", "e2-standard-4"),
-    "azure": ("eastus", "Standard_D4s_v5"),
-    "digitalocean": ("nyc1", "s-4vcpu-8gb"),
-    "alibaba": ("cn-hangzhou", "ecs.g7.xlarge"),
-    "tencent": ("ap-guangzhou", "S5.LARGE8"),
-    "huawei": ("cn-north-4", "c7.xlarge.2"),
-    "ibm": ("us-south", "bx2.4x16"),
-    "oracle": ("us-ashburn-1", "VM.Standard.E4.Flex"),
-}
-
 
 def _inherited(model: Path, cluster_id: str) -> dict[str, str]:
     """Top-level field -> the `_defaults.yaml` (shown path) that sets it for `cluster_id`."""
@@ -85,9 +72,8 @@ def scaffold_cluster(
     """The text of a new cluster file."""
     provider = PROVIDERS[cloud]
     engine = provider.engines[engine_name]
-    region, machine = STARTING_POINTS.get(cloud, (sorted(provider.regions)[0], "CHANGE-ME"))
-    if region not in provider.regions:
-        region = sorted(provider.regions)[0]
+    # The engine's example: a region and a general-purpose machine type to start from.
+    region, machine = engine.example.region, engine.example.machine_type
     version = max(engine.versions, key=_version_key)
     defs = cluster_schema()["$defs"]
     account = sorted(defs.get(f"cloud_{cloud}", {}).get("properties", {}))

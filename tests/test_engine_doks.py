@@ -120,7 +120,10 @@ def test_cluster_has_ha_vpc_upgrades_and_the_first_pool_inline(blog: dict[str, s
     firewall = cluster["control_plane_firewall"][0]
     assert firewall["enabled"] is True
     assert firewall["allowed_addresses"] == ["203.0.113.0/24"]
-    assert parsed(blog, "blog/terraform/main.tf")["locals"][0]["tags"] == ["team:blog"]
+    assert parsed(blog, "blog/terraform/main.tf")["locals"][0]["tags"] == [
+        "team:blog",
+        "treeform-cluster:blog",
+    ]
 
 
 def test_version_follows_the_latest_patch_of_the_minor(blog: dict[str, str]) -> None:

@@ -270,7 +270,7 @@ def test_held_out_is_private_and_tagged(held_out: tuple[dict[str, str], Path]) -
         "env": "staging",
         "owner": "platform",
         "team": "orders",
-        "treeform/cluster": "aws/orders",
+        "treeform-cluster": "aws/orders",
     }
 
 
@@ -289,7 +289,7 @@ def test_held_out_eksctl_is_schema_valid_with_the_same_node_groups(
             "env": "staging",
             "owner": "platform",
             "team": "orders",
-            "treeform/cluster": "aws/orders",
+            "treeform-cluster": "aws/orders",
         },
     }
     groups = {g["name"]: g for g in doc["managedNodeGroups"]}

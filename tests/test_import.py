@@ -209,7 +209,7 @@ def test_treeform_s_own_manifests_round_trip_exactly(tmp_path: Path) -> None:
         again = render_tree(model)[f"c/{tool}/cluster.yaml"]
         theirs, ours = _docs(text), _docs(again)
         if tool == "eksctl":  # the cluster's id is in a tag
-            theirs[0]["metadata"]["tags"]["treeform/cluster"] = "c"
+            theirs[0]["metadata"]["tags"]["treeform-cluster"] = "c"
             assert diff_documents(theirs, _docs(text), eksctl.ALLOWED) == []
         assert ours == theirs, path
 
@@ -595,3 +595,33 @@ def test_a_stream_keeps_the_marks_of_the_whole_file() -> None:
     docs = load_yaml_stream(b"a: 1\n---\n# c\n---\nb:\n  c: 2\n", "f.yaml")
     assert [d.data for d in docs] == [{"a": 1}, {"b": {"c": 2}}]
     assert str(docs[1].values[("b", "c")]) == "f.yaml:6:6"
+
+
+@pytest.mark.parametrize("tag", ["treeform-cluster", "treeform/cluster"])
+def test_eksctl_import_leaves_treeforms_cluster_tag_out_in_either_spelling(
+    tmp_path: Path, tag: str
+) -> None:
+    """A ClusterConfig treeform wrote, now or before its cluster tag had one spelling: the
+    tag is treeform's (it names the id), not a tag of the model."""
+    source = (
+        write_files(
+            tmp_path / "in",
+            {
+                "c.yaml": f"""apiVersion: eksctl.io/v1alpha5
+kind: ClusterConfig
+metadata:
+  name: orders
+  region: us-west-2
+  version: "1.34"
+  tags: {{team: orders, {tag}: aws/orders}}
+availabilityZones: [us-west-2a, us-west-2b, us-west-2c]
+"""
+            },
+        )
+        / "c.yaml"
+    )
+    model = write_tree(tmp_path / "model", EKSCTL_TREE)
+    result = _cli(["import", "eksctl", str(source), "--id", "aws/orders", str(model)])
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load((model / "aws" / "orders.yaml").read_text())
+    assert data["tags"] == {"team": "orders"}

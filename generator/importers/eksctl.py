@@ -14,8 +14,9 @@ from typing import Any
 
 from treeform.errors import Issue, ModelError
 from treeform.importers.common import MISSING, Allowed, Source, check_document, listed, mapping
-from treeform.providers.aws.eks import NOT_EKS_ADDONS, POD_IDENTITIES
+from treeform.providers.aws.eks_facts import IMAGES, NOT_EKS_ADDONS, POD_IDENTITIES
 from treeform.providers.aws.eksctl import ADMIN_POLICY
+from treeform.providers.base import CLUSTER_TAG
 
 TOOL = "eksctl"
 OUTPUT = "eksctl/cluster.yaml"
@@ -65,8 +66,9 @@ def _named_only(theirs: Any, ours: Any) -> bool:
 
 
 NG = ("managedNodeGroups", "*")
-#: The tag treeform adds with the cluster's id.
-CLUSTER_TAG = "treeform/cluster"
+#: The tag treeform adds with the cluster's id, and its spelling before 2026-12-01 (a
+#: ClusterConfig treeform wrote then): both are treeform's, neither a tag of the model.
+CLUSTER_TAGS = (CLUSTER_TAG, "treeform/cluster")
 
 #: What to add to the report of a field the model cannot express, by the field's path.
 HINTS = {
@@ -78,11 +80,14 @@ HINTS = {
 #: The documented differences between an eksctl ClusterConfig and what treeform generates
 #: from its import. Everything else that differs is an error.
 ALLOWED = (
-    Allowed(
-        "ClusterConfig",
-        ("metadata", "tags", CLUSTER_TAG),
-        "ignored",
-        "treeform tags everything it makes with the cluster's id (the id of the import)",
+    *(
+        Allowed(
+            "ClusterConfig",
+            ("metadata", "tags", tag),
+            "ignored",
+            "treeform tags everything it makes with the cluster's id (the id of the import)",
+        )
+        for tag in CLUSTER_TAGS
     ),
     Allowed(
         "ClusterConfig",
@@ -337,13 +342,8 @@ def _pool_fields() -> set[str]:
 
 
 def _images() -> dict[str, str]:
-    """eksctl amiFamily -> the model's image, where this treeform's EKS engine has them."""
-    from treeform.providers.aws import eks
-
-    images = getattr(eks, "IMAGES", None)
-    if not isinstance(images, dict):
-        return {}
-    return {str(family): str(image) for image, family in images.items()}
+    """eksctl amiFamily -> the model's image."""
+    return {family: image for image, family in IMAGES.items()}
 
 
 class Extraction:
@@ -396,7 +396,7 @@ class Extraction:
             )
         tags = meta.get("tags")
         if isinstance(tags, dict):
-            mine = {str(k): str(v) for k, v in tags.items() if k != CLUSTER_TAG}
+            mine = {str(k): str(v) for k, v in tags.items() if k not in CLUSTER_TAGS}
             if mine:
                 model["tags"] = mine
         zones = doc.get("availabilityZones")

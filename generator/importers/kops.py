@@ -34,9 +34,9 @@ from treeform.providers.kops import (
     CONTROL_PLANE_PREFIX,
     GROUP_LABEL,
     NEEDS_CERT_MANAGER,
-    KopsEngine,
     kops_kubernetes_version,
 )
+from treeform.providers.kops_engine import KopsEngine
 
 TOOL = "kOps"
 OUTPUT = "kops/cluster.yaml"
@@ -518,7 +518,7 @@ class Extraction:
         private = any(s.get("type") == "Private" for s in subnets)
         network["topology"] = "private" if private else "public"
         networking = spec.get("networking")
-        network["cni"] = _cni_of(networking, engine.cnis)
+        network["cni"] = _cni_of(networking, engine.facts.cnis)
         if cloud == "aws" and isinstance(spec.get("networkID"), str):
             ids = [s.get("id") for s in subnets]
             if ids and all(isinstance(i, str) for i in ids):
@@ -599,7 +599,7 @@ class Extraction:
 
         # Addons kOps runs itself.
         addons = []
-        for addon, path in engine.addon_fields.items():
+        for addon, path in engine.facts.addon_fields.items():
             node: Any = spec
             for part in path:
                 node = node.get(part) if isinstance(node, dict) else None
@@ -615,7 +615,7 @@ class Extraction:
 
         # Engine settings.
         base = spec.get("configBase")
-        scheme = engine.state_scheme
+        scheme = engine.facts.state_scheme
         if isinstance(base, str) and base.endswith("/" + full):
             store = base[: -len(full) - 1]
         elif isinstance(base, str):

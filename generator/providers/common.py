@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import InitVar, dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
+from treeform.providers.base import CLUSTER_TAG, Engine
 from treeform.providers.machines import Catalog, Machine, describe
 from treeform.render import Renderer
 from treeform.yamlload import FieldPath
@@ -219,6 +220,41 @@ def machine_type_issues(
             )
 
 
+def access_issues(cluster: Cluster, principal: re.Pattern[str], not_a: str) -> Iterator[Issue]:
+    """Each `access` grant whose principal is not of the cloud's form (`is not <not_a>`),
+    and a principal given the same role twice."""
+    seen: set[tuple[str, str]] = set()
+    for i, grant in enumerate(cluster.access):
+        if not principal.match(grant.principal):
+            yield cluster.issue(("access", i, "principal"), f"is not {not_a}")
+        if (grant.principal, grant.role) in seen:
+            yield cluster.issue(
+                ("access", i, "role"),
+                f"{grant.principal} has role {grant.role} twice; give it the namespaces of "
+                "both in one entry",
+            )
+        seen.add((grant.principal, grant.role))
+
+
+def secrets_key_issues(
+    cluster: Cluster, key: re.Pattern[str], not_a: str, held_by: str = "key"
+) -> Iterator[Issue]:
+    """`encryption.secretsKey` not of the cloud's form (`key` captures its region first),
+    or in another region than the cluster's (`held_by`: what holds the region)."""
+    given = cluster.secrets_key
+    if given is None:
+        return
+    match = key.match(given)
+    if match is None:
+        yield cluster.issue(("encryption", "secretsKey"), f"is not {not_a}")
+    elif match.group(1) != cluster.region:
+        yield cluster.issue(
+            ("encryption", "secretsKey"),
+            f"the {held_by} is in {match.group(1)}; {engine_name(cluster)} needs a key in the "
+            f"cluster's region {cluster.region}",
+        )
+
+
 def pool_machines(cluster: Cluster, catalog: Catalog) -> dict[str, list[Machine]]:
     """The machines of each pool (the well-formed, known ones: a valid model has only those)."""
     out: dict[str, list[Machine]] = {}
@@ -266,10 +302,23 @@ def versions_tf(
     )
 
 
+def tag_text(key: str, value: str) -> str:
+    """A tag as one string, where a cloud's tags are strings (DigitalOcean, IBM Cloud):
+    `key:value`, or `key` for an empty value."""
+    return f"{key}:{value}" if value else key
+
+
+def tagged(cluster: Cluster, value: str | None = None) -> dict[str, str]:
+    """The model's tags and treeform's cluster tag (`CLUSTER_TAG`), whose value is the
+    cluster id (or `value`, where the cloud refuses a '/' in tag values)."""
+    return {**cluster.tags, CLUSTER_TAG: cluster.id if value is None else value}
+
+
 @dataclass(frozen=True)
 class TagLimits:
     """A cloud's limits on tags: lengths, how many, and key prefixes it keeps for itself.
-    `max_tags` counts the `treeform/cluster` tag treeform adds."""
+    `max_tags` counts the tags a cluster's resources get (`Provider.cluster_tags`), so
+    treeform's own as well."""
 
     cloud: str
     key_max: int
@@ -277,8 +326,9 @@ class TagLimits:
     max_tags: int | None = None
     reserved_prefixes: tuple[str, ...] = ()
 
-    def issues(self, cluster: Cluster) -> Iterator[Issue]:
-        if self.max_tags is not None and len(cluster.tags) + 1 > self.max_tags:
+    def issues(self, cluster: Cluster, tags: Mapping[str, str]) -> Iterator[Issue]:
+        """The model's tags against the limits; `tags` are what the resources get."""
+        if self.max_tags is not None and len(tags) > self.max_tags:
             yield cluster.issue(
                 "tags",
                 f"{self.cloud} resources take at most {self.max_tags} tags; treeform adds one, "
@@ -303,3 +353,32 @@ class TagLimits:
                     ("tags", key),
                     f"tag values are at most {self.value_max} characters on {self.cloud}",
                 )
+
+
+@dataclass
+class Cloud:
+    """A cloud as the registry sees it (`Provider`): its engines and regions, the zones a
+    cluster gets by default (the region's first `default_zone_count`, or all), and its tags.
+    A cloud with rules of its own subclasses it and extends `validate`."""
+
+    name: str
+    regions: Mapping[str, tuple[str, ...]]
+    engine_list: InitVar[tuple[Engine, ...]]
+    #: The model's tags and treeform's, as the cloud writes them (`Provider.cluster_tags`).
+    tags: Callable[[Cluster], dict[str, str]]
+    tag_limits: TagLimits | None = None
+    default_zone_count: int | None = 3
+    engines: Mapping[str, Engine] = field(init=False)
+
+    def __post_init__(self, engine_list: tuple[Engine, ...]) -> None:
+        self.engines = {e.name: e for e in engine_list}
+
+    def default_zones(self, region: str) -> tuple[str, ...]:
+        return self.regions.get(region, ())[: self.default_zone_count]
+
+    def validate(self, cluster: Cluster) -> Iterator[Issue]:
+        if self.tag_limits is not None:
+            yield from self.tag_limits.issues(cluster, self.cluster_tags(cluster))
+
+    def cluster_tags(self, cluster: Cluster) -> dict[str, str]:
+        return self.tags(cluster)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.alibaba.ack import ACK
-from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
+from treeform.providers.alibaba.tags import TAG_LIMITS, cluster_tags
+from treeform.providers.common import Cloud
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -46,23 +46,12 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "me-central-1": _zones("me-central-1", "ab"),
 }
 
-#: Alibaba Cloud tag rules (Tag service): keys up to 128 characters, values up to 128, at
-#: most 20 tags on a resource; keys may not start with "aliyun" or "acs:", values not with
-#: "acs:", and neither may contain "http://" or "https://". treeform adds one tag of its own.
-TAG_LIMITS = TagLimits("Alibaba Cloud", 128, 128, 20, ("aliyun", "acs:"))
 _URL = re.compile(r"https?://", re.IGNORECASE)
 
 
-class AlibabaProvider:
-    name = "alibaba"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (ACK,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
+class AlibabaCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
+        yield from super().validate(cluster)
         for key, value in cluster.tags.items():
             if _URL.search(key):
                 yield cluster.issue(
@@ -75,4 +64,4 @@ class AlibabaProvider:
                 )
 
 
-PROVIDER = AlibabaProvider()
+PROVIDER = AlibabaCloud("alibaba", REGIONS, (ACK,), cluster_tags, TAG_LIMITS)

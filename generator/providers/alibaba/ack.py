@@ -15,14 +15,15 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
+from treeform.providers.alibaba.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.pools import pool_context
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions ACK offers for new clusters, taken 2026-12-01 from "Support for
 #: Kubernetes versions" in the ACK documentation (since 1.31 every minor, one year each) and
@@ -73,7 +74,7 @@ def cni_of(cluster: Cluster) -> str:
     return "terway" if cluster.network.cni == "default" else cluster.network.cni
 
 
-class AckEngine:
+class AckEngine(TerraformEngine):
     name = "ack"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
@@ -206,26 +207,12 @@ class AckEngine:
         for pool in cluster.node_pools.values():
             pools.append(
                 {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "machine_type": pool.machine_type,
-                    "machine_types": list(pool.machine_types),
+                    **pool_context(pool),
                     "image_type": (
                         "AliyunLinux3Arm64"
                         if machines.ecs_arch(pool.machine_type) == machines.ARM64
                         else "AliyunLinux3"
                     ),
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
-                    "autoscale": pool.min_size < pool.max_size,
-                    "disk_size_gb": pool.disk_size_gb,
-                    "spot": pool.spot,
-                    "zones": list(pool.zones),
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints
-                    ],
                 }
             )
         subnets = carve_subnets(cluster.network.cidr, cluster.zones)
@@ -233,9 +220,7 @@ class AckEngine:
         addons = [a for a in sorted(cluster.addons) if a in _INSTALLABLE]
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "type": kind,
                 "spec": "ack.pro.small" if cluster.high_availability else "ack.standard",
                 "pro": cluster.high_availability,
@@ -246,7 +231,7 @@ class AckEngine:
                 "deletion_protection": cluster.settings.get("deletionProtection", False),
             },
             "resource_group_id": cluster.account.get("resourceGroupId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -276,11 +261,6 @@ class AckEngine:
             "addons": addons,
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("alibaba/ack", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
-
 
 def _given(cluster: Cluster) -> set[str]:
     net = cluster.data.get("network") or {}
@@ -293,4 +273,4 @@ def _version_prefix(version: str) -> str:
     return f"{version}." if version.count(".") == 1 else f"{version}-"
 
 
-ACK = AckEngine()
+ACK = AckEngine("alibaba/ack", PROVIDERS, Example("cn-hangzhou", "ecs.g7.xlarge"))

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
-from treeform.errors import Issue
-from treeform.model import Cluster
 from treeform.providers.aws.eks import EKS
 from treeform.providers.aws.kops import KOPS
-from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
+from treeform.providers.aws.tags import TAG_LIMITS, cluster_tags
+from treeform.providers.common import Cloud
 
 #: Regions and their zone names, taken 2026-11-27 from the AWS documentation (zones
 #: available to every account; a few regions map more to some accounts).
@@ -46,20 +42,5 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "us-west-2": ("us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"),
 }
 
-#: AWS tag limits: 128-character keys, 256-character values, 50 tags, no "aws:" prefix.
-TAG_LIMITS = TagLimits("AWS", 128, 256, 50, ("aws:",))
 
-
-class AwsProvider:
-    name = "aws"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (EKS, KOPS)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
-    def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
-
-
-PROVIDER = AwsProvider()
+PROVIDER = Cloud("aws", REGIONS, (EKS, KOPS), cluster_tags, TAG_LIMITS)

@@ -6,20 +6,44 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
+from treeform.providers.aws.eks_facts import (
+    ACCESS_POLICIES,
+    AUTOSCALER_READ,
+    AUTOSCALER_READ_NODEGROUPS,
+    AUTOSCALER_SCALE,
+    DEFAULT_IMAGE,
+    EXTENDED_ONLY,
+    IMAGES,
+    LOG_RETENTION_DAYS,
+    LOG_TYPES,
+    NOT_EKS_ADDONS,
+    POD_IDENTITIES,
+    addon_configuration,
+    auto_mode,
+    eks_addons,
+    fargate_profiles,
+    karpenter,
+    pool_max_pods,
+    support_type,
+)
+from treeform.providers.aws.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import (
+    access_issues,
     carve_subnets,
     choice_issues,
     machine_type_issues,
     pool_machines,
+    secrets_key_issues,
     tf_id,
-    versions_tf,
 )
+from treeform.providers.pools import API_CONSTANTS, pool_context
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions EKS offers (standard and extended support), taken 2026-12-01
@@ -30,10 +54,6 @@ from treeform.render import Renderer, to_yaml
 #: to 1.35 only, so a 1.36 cluster fails that check (docs/engines/eks.md).
 VERSIONS = ("1.32", "1.33", "1.34", "1.35", "1.36")
 VERSIONS_TAKEN = "2026-12-01"
-#: The versions of VERSIONS past their standard support (same calendar, same date): EKS
-#: takes only upgrade_policy EXTENDED for them, so that is their default. 1.34 joins them
-#: on 2026-12-02, when the table must be taken again.
-EXTENDED_ONLY = ("1.32", "1.33")
 
 
 #: Add-ons the model may list: the EKS add-ons by their EKS name, and cluster-autoscaler,
@@ -53,8 +73,6 @@ ADDONS = (
     "cluster-autoscaler",
 )
 
-#: Model addons that are not EKS add-ons (no aws_eks_addon).
-NOT_EKS_ADDONS = {"cluster-autoscaler"}
 
 #: Add-ons whose pods only run once nodes exist; they wait for the node groups.
 _NEEDS_NODES = {
@@ -69,57 +87,6 @@ _NEEDS_NODES = {
 #: Add-ons the nodes need to become Ready; the node groups wait for them.
 _BEFORE_NODES = {"vpc-cni", "kube-proxy", "eks-pod-identity-agent"}
 
-POD_IDENTITY_AGENT = "eks-pod-identity-agent"
-
-
-@dataclass(frozen=True)
-class PodIdentity:
-    """The AWS permissions an addon's service account gets through EKS Pod Identity."""
-
-    namespace: str
-    service_account: str
-    #: AWS managed policies, by their path after `policy/`; none means an inline policy.
-    managed_policies: tuple[str, ...] = ()
-
-
-POD_IDENTITIES = {
-    "vpc-cni": PodIdentity("kube-system", "aws-node", ("AmazonEKS_CNI_Policy",)),
-    "aws-ebs-csi-driver": PodIdentity(
-        "kube-system", "ebs-csi-controller-sa", ("service-role/AmazonEBSCSIDriverPolicy",)
-    ),
-    "aws-efs-csi-driver": PodIdentity(
-        "kube-system", "efs-csi-controller-sa", ("service-role/AmazonEFSCSIDriverPolicy",)
-    ),
-    # Least privilege, inline: see AUTOSCALER_* below.
-    "cluster-autoscaler": PodIdentity("kube-system", "cluster-autoscaler"),
-}
-
-#: The cluster autoscaler's permissions (its AWS README, narrowed): it reads every Auto
-#: Scaling group and instance type, describes this cluster's node groups, and resizes only
-#: the groups tagged k8s.io/cluster-autoscaler/<cluster> = owned, as EKS tags the Auto
-#: Scaling group of every managed node group.
-AUTOSCALER_READ = (
-    "autoscaling:DescribeAutoScalingGroups",
-    "autoscaling:DescribeAutoScalingInstances",
-    "autoscaling:DescribeLaunchConfigurations",
-    "autoscaling:DescribeScalingActivities",
-    "autoscaling:DescribeTags",
-    "ec2:DescribeImages",
-    "ec2:DescribeInstanceTypes",
-    "ec2:DescribeLaunchTemplateVersions",
-    "ec2:GetInstanceTypesFromInstanceRequirements",
-)
-AUTOSCALER_READ_NODEGROUPS = ("eks:DescribeNodegroup",)
-AUTOSCALER_SCALE = (
-    "autoscaling:SetDesiredCapacity",
-    "autoscaling:TerminateInstanceInAutoScalingGroup",
-)
-
-TAINT_EFFECTS = {
-    "NoSchedule": "NO_SCHEDULE",
-    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
-    "NoExecute": "NO_EXECUTE",
-}
 
 #: EKS Auto Mode (the EKS user guide, taken 2026-12-01): the cluster role's extra managed
 #: policies, the node role's, and the built-in node pools.
@@ -131,18 +98,6 @@ AUTO_MODE_CLUSTER_POLICIES = (
 )
 AUTO_MODE_NODE_POLICIES = ("AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodeMinimalPolicy")
 AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
-
-
-def _autoprovisioned(cluster: Cluster) -> bool:
-    return cluster.autoprovisioning is not None and cluster.autoprovisioning.enabled
-
-
-def auto_mode(cluster: Cluster) -> bool:
-    return _autoprovisioned(cluster) and cluster.settings.get("autoprovisioning") != "karpenter"
-
-
-def karpenter(cluster: Cluster) -> bool:
-    return _autoprovisioned(cluster) and cluster.settings.get("autoprovisioning") == "karpenter"
 
 
 #: Karpenter (its getting-started CloudFormation template, v1, taken 2026-12-01): what the
@@ -170,35 +125,7 @@ KARPENTER_NODE_POLICIES = ("AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorke
 KARPENTER_MAX_NAME = 64 - len("-karpenter-rebalance")
 
 
-#: Every control-plane log type (CKV_AWS_37).
-LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
-LOG_RETENTION_DAYS = 365
-
 PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
-
-#: EKS access policies of the model's access roles (EKS access policy permissions, taken
-#: 2026-12-01 from the EKS user guide): they mirror the Kubernetes user-facing roles.
-ACCESS_POLICIES = {
-    "cluster-admin": "AmazonEKSClusterAdminPolicy",
-    "admin": "AmazonEKSAdminPolicy",
-    "edit": "AmazonEKSEditPolicy",
-    "view": "AmazonEKSViewPolicy",
-}
-
-#: What eks.prefixDelegation sets in the vpc-cni add-on's configuration (the VPC CNI's
-#: README): each ENI slot takes a /28 prefix, and one prefix is kept warm.
-PREFIX_DELEGATION_ENV = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
-#: Pods per node of a pool under prefix delegation without maxPods: the EKS user guide's
-#: recommendation for instances with fewer than 30 vCPUs (taken 2026-12-01), which is also
-#: Kubernetes' tested limit.
-PREFIX_DELEGATION_MAX_PODS = 110
-
-
-def support_type(cluster: Cluster) -> str:
-    """eks.supportType, or STANDARD (the cheaper one) unless the version is past standard
-    support, where EKS takes EXTENDED only."""
-    default = "EXTENDED" if cluster.minor_version in EXTENDED_ONLY else "STANDARD"
-    return str(cluster.settings.get("supportType", default))
 
 
 def access_grants(cluster: Cluster) -> dict[str, dict[str, Any]]:
@@ -212,30 +139,6 @@ def access_grants(cluster: Cluster) -> dict[str, dict[str, Any]]:
         }
         for g in cluster.access
     }
-
-
-def vpc_cni_configuration(cluster: Cluster) -> dict[str, Any] | None:
-    """The vpc-cni add-on's configuration: the model's, with prefix delegation's settings."""
-    spec = cluster.addon_specs.get("vpc-cni")
-    own = dict(spec.configuration or {}) if spec else {}
-    if cluster.settings.get("prefixDelegation"):
-        env = own.get("env")
-        own["env"] = {**PREFIX_DELEGATION_ENV, **(env if isinstance(env, dict) else {})}
-    return own or None
-
-
-def addon_configuration(cluster: Cluster, name: str) -> dict[str, Any] | None:
-    if name == "vpc-cni":
-        return vpc_cni_configuration(cluster)
-    spec = cluster.addon_specs.get(name)
-    return spec.configuration if spec else None
-
-
-def pool_max_pods(cluster: Cluster, name: str) -> int | None:
-    pool = cluster.node_pools[name]
-    if pool.max_pods is None and cluster.settings.get("prefixDelegation"):
-        return PREFIX_DELEGATION_MAX_PODS
-    return pool.max_pods
 
 
 def node_config_user_data(max_pods: int, image: str = "al2023") -> str:
@@ -262,9 +165,6 @@ def node_config_user_data(max_pods: int, image: str = "al2023") -> str:
     )
 
 
-#: Node images (nodePools.<p>.image) -> the eksctl amiFamily; the first is the default.
-IMAGES = {"al2023": "AmazonLinux2023", "bottlerocket": "Bottlerocket"}
-DEFAULT_IMAGE = "al2023"
 #: The launch template's volume for the node's disk: AL2023 boots from /dev/xvda and keeps
 #: containers there; Bottlerocket keeps them on its data volume, /dev/xvdb.
 DISK_DEVICES = {"al2023": "/dev/xvda", "bottlerocket": "/dev/xvdb"}
@@ -309,44 +209,6 @@ def image_issues(cluster: Cluster) -> Iterator[Issue]:
                 f"EKS has no Bottlerocket AMI type with Neuron drivers for "
                 f"{machines.describe(machine)}; use image al2023 (AL2023_x86_64_NEURON)",
             )
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def eks_addons(cluster: Cluster) -> list[str]:
-    """The EKS add-ons of a cluster: the model's, plus the Pod Identity agent where an addon
-    gets its permissions through Pod Identity."""
-    names = {a for a in cluster.addons if a not in NOT_EKS_ADDONS}
-    wants_karpenter = (
-        cluster.autoprovisioning is not None
-        and cluster.autoprovisioning.enabled
-        and cluster.settings.get("autoprovisioning") == "karpenter"
-    )
-    if any(a in POD_IDENTITIES for a in cluster.addons) or wants_karpenter:
-        names.add(POD_IDENTITY_AGENT)
-    return sorted(names)
-
-
-def fargate_profiles(cluster: Cluster) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": p["name"],
-            "selectors": [
-                {
-                    "namespace": s["namespace"],
-                    "labels": dict(sorted((s.get("labels") or {}).items())),
-                }
-                for s in p["selectors"]
-            ],
-        }
-        for p in cluster.settings.get("fargateProfiles") or []
-    ]
 
 
 def _addon_waits(addon: str, pools: list[dict[str, Any]]) -> list[str]:
@@ -455,13 +317,15 @@ def karpenter_manifests(cluster: Cluster) -> str:
     )
 
 
-class EksEngine:
+class EksEngine(TerraformEngine):
     name = "eks"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # The EKS control plane spans three zones by itself; nodes need two subnets.
     ha_min_zones = 0
     addons: tuple[str, ...] = ADDONS
+    # Karpenter's NodePool with eks.autoprovisioning: karpenter; eksctl with eks.eksctl.
+    targets: tuple[str, ...] = ("terraform", "kubernetes", "eksctl")
 
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         existing = cluster.network.existing
@@ -605,41 +469,22 @@ class EksEngine:
                         "limits; remove it (a NodePool of your own, applied in the cluster, can "
                         "set limits)",
                     )
+        yield from access_issues(
+            cluster, _PRINCIPAL_ARN, "an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)"
+        )
         admins = set(cluster.settings.get("adminRoleArns") or ())
-        seen_grants: set[tuple[str, str]] = set()
         for i, grant in enumerate(cluster.access):
-            if not _PRINCIPAL_ARN.match(grant.principal):
-                yield cluster.issue(
-                    ("access", i, "principal"),
-                    "is not an IAM role or user ARN (arn:aws:iam::ACCOUNT:role/NAME)",
-                )
             if grant.principal in admins:
                 yield cluster.issue(
                     ("access", i, "principal"),
                     "is in eks.adminRoleArns, which makes it cluster-admin already; an IAM "
                     "principal has one access entry",
                 )
-            if (grant.principal, grant.role) in seen_grants:
-                yield cluster.issue(
-                    ("access", i, "role"),
-                    f"{grant.principal} has role {grant.role} twice; give it the namespaces of "
-                    "both in one entry",
-                )
-            seen_grants.add((grant.principal, grant.role))
-        secrets_key = cluster.secrets_key
-        if secrets_key is not None:
-            match = _KMS_KEY_ARN.match(secrets_key)
-            if match is None:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    "is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; EKS takes no alias)",
-                )
-            elif match.group(1) != cluster.region:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    f"the key is in {match.group(1)}; EKS needs a key in the cluster's region "
-                    f"{cluster.region}",
-                )
+        yield from secrets_key_issues(
+            cluster,
+            _KMS_KEY_ARN,
+            "a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; EKS takes no alias)",
+        )
         existing = cluster.network.existing
         if existing is not None and existing.control_plane_subnet_ids:
             shared = sorted(set(existing.control_plane_subnet_ids) & set(existing.subnet_ids))
@@ -684,29 +529,16 @@ class EksEngine:
             image = pool.image or DEFAULT_IMAGE
             pools.append(
                 {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
+                    **pool_context(pool, taint_style=API_CONSTANTS),
                     "resource_name": f"{cluster.name}-{pool.name}",
-                    "machine_type": pool.machine_type,
-                    "machine_types": list(pool.machine_types),
                     "ami_type": ami_type(found[pool.name][0], image),
                     "disk_type": pool.disk_type or machines.EBS_ROOT_TYPES[0],
                     "disk_device": DISK_DEVICES[image],
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
-                    "disk_size_gb": pool.disk_size_gb,
                     "capacity_type": "SPOT" if pool.spot else "ON_DEMAND",
                     # EKS takes minors, as for the cluster.
                     "kubernetes_version": ".".join(pool.kubernetes_version.split(".")[:2])
                     if pool.kubernetes_version
                     else None,
-                    "zones": list(pool.zones),
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
-                        for t in pool.taints
-                    ],
                     "max_pods": max_pods,
                     "user_data": node_config_user_data(max_pods, image) if max_pods else None,
                     "image": image,
@@ -715,9 +547,7 @@ class EksEngine:
         admin_roles = list(cluster.settings.get("adminRoleArns") or [])
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": cluster.minor_version,
                 "service_cidr": cluster.network.service_cidr,
                 "log_types": list(LOG_TYPES),
@@ -728,7 +558,7 @@ class EksEngine:
                 "security_group_ids": list(cluster.settings.get("securityGroupIds") or []),
             },
             "account_id": cluster.account.get("accountId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": cluster.network.existing is None,
                 "cidr": cluster.network.cidr,
@@ -811,21 +641,10 @@ class EksEngine:
             ],
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("aws/eks", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        out = {f"terraform/{name}": text for name, text in files.items()}
-        if karpenter(cluster):
-            out["karpenter/nodepool.yaml"] = karpenter_manifests(cluster)
-        if cluster.settings.get("eksctl"):
-            # Imported here: eksctl.py builds on this module's tables.
-            from treeform.providers.aws.eksctl import cluster_config
-
-            out["eksctl/cluster.yaml"] = (
-                "# Generated by treeform from the model; edit the model, not this file.\n"
-                + to_yaml(cluster_config(cluster))
-            )
-        return out
+    def kubernetes_manifests(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        if not karpenter(cluster):
+            return {}
+        return {"karpenter/nodepool.yaml": karpenter_manifests(cluster)}
 
 
-EKS = EksEngine()
+EKS = EksEngine("aws/eks", PROVIDERS, Example("us-east-1", "m6i.large"))

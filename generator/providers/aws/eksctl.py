@@ -11,33 +11,18 @@ import json
 from typing import Any
 
 from treeform.model import Cluster
-from treeform.providers.aws.eks import (
-    ACCESS_POLICIES,
-    AUTOSCALER_READ,
-    AUTOSCALER_READ_NODEGROUPS,
-    AUTOSCALER_SCALE,
-    DEFAULT_IMAGE,
-    IMAGES,
-    LOG_RETENTION_DAYS,
-    LOG_TYPES,
-    NOT_EKS_ADDONS,
-    POD_IDENTITIES,
-    addon_configuration,
-    auto_mode,
-    eks_addons,
-    fargate_profiles,
-    partition,
-    pool_max_pods,
-    support_type,
-)
+from treeform.providers.aws import eks_facts as facts
+from treeform.providers.aws.tags import cluster_tags
 from treeform.providers.machines import EBS_ROOT_TYPES
+from treeform.providers.pools import EKSCTL, taints
+from treeform.render import to_yaml
 
 API_VERSION = "eksctl.io/v1alpha5"
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
 
 
 def _policy_arn(region: str, path: str) -> str:
-    return f"arn:{partition(region)}:iam::aws:policy/{path}"
+    return f"arn:{facts.partition(region)}:iam::aws:policy/{path}"
 
 
 def _vpc(cluster: Cluster) -> dict[str, Any]:
@@ -72,7 +57,7 @@ def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
         "name": pool.name,
         # eksctl picks the AMI of the family for the instance types' architecture and
         # accelerator (the ami_type the Terraform writes).
-        "amiFamily": IMAGES[pool.image or DEFAULT_IMAGE],
+        "amiFamily": facts.IMAGES[pool.image or facts.DEFAULT_IMAGE],
         "instanceTypes": list(pool.machine_types),
         "spot": pool.spot,
         "minSize": pool.min_size,
@@ -87,7 +72,7 @@ def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
         "privateNetworking": cluster.network.private,
         "updateConfig": {"maxUnavailable": 1},
     }
-    max_pods = pool_max_pods(cluster, name)
+    max_pods = facts.pool_max_pods(cluster, name)
     if max_pods:
         ng["maxPodsPerNode"] = max_pods
     if cluster.network.existing is None:
@@ -95,16 +80,13 @@ def _node_group(cluster: Cluster, name: str) -> dict[str, Any]:
     if pool.labels:
         ng["labels"] = dict(pool.labels)
     if pool.taints:
-        ng["taints"] = [
-            {"key": t.key, **({"value": t.value} if t.value else {}), "effect": t.effect}
-            for t in pool.taints
-        ]
+        ng["taints"] = taints(pool, EKSCTL)
     return ng
 
 
 def _association(cluster: Cluster, addon: str) -> dict[str, Any]:
     """The Pod Identity association of an addon, with the same permissions as the Terraform."""
-    identity = POD_IDENTITIES[addon]
+    identity = facts.POD_IDENTITIES[addon]
     association: dict[str, Any] = {
         "namespace": identity.namespace,
         "serviceAccountName": identity.service_account,
@@ -119,23 +101,28 @@ def _association(cluster: Cluster, addon: str) -> dict[str, Any]:
 
 
 def _autoscaler_policy(cluster: Cluster) -> dict[str, Any]:
-    part = partition(cluster.region)
+    part = facts.partition(cluster.region)
     account = cluster.account["accountId"]
     nodegroups = f"arn:{part}:eks:{cluster.region}:{account}:nodegroup/{cluster.name}/*/*"
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {"Sid": "Read", "Effect": "Allow", "Action": list(AUTOSCALER_READ), "Resource": "*"},
+            {
+                "Sid": "Read",
+                "Effect": "Allow",
+                "Action": list(facts.AUTOSCALER_READ),
+                "Resource": "*",
+            },
             {
                 "Sid": "ReadNodeGroups",
                 "Effect": "Allow",
-                "Action": list(AUTOSCALER_READ_NODEGROUPS),
+                "Action": list(facts.AUTOSCALER_READ_NODEGROUPS),
                 "Resource": nodegroups,
             },
             {
                 "Sid": "ScaleOwnGroups",
                 "Effect": "Allow",
-                "Action": list(AUTOSCALER_SCALE),
+                "Action": list(facts.AUTOSCALER_SCALE),
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {
@@ -154,17 +141,17 @@ def _addon(cluster: Cluster, name: str) -> dict[str, Any]:
         addon["version"] = spec.version
     else:  # as the Terraform's most_recent: the newest for the cluster's version
         addon["version"] = "latest"
-    configuration = addon_configuration(cluster, name)
+    configuration = facts.addon_configuration(cluster, name)
     if configuration:
         addon["configurationValues"] = json.dumps(configuration, separators=(",", ":"))
-    if name in POD_IDENTITIES:
+    if name in facts.POD_IDENTITIES:
         addon["podIdentityAssociations"] = [_association(cluster, name)]
     return addon
 
 
 def _access_config(cluster: Cluster) -> dict[str, Any]:
     admins = list(cluster.settings.get("adminRoleArns") or [])
-    arn = f"arn:{partition(cluster.region)}:eks::aws:cluster-access-policy/"
+    arn = f"arn:{facts.partition(cluster.region)}:eks::aws:cluster-access-policy/"
     config: dict[str, Any] = {
         "authenticationMode": "API",
         # As in the Terraform: the named admins, or else whoever creates the cluster.
@@ -181,7 +168,7 @@ def _access_config(cluster: Cluster) -> dict[str, Any]:
             else {"type": "cluster"}
         )
         entries.setdefault(grant.principal, []).append(
-            {"policyARN": arn + ACCESS_POLICIES[grant.role], "accessScope": scope}
+            {"policyARN": arn + facts.ACCESS_POLICIES[grant.role], "accessScope": scope}
         )
     if entries:
         config["accessEntries"] = [
@@ -200,7 +187,7 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
             "name": cluster.name,
             "region": cluster.region,
             "version": cluster.minor_version,
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
         },
     }
     if cluster.network.existing is None:
@@ -208,25 +195,25 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
     doc["vpc"] = _vpc(cluster)
     if cluster.network.service_cidr:
         doc["kubernetesNetworkConfig"] = {"serviceIPv4CIDR": cluster.network.service_cidr}
-    doc["upgradePolicy"] = {"supportType": support_type(cluster)}
+    doc["upgradePolicy"] = {"supportType": facts.support_type(cluster)}
     doc["accessConfig"] = _access_config(cluster)
-    if auto_mode(cluster):  # eksctl makes the node role and uses the built-in node pools
+    if facts.auto_mode(cluster):  # eksctl makes the node role and uses the built-in node pools
         doc["autoModeConfig"] = {"enabled": True}
     iam: dict[str, Any] = {"withOIDC": True}
     standalone = [
         _association(cluster, a)
         for a in sorted(cluster.addons)
-        if a in NOT_EKS_ADDONS and a in POD_IDENTITIES
+        if a in facts.NOT_EKS_ADDONS and a in facts.POD_IDENTITIES
     ]
     if standalone:
         iam["podIdentityAssociations"] = standalone
     doc["iam"] = iam
-    addons = eks_addons(cluster)
+    addons = facts.eks_addons(cluster)
     if addons:
         doc["addons"] = [_addon(cluster, a) for a in addons]
     if cluster.node_pools:
         doc["managedNodeGroups"] = [_node_group(cluster, n) for n in cluster.node_pools]
-    profiles = fargate_profiles(cluster)
+    profiles = facts.fargate_profiles(cluster)
     if profiles:
         doc["fargateProfiles"] = [
             {
@@ -245,13 +232,23 @@ def cluster_config(cluster: Cluster) -> dict[str, Any]:
         # encryption.secretsKey, or the key the Terraform creates (alias/eks/NAME); with
         # eksctl alone, create it first.
         "keyARN": cluster.secrets_key
-        or f"arn:{partition(cluster.region)}:kms:{cluster.region}:"
+        or f"arn:{facts.partition(cluster.region)}:kms:{cluster.region}:"
         f"{cluster.account['accountId']}:alias/eks/{cluster.name}"
     }
     doc["cloudWatch"] = {
         "clusterLogging": {
-            "enableTypes": list(LOG_TYPES),
-            "logRetentionInDays": LOG_RETENTION_DAYS,
+            "enableTypes": list(facts.LOG_TYPES),
+            "logRetentionInDays": facts.LOG_RETENTION_DAYS,
         }
     }
     return doc
+
+
+def eksctl_files(cluster: Cluster) -> dict[str, str]:
+    """The `eksctl` target's file: the ClusterConfig, with the header of generated files."""
+    return {
+        "eksctl/cluster.yaml": (
+            "# Generated by treeform from the model; edit the model, not this file.\n"
+            + to_yaml(cluster_config(cluster))
+        )
+    }

@@ -1,33 +1,39 @@
 """kOps on EC2: what differs from kOps on other clouds (templates/aws/kops/ for the
-Terraform around it). The documents and kOps's rules live in `treeform.providers.kops`."""
+Terraform around it), as a `KopsCloud` (`treeform.providers.kops_cloud`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import machines
-from treeform.providers.common import pool_machines, tf_id, versions_tf
+from treeform.providers.aws.tags import cluster_tags
+from treeform.providers.base import Example
+from treeform.providers.common import pool_machines, tf_id
 from treeform.providers.kops import (
     ADDONS_COMMON,
     CNI_COMMON,
     CNI_VPC_NATIVE,
+    ETCD_ENCRYPTED,
     Group,
-    KopsEngine,
     Subnet,
     carve_kops_ipv6_subnets,
     carve_kops_subnets,
+    sorted_labels,
 )
-from treeform.render import Renderer
+from treeform.providers.kops_cloud import (
+    KopsCatalog,
+    KopsDiscovery,
+    KopsFacts,
+    KopsMachines,
+    KopsTerraform,
+)
+from treeform.providers.kops_engine import KopsEngine
+from treeform.providers.machines import AWS as AWS_MACHINES
+from treeform.providers.machines import NVIDIA
 
 PROVIDERS = {"aws": {"source": "hashicorp/aws", "version": "~> 6.0"}}
-
-#: What `kops create cluster` picks when the model names no size (the first instance type
-#: of kOps's AWS candidate list available in every region).
-DEFAULT_CONTROL_PLANE_TYPE = "t3.medium"
-DEFAULT_BASTION_TYPE = "t3.micro"
 
 ADDONS_AWS: dict[str, tuple[str, ...]] = {
     **ADDONS_COMMON,
@@ -50,50 +56,65 @@ CNI_AWS: dict[str, dict[str, Any]] = {
 IPV6_REFUSED_CNIS = {"kubenet", "flannel", "kube-router", "amazonvpc", "cilium-eni"}
 
 
-class AwsKopsEngine(KopsEngine):
-    cloud_provider = "aws"
-    state_scheme = "s3"
-    default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
-    default_bastion_type = DEFAULT_BASTION_TYPE
-    cnis = CNI_AWS
-    supports_ipv6 = True
-    addon_fields = ADDONS_AWS
-    addons: tuple[str, ...] = tuple(ADDONS_AWS)
-    catalog = machines.AWS
-    several_types = True
-    detects_architecture = True
-    default_root_volume = "gp3"
-    installs_nvidia = True
+class AwsKops:
+    """kOps on EC2."""
+
+    facts = KopsFacts(
+        provider="aws",
+        example=Example("us-east-1", "m6i.large"),
+        state_scheme="s3",
+        machines=KopsMachines(
+            # What `kops create cluster` picks when the model names no size (the first
+            # instance type of kOps's AWS candidate list available in every region).
+            control_plane="t3.medium",
+            bastion="t3.micro",
+            catalog=KopsCatalog(
+                AWS_MACHINES,
+                root_volume="gp3",
+                several_types=True,
+                detects_architecture=True,
+                installs_nvidia=True,
+            ),
+        ),
+        terraform=KopsTerraform("aws/kops", PROVIDERS),
+        cnis=CNI_AWS,
+        addon_fields=ADDONS_AWS,
+        supports_ipv6=True,
+        shares_network=True,
+        load_balancer_class="Network",
+        # etcd volumes encrypted, as `kops create cluster` writes them.
+        etcd_member_defaults=ETCD_ENCRYPTED,
+        # IRSA: kOps registers the issuer with IAM, and pods get roles instead of the node's.
+        discovery=KopsDiscovery(
+            issuer={"enableAWSOIDCProvider": True},
+            iam={"useServiceAccountExternalPermissions": True},
+        ),
+    )
+
+    def kops_zone(self, cluster: Cluster, zone: str) -> str:
+        return zone
+
+    def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
+        return sorted_labels(tags)
 
     def _shared_ids(self, cluster: Cluster) -> dict[str, Any] | None:
         ids = cluster.settings.get("sharedVpcIds")
         return dict(ids) if isinstance(ids, dict) else None
 
-    def manifest_ready(self, cluster: Cluster) -> bool:
+    def manifest_ready(self, kops: KopsEngine, cluster: Cluster) -> bool:
         # AWS picks VPC and subnet ids at creation: a shared VPC that Terraform creates can
         # only be named in the kOps spec once `terraform apply` has told us its ids.
-        return not self.shared_vpc(cluster) or self._shared_ids(cluster) is not None
+        return not kops.shared_vpc(cluster) or self._shared_ids(cluster) is not None
 
-    def ipv6(self, cluster: Cluster) -> bool:
-        return bool(cluster.settings.get("ipv6", False))
-
-    def carved(self, cluster: Cluster) -> list[Subnet]:
-        if self.ipv6(cluster):
+    def carved(self, kops: KopsEngine, cluster: Cluster) -> list[Subnet]:
+        if kops.ipv6(cluster):
             return carve_kops_ipv6_subnets(
                 cluster.network.cidr, cluster.zones, cluster.network.private
             )
         return carve_kops_subnets(cluster.network.cidr, cluster.zones, cluster.network.private)
 
-    def non_masquerade_cidr(self, cluster: Cluster) -> str:
-        # IPv6: pods and services are IPv6, nothing is masqueraded (`--ipv6`).
-        return "::/0" if self.ipv6(cluster) else super().non_masquerade_cidr(cluster)
-
-    def cluster_cloud_fields(self, cluster: Cluster) -> dict[str, Any]:
-        # IPv6 needs the external AWS cloud-controller-manager (`--ipv6`).
-        return {"cloudControllerManager": {}} if self.ipv6(cluster) else {}
-
-    def subnets(self, cluster: Cluster) -> list[Subnet]:
-        carved = self.carved(cluster)
+    def subnets(self, kops: KopsEngine, cluster: Cluster) -> list[Subnet]:
+        carved = self.carved(kops, cluster)
         existing = cluster.network.existing
         if existing is not None:
             # kOps reads the CIDR of a subnet it is given by id from AWS.
@@ -110,54 +131,27 @@ class AwsKopsEngine(KopsEngine):
             ]
         return carved
 
-    def network_cidr(self, cluster: Cluster) -> str | None:
-        # An existing VPC: its range as the model gives it, else none, and kOps reads it
-        # from the VPC (cloudup/defaults.go); never treeform's default range.
-        if cluster.network.existing is not None:
-            return self.known_network_cidr(cluster)
-        return cluster.network.cidr
-
-    def additional_network_cidrs(self, cluster: Cluster) -> list[str]:
+    def cluster_fields(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
         existing = cluster.network.existing
-        return list(existing.additional_cidrs) if existing is not None else []
-
-    def network_id(self, cluster: Cluster) -> str | None:
-        if cluster.network.existing is not None:
-            return cluster.network.existing.network_id
         shared = self._shared_ids(cluster)
-        return str(shared["networkId"]) if shared is not None else None
+        if existing is not None and existing.additional_cidrs:
+            fields["additionalNetworkCIDRs"] = list(existing.additional_cidrs)
+        if shared is not None:
+            fields["networkID"] = str(shared["networkId"])
+        if kops.ipv6(cluster):
+            # IPv6 needs the external AWS cloud-controller-manager (`--ipv6`).
+            fields["cloudControllerManager"] = {}
+        return fields
 
-    def api_load_balancer(self, cluster: Cluster) -> dict[str, Any]:
-        lb_class = str(self.api_settings(cluster).get("class", "Network"))
-        return {"class": lb_class, **super().api_load_balancer(cluster)}
-
-    def etcd_member(self, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
-        return {"encryptedVolume": True, **super().etcd_member(cluster, group, name)}
-
-    def discovery(self, cluster: Cluster, store: str) -> dict[str, Any]:
-        # IRSA: kOps registers the issuer with IAM, and pods get roles instead of the node's.
-        return {**super().discovery(cluster, store), "enableAWSOIDCProvider": True}
-
-    def discovery_iam(self, cluster: Cluster) -> dict[str, Any]:
-        return {"useServiceAccountExternalPermissions": True}
-
-    def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
-        # Every group runs in the node subnets (Private or Public) of its zones; a bastion
-        # too, behind the load balancer kOps puts in the Utility subnets.
-        if any(s.type == "DualStack" for s in subnets):
-            # IPv6, private: nodes in the IPv6-only subnets, the rest dual-stack (`--ipv6`).
-            kind = "Private" if group.role == "Node" else "DualStack"
-            return [s.name for s in subnets if s.type == kind and s.zone in group.zones]
-        return [s.name for s in subnets if s.type != "Utility" and s.zone in group.zones]
-
-    def group_cloud_fields(self, cluster: Cluster, group: Group) -> dict[str, Any]:
+    def group_fields(self, kops: KopsEngine, cluster: Cluster, group: Group) -> dict[str, Any]:
         fields: dict[str, Any] = {
             # IMDSv2 only, one hop: pods cannot borrow the node's role.
             "instanceMetadata": {"httpPutResponseHopLimit": 1, "httpTokens": "required"},
             "rootVolumeEncryption": True,
         }
-        found = pool_machines(cluster, machines.AWS).get(group.name) if group.pool else None
-        if found and found[0].accelerator == machines.NVIDIA:
+        found = pool_machines(cluster, AWS_MACHINES).get(group.name) if group.pool else None
+        if found and found[0].accelerator == NVIDIA:
             # kOps installs the NVIDIA driver, container runtime and device plugin on the
             # group's GPU instances (its docs/gpu.md).
             fields["containerd"] = {"nvidiaGPU": {"enabled": True}}
@@ -178,26 +172,20 @@ class AwsKopsEngine(KopsEngine):
             }
         return fields
 
-    def cloud_issues(self, cluster: Cluster) -> Iterator[Issue]:
+    def issues(self, kops: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
         existing = cluster.network.existing
         shared = self._shared_ids(cluster)
         try:
-            names = [s.name for s in self.carved(cluster)]
+            names = [s.name for s in self.carved(kops, cluster)]
         except ValueError:
             names = []
-        if self.shared_vpc(cluster) and existing is not None:
-            yield cluster.issue(
-                ("kops", "sharedVpc"),
-                "kops.sharedVpc creates the network in Terraform; network.existing uses one "
-                "that exists: choose one",
-            )
         if existing is not None and names and len(existing.subnet_ids) != len(names):
             yield cluster.issue(
                 ("network", "existing", "subnetIds"),
                 f"kOps needs one subnet id per kOps subnet, in this order: {', '.join(names)} "
                 f"({len(names)}); the model gives {len(existing.subnet_ids)}",
             )
-        if shared is not None and not self.shared_vpc(cluster):
+        if shared is not None and not kops.shared_vpc(cluster):
             yield cluster.issue(
                 ("kops", "sharedVpcIds"), "kops.sharedVpcIds needs kops.sharedVpc: true"
             )
@@ -217,9 +205,9 @@ class AwsKopsEngine(KopsEngine):
                     f"{', '.join(names)}",
                     key=True,
                 )
-        if self.ipv6(cluster):
+        if kops.ipv6(cluster):
             for reason, path in (
-                (self.shared_vpc(cluster), ("kops", "sharedVpc")),
+                (kops.shared_vpc(cluster), ("kops", "sharedVpc")),
                 (existing is not None, ("network", "existing")),
                 (cluster.network.pod_cidr is not None, ("network", "podCidr")),
                 (cluster.network.service_cidr is not None, ("network", "serviceCidr")),
@@ -231,39 +219,26 @@ class AwsKopsEngine(KopsEngine):
                         f"{'.'.join(map(str, path))} is not offered with kops.ipv6 (pods and "
                         "services take IPv6 ranges kOps assigns)",
                     )
-            if self.cni(cluster) in IPV6_REFUSED_CNIS:
+            if kops.cni(cluster) in IPV6_REFUSED_CNIS:
                 yield cluster.issue(
                     ("network", "cni"),
-                    f"kOps refuses {self.cni(cluster)} with IPv6 (validation.go); use cilium "
+                    f"kOps refuses {kops.cni(cluster)} with IPv6 (validation.go); use cilium "
                     "or calico",
                 )
-        if cluster.network.pod_cidr is not None and self.cni(cluster) in CNI_VPC_NATIVE:
+        if cluster.network.pod_cidr is not None and kops.cni(cluster) in CNI_VPC_NATIVE:
             yield cluster.issue(
                 ("network", "podCidr"),
-                f"with {self.cni(cluster)} pods take addresses from the VPC subnets; "
+                f"with {kops.cni(cluster)} pods take addresses from the VPC subnets; "
                 "remove podCidr",
             )
 
-    def context(self, cluster: Cluster) -> dict[str, Any]:
-        create_network = self.shared_vpc(cluster) and cluster.network.existing is None
-        subnets = self.carved(cluster) if create_network else []
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        subnets = self.carved(kops, cluster) if kops.creates_network(cluster) else []
         first_zone = cluster.zones[0]
         return {
-            "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "kops_name": self.cluster_name(cluster),
-                "region": cluster.region,
-            },
             "account_id": cluster.account.get("accountId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
-            "state": {
-                "create": not cluster.settings.get("stateStoreExternal", False),
-                "bucket": self.state_bucket(cluster),
-                "url": self.state_store(cluster),
-            },
+            "tags": cluster_tags(cluster),
             "network": {
-                "create": create_network,
                 "cidr": cluster.network.cidr,
                 "private": cluster.network.private,
                 "nat_per_zone": cluster.high_availability,
@@ -284,13 +259,5 @@ class AwsKopsEngine(KopsEngine):
             },
         }
 
-    def terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        ctx = self.context(cluster)
-        if not ctx["state"]["create"] and not ctx["network"]["create"]:
-            return {}  # nothing for Terraform to make before `kops create`
-        files = renderer.render_dir("aws/kops", ctx)
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return files
 
-
-KOPS = AwsKopsEngine()
+KOPS = KopsEngine(cloud=AwsKops())

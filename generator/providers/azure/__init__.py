@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers.azure.aks import AKS
 from treeform.providers.azure.kops import KOPS
-from treeform.providers.base import Engine
+from treeform.providers.azure.tags import cluster_tags
+from treeform.providers.base import CLUSTER_TAG
+from treeform.providers.common import Cloud
 
 _ZONAL = ("1", "2", "3")
 
@@ -80,31 +82,18 @@ REGIONS: dict[str, tuple[str, ...]] = {
 
 #: Azure tag limits: names up to 512 characters without < > % & \ ? /, values up to 256,
 #: at most 50 tags a resource; names are case-insensitive. Names starting with "microsoft",
-#: "azure" or "windows" are reserved. treeform adds one tag of its own (treeform-cluster).
+#: "azure" or "windows" are reserved. treeform adds one tag of its own (CLUSTER_TAG).
 TAG_NAME_MAX = 512
 TAG_VALUE_MAX = 256
 TAGS_MAX = 50
 _TAG_NAME_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 _RESERVED_PREFIXES = ("microsoft", "azure", "windows")
-CLUSTER_TAG = "treeform-cluster"
 
 #: Resource group names: 1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in '.'.
 _RESOURCE_GROUP = re.compile(r"^[-\w.()]{0,89}[-\w()]\Z")
 
 
-def tags_of(cluster: Cluster) -> dict[str, str]:
-    """The Azure tags of a cluster: the model's, plus the cluster id."""
-    return {**cluster.tags, CLUSTER_TAG: cluster.id}
-
-
-class AzureProvider:
-    name = "azure"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (AKS, KOPS)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class AzureCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         seen: dict[str, str] = {CLUSTER_TAG: CLUSTER_TAG}
         for key, value in cluster.tags.items():
@@ -138,7 +127,7 @@ class AzureProvider:
                     key=True,
                 )
             seen[key.lower()] = key
-        if len(cluster.tags) + 1 > TAGS_MAX:
+        if len(self.cluster_tags(cluster)) > TAGS_MAX:
             yield cluster.issue(
                 "tags",
                 f"Azure resources take at most {TAGS_MAX} tags; treeform adds {CLUSTER_TAG!r}, "
@@ -153,4 +142,4 @@ class AzureProvider:
             )
 
 
-PROVIDER = AzureProvider()
+PROVIDER = AzureCloud("azure", REGIONS, (AKS, KOPS), cluster_tags, default_zone_count=None)

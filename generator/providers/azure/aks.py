@@ -10,14 +10,17 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.providers import machines, windows
+from treeform.providers.azure.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.common import (
+    access_issues,
     choice_issues,
     machine_type_issues,
     pool_machines,
-    tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.pools import KUBELET, pool_context
+from treeform.providers.pools import taints as pool_taints
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions AKS supports, taken 2026-12-01 from the AKS Kubernetes release
 #: calendar (learn.microsoft.com/azure/aks/supported-kubernetes-versions) and the AKS
@@ -133,24 +136,6 @@ def _network_settings_issues(cluster: Cluster) -> Iterator[Issue]:
         )
 
 
-def _access_issues(cluster: Cluster) -> Iterator[Issue]:
-    seen: set[tuple[str, str]] = set()
-    for i, g in enumerate(cluster.access):
-        if not _OBJECT_ID.match(g.principal):
-            yield cluster.issue(
-                ("access", i, "principal"),
-                "is not an Entra object id (the lowercase GUID of a user, group or "
-                "service principal)",
-            )
-        if (g.principal, g.role) in seen:
-            yield cluster.issue(
-                ("access", i, "role"),
-                f"{g.principal} has role {g.role} twice; give it the namespaces of both in "
-                "one entry",
-            )
-        seen.add((g.principal, g.role))
-
-
 def _maintenance_window(cluster: Cluster) -> dict[str, Any]:
     """maintenance_window_auto_upgrade and _node_os: the model's window, or Sunday nights
     UTC, four hours."""
@@ -255,11 +240,7 @@ def _subnets(cidr: str) -> dict[str, str]:
     return {"nodes": str(half[0]), "virtual_nodes": str(eighths[4])}
 
 
-def _taint(key: str, value: str, effect: str) -> str:
-    return f"{key}={value}:{effect}" if value else f"{key}:{effect}"
-
-
-class AksEngine:
+class AksEngine(TerraformEngine):
     name = "aks"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
@@ -290,7 +271,11 @@ class AksEngine:
             yield cluster.issue(
                 ("aks", "keyVaultId"), "is the vault of encryption.secretsKey; set that too"
             )
-        yield from _access_issues(cluster)
+        yield from access_issues(
+            cluster,
+            _OBJECT_ID,
+            "an Entra object id (the lowercase GUID of a user, group or service principal)",
+        )
         yield from _network_settings_issues(cluster)
         system = system_pool_name(cluster) if cluster.node_pools else None
         for name, pool in cluster.node_pools.items():
@@ -503,8 +488,6 @@ class AksEngine:
                 )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        from treeform.providers.azure import tags_of  # the provider imports this module
-
         settings = cluster.settings
         virtual_nodes = bool(settings.get("virtualNodes"))
         system = system_pool_name(cluster)
@@ -518,9 +501,8 @@ class AksEngine:
         found = pool_machines(cluster, machines.AZURE)
         for pool in cluster.node_pools.values():
             machine = found[pool.name][0]
-            autoscale = pool.max_size > pool.min_size
             labels = dict(pool.labels)
-            taints = [_taint(t.key, t.value, t.effect) for t in pool.taints]
+            taints = pool_taints(pool, KUBELET)
             if pool.spot:
                 # AKS puts these on every Spot node; stating them keeps Terraform from
                 # seeing a difference, and workloads must tolerate the taint to land there.
@@ -530,26 +512,16 @@ class AksEngine:
                     taints.append(spot_taint)
             pools.append(
                 {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
+                    **pool_context(pool),
                     "system": pool.name == system,
-                    "vm_size": pool.machine_type,
                     "os_sku": OS_SKUS[pool.image or DEFAULT_IMAGE],
                     "os_disk_type": pool.disk_type or machine.disks[0],
                     "gpu_driver": GPU_DRIVER if machine.accelerator == machines.NVIDIA else None,
-                    "autoscale": autoscale,
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "node_count": pool.desired_size,
-                    "disk_size_gb": pool.disk_size_gb,
-                    "zones": list(pool.zones),
                     "labels": dict(sorted(labels.items())),
                     "taints": taints,
-                    "spot": pool.spot,
                     "temporary_name": f"tmp{pool.name}"[:12],
                     "max_pods": pool.max_pods
                     or (FLAT_MAX_PODS if virtual_nodes else OVERLAY_MAX_PODS),
-                    "kubernetes_version": pool.kubernetes_version,
                 }
             )
         pools.sort(key=lambda p: not p["system"])  # the system pool first, then by name
@@ -561,16 +533,14 @@ class AksEngine:
         service_net = ipaddress.IPv4Network(service_cidr)
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": version if pinned else cluster.minor_version,
                 "sku_tier": "Standard" if cluster.high_availability else "Free",
                 "upgrade_channel": channel,
             },
             "subscription_id": cluster.account.get("subscriptionId"),
             "resource_group": cluster.account.get("resourceGroup") or f"rg-{cluster.name}",
-            "tags": tags_of(cluster),
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -648,10 +618,5 @@ class AksEngine:
             },
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("azure/aks", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
-
-AKS = AksEngine()
+AKS = AksEngine("azure/aks", PROVIDERS, Example("eastus", "Standard_D4s_v5"))

@@ -1,5 +1,5 @@
-"""kOps on Azure (alpha in kOps, as kOps marks it): what differs from kOps on other clouds.
-The documents and kOps's rules live in `treeform.providers.kops`.
+"""kOps on Azure (alpha in kOps, as kOps marks it): what differs from kOps on other clouds,
+as a `KopsCloud` (`treeform.providers.kops_cloud`).
 
 kOps names Azure zones `<location>-<n>` (`azure.ZoneToLocation`), where the model names
 them `1`, `2`, `3`; its subnets are regional, like GCE's (one subnet, every group names its
@@ -13,29 +13,26 @@ shared (`IsSharedAzureResourceGroup`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import azure
-from treeform.providers.common import versions_tf
+from treeform.providers.azure.tags import cluster_tags
+from treeform.providers.base import Example
 from treeform.providers.kops import (
-    ADDONS_COMMON,
-    CNI_COMMON,
+    ETCD_ENCRYPTED,
     Group,
-    KopsEngine,
     Subnet,
     carve_kops_subnets,
+    sorted_labels,
 )
-from treeform.render import Renderer
+from treeform.providers.kops_cloud import KopsFacts, KopsMachines, KopsTerraform
+from treeform.providers.kops_engine import KopsEngine
 
 PROVIDERS = {"azurerm": {"source": "hashicorp/azurerm", "version": "~> 4.0"}}
 
-#: kOps's Azure machine defaults (`populate_instancegroup_spec.go`), and the admin user
-#: `kops create cluster` writes (`AzureAdminUser = "kops"`).
-DEFAULT_CONTROL_PLANE_TYPE = "Standard_B2s"
-DEFAULT_BASTION_TYPE = "Standard_B2s"
+#: The admin user `kops create cluster` writes (`AzureAdminUser = "kops"`).
 ADMIN_USER = "kops"
 
 #: azureblob://ACCOUNT/CONTAINER[/PATH]: storage account names are 3-24 lowercase letters
@@ -45,23 +42,29 @@ _BLOB_STORE = re.compile(
 )
 
 
-class AzureKopsEngine(KopsEngine):
-    cloud_provider = "azure"
-    state_scheme = "azureblob"
-    default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
-    default_bastion_type = DEFAULT_BASTION_TYPE
-    cnis = CNI_COMMON
-    addon_fields = ADDONS_COMMON
-    addons: tuple[str, ...] = tuple(ADDONS_COMMON)
+class AzureKops:
+    """kOps on Azure."""
+
+    facts = KopsFacts(
+        provider="azure",
+        example=Example("eastus", "Standard_D4s_v5"),
+        state_scheme="azureblob",
+        # kOps's Azure machine defaults (`populate_instancegroup_spec.go`); no machine
+        # table for Azure yet, so machine types and disks go to kOps unchecked.
+        machines=KopsMachines(control_plane="Standard_B2s", bastion="Standard_B2s", catalog=None),
+        terraform=KopsTerraform("azure/kops", PROVIDERS),
+        # kOps on Azure publishes no DNS records: None is its only topology.
+        default_dns_type="None",
+        etcd_member_defaults=ETCD_ENCRYPTED,
+    )
 
     def kops_zone(self, cluster: Cluster, zone: str) -> str:
         return f"{cluster.region}-{zone}"
 
-    def dns_type(self, cluster: Cluster) -> str:
-        # kOps on Azure publishes no DNS records: None is its only topology.
-        return str(cluster.settings.get("dnsType", "None"))
+    def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
+        return sorted_labels(tags)
 
-    def subnets(self, cluster: Cluster) -> list[Subnet]:
+    def subnets(self, kops: KopsEngine, cluster: Cluster) -> list[Subnet]:
         kind = "Private" if cluster.network.private else "Public"
         existing = cluster.network.existing
         if existing is not None:
@@ -71,24 +74,13 @@ class AzureKopsEngine(KopsEngine):
                     existing.subnet_ids[0],
                     kind,
                     region=cluster.region,
-                    cidr=self.known_network_cidr(cluster),
+                    cidr=kops.known_network_cidr(cluster),
                 )
             ]
         carved = carve_kops_subnets(cluster.network.cidr, (cluster.region,), False)
         return [Subnet(cluster.region, kind, region=cluster.region, cidr=carved[0].cidr)]
 
-    def network_cidr(self, cluster: Cluster) -> str | None:
-        # An existing virtual network: kOps reads its range (cloudup/defaults.go) unless given.
-        return self.known_network_cidr(cluster)
-
-    def network_id(self, cluster: Cluster) -> str | None:
-        existing = cluster.network.existing
-        return existing.network_id if existing is not None else None
-
-    def etcd_member(self, cluster: Cluster, group: str, name: str) -> dict[str, Any]:
-        return {"encryptedVolume": True, **super().etcd_member(cluster, group, name)}
-
-    def cluster_cloud_fields(self, cluster: Cluster) -> dict[str, Any]:
+    def cluster_fields(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
         azure: dict[str, Any] = {
             "adminUser": ADMIN_USER,
             "subscriptionId": str(cluster.account.get("subscriptionId", "")),
@@ -99,13 +91,10 @@ class AzureKopsEngine(KopsEngine):
             azure["resourceGroupName"] = str(group)
         return {"cloudConfig": {"azure": azure}}
 
-    def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
-        return [s.name for s in subnets]
-
-    def group_cloud_fields(self, cluster: Cluster, group: Group) -> dict[str, Any]:
+    def group_fields(self, kops: KopsEngine, cluster: Cluster, group: Group) -> dict[str, Any]:
         return {"zones": [self.kops_zone(cluster, z) for z in group.zones]}
 
-    def cloud_issues(self, cluster: Cluster) -> Iterator[Issue]:
+    def issues(self, kops: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
         for key in ("subscriptionId", "tenantId"):
             if not cluster.account.get(key):
                 yield cluster.issue(
@@ -118,19 +107,19 @@ class AzureKopsEngine(KopsEngine):
                 f"kOps on Azure places every group in zones (<location>-<n>); region "
                 f"{cluster.region} has no availability zones",
             )
-        store = self.state_store(cluster)
+        store = kops.state_store(cluster)
         if store.startswith("azureblob://") and not _BLOB_STORE.match(store):
             yield cluster.issue(
                 ("kops", "stateStore"),
                 f"{store!r} is not azureblob://ACCOUNT/CONTAINER[/PATH] (account: 3-24 "
                 "lowercase letters and digits; container: 3-63 lowercase letters, digits, '-')",
             )
-        if self.dns_type(cluster) != "None":
+        if kops.dns_type(cluster) != "None":
             yield cluster.issue(
                 ("kops", "dnsType"),
                 "kOps on Azure publishes no DNS records: its only DNS topology is None",
             )
-        if self.shared_vpc(cluster):
+        if kops.shared_vpc(cluster):
             yield cluster.issue(
                 ("kops", "sharedVpc"),
                 "kops.sharedVpc is not offered on Azure yet; an existing virtual network is: "
@@ -149,7 +138,7 @@ class AzureKopsEngine(KopsEngine):
                     "kOps finds an existing virtual network in its resource group: set "
                     "azure.resourceGroup",
                 )
-        api = self.api_settings(cluster)
+        api = kops.api_settings(cluster)
         for key in ("class", "dnsOnly"):
             if key in api:
                 yield cluster.issue(
@@ -172,32 +161,18 @@ class AzureKopsEngine(KopsEngine):
         from `azure.resourceGroup` (the group kOps builds the cluster in, which exists)."""
         return f"kops-state-{cluster.name}"
 
-    def context(self, cluster: Cluster) -> dict[str, Any]:
-        match = _BLOB_STORE.match(self.state_store(cluster))
-        assert match is not None  # cloud_issues refused any other store
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
+        match = _BLOB_STORE.match(kops.state_store(cluster))
+        assert match is not None  # issues() refused any other store
         return {
-            "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "kops_name": self.cluster_name(cluster),
-                "region": cluster.region,
-            },
             "subscription_id": str(cluster.account["subscriptionId"]),
-            "tags": azure.tags_of(cluster),
+            "tags": cluster_tags(cluster),
             "state": {
-                "url": self.state_store(cluster),
                 "account": match["account"],
                 "container": match["container"],
                 "resource_group": self.state_resource_group(cluster),
             },
         }
 
-    def terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        if cluster.settings.get("stateStoreExternal", False):
-            return {}  # nothing for Terraform to make before `kops create`: kOps makes the rest
-        files = renderer.render_dir("azure/kops", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return files
 
-
-KOPS = AzureKopsEngine()
+KOPS = KopsEngine(cloud=AzureKops())

@@ -8,12 +8,13 @@ left out or name the region itself (`zones: [nyc1]`); any other zone is an error
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud, tag_text
 from treeform.providers.digitalocean.doks import DOKS
+from treeform.providers.digitalocean.tags import cluster_tags
 
 #: Regions (datacenter slugs) where DOKS runs, taken 2026-11-27 from the DigitalOcean
 #: regional availability matrix. Each is its own single zone (see above).
@@ -40,26 +41,10 @@ REGIONS: dict[str, tuple[str, ...]] = {
 _TAG = re.compile(r"^[A-Za-z0-9:_-]{1,255}\Z")
 
 
-def tag_of(key: str, value: str) -> str:
-    return f"{key}:{value}" if value else key
-
-
-def tags_of(cluster: Cluster) -> list[str]:
-    """The DigitalOcean tags of a cluster's tags (validated by DigitalOceanProvider)."""
-    return sorted(tag_of(k, v) for k, v in cluster.tags.items())
-
-
-class DigitalOceanProvider:
-    name = "digitalocean"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (DOKS,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class DigitalOceanCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
-            tag = tag_of(key, value)
+            tag = tag_text(key, value)
             if not _TAG.match(tag):
                 yield cluster.issue(
                     ("tags", key),
@@ -68,4 +53,6 @@ class DigitalOceanProvider:
                 )
 
 
-PROVIDER = DigitalOceanProvider()
+PROVIDER = DigitalOceanCloud(
+    "digitalocean", REGIONS, (DOKS,), cluster_tags, default_zone_count=None
+)

@@ -10,13 +10,14 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines, windows
+from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.digitalocean.tags import cluster_tags, tag_names
+from treeform.providers.pools import pool_context
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: The version slug DOKS offered for each Kubernetes minor, taken 2026-11-27 from
 #: `doctl kubernetes options versions` and the DOKS release notes. DOKS offers one patch of
@@ -109,7 +110,7 @@ def _maintenance_policy(cluster: Cluster) -> dict[str, str]:
     return {"day": str(w.weekday), "start_time": w.start.strftime("%H:%M")}
 
 
-class DoksEngine:
+class DoksEngine(TerraformEngine):
     name = "doks"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
@@ -200,37 +201,17 @@ class DoksEngine:
                     )
 
     def context(self, cluster: Cluster) -> dict[str, Any]:
-        from treeform.providers.digitalocean import tags_of  # the provider imports us
-
         version = cluster.kubernetes_version
         pinned = version.count(".") == 2
         order = list(cluster.data.get("nodePools") or {})
-        pools = []
-        for name in order:
-            pool = cluster.node_pools[name]
-            pools.append(
-                {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "size": pool.machine_type,
-                    "autoscale": pool.max_size > pool.min_size,
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "node_count": pool.desired_size,
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints
-                    ],
-                }
-            )
+        # In the model's order: the first pool is made with the cluster.
+        pools = [pool_context(cluster.node_pools[name]) for name in order]
         settings = cluster.settings
         existing = cluster.network.existing
         addons = set(cluster.addons)
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "ha": cluster.high_availability,
                 # A pinned patch without a known slug: DOKS's slug of that patch.
                 "minor_prefix": version + "-" if pinned else cluster.minor_version + ".",
@@ -239,7 +220,7 @@ class DoksEngine:
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,
             },
-            "tags": tags_of(cluster),
+            "tags": tag_names(cluster_tags(cluster)),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -255,10 +236,5 @@ class DoksEngine:
             "pools": pools,
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("digitalocean/doks", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
-
-DOKS = DoksEngine()
+DOKS = DoksEngine("digitalocean/doks", PROVIDERS, Example("nyc1", "s-4vcpu-8gb"))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 from treeform.providers.gcp.gke import GKE
 from treeform.providers.gcp.kops import KOPS
+from treeform.providers.gcp.tags import cluster_tags, to_label
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -44,23 +45,7 @@ _LABEL_KEY = re.compile(r"^[a-z][a-z0-9_-]{0,62}\Z")
 _LABEL_VALUE = re.compile(r"^[a-z0-9_-]{0,63}\Z")
 
 
-def to_label(text: str) -> str:
-    return re.sub(r"[^a-z0-9_-]", "_", text.lower())
-
-
-def labels_of(tags: Mapping[str, str]) -> dict[str, str]:
-    """The GCP labels of a cluster's tags (validated by GcpProvider.validate)."""
-    return {to_label(k): to_label(v) for k, v in sorted(tags.items())}
-
-
-class GcpProvider:
-    name = "gcp"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (GKE, KOPS)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
+class GcpCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         seen: dict[str, str] = {}
         for key, value in cluster.tags.items():
@@ -85,4 +70,4 @@ class GcpProvider:
             seen[label_key] = key
 
 
-PROVIDER = GcpProvider()
+PROVIDER = GcpCloud("gcp", REGIONS, (GKE, KOPS), cluster_tags)

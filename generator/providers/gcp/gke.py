@@ -14,17 +14,17 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-
-# The package itself, read at call time: it imports this module to register the engine.
-from treeform.providers import gcp, machines, windows
+from treeform.providers import machines, windows
+from treeform.providers.base import Example
 from treeform.providers.common import (
     choice_issues,
     machine_type_issues,
     pool_machines,
-    tf_id,
-    versions_tf,
+    secrets_key_issues,
 )
-from treeform.render import Renderer
+from treeform.providers.gcp.tags import cluster_tags
+from treeform.providers.pools import API_CONSTANTS, pool_context
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions GKE offers across its release channels (standard and
 #: extended support), taken 2026-12-01 from the GKE release schedule
@@ -55,12 +55,6 @@ ADDONS: dict[str, str | None] = {
 }
 #: Add-on blocks the provider forbids with enable_autopilot (Autopilot runs them itself).
 _NOT_ON_AUTOPILOT = {"dns_cache_config"}
-
-TAINT_EFFECTS = {
-    "NoSchedule": "NO_SCHEDULE",
-    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
-    "NoExecute": "NO_EXECUTE",
-}
 
 #: The least-privilege roles of the node service account: write logs and metrics, read
 #: monitoring data and resource metadata, pull images from Artifact Registry.
@@ -230,7 +224,7 @@ def _maintenance_policy(cluster: Cluster) -> dict[str, Any] | None:
     }
 
 
-class GkeEngine:
+class GkeEngine(TerraformEngine):
     name = "gke"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
@@ -312,21 +306,12 @@ class GkeEngine:
                     "GKE IAM has no namespace-admin role; use edit (roles/container.developer) "
                     "or cluster-admin (roles/container.admin)",
                 )
-        key = cluster.secrets_key
-        if key is not None:
-            match = _KMS_KEY.match(key)
-            if match is None:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    "is not a Cloud KMS key id "
-                    "(projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)",
-                )
-            elif match.group(1) != cluster.region:
-                yield cluster.issue(
-                    ("encryption", "secretsKey"),
-                    f"the key ring is in {match.group(1)}; GKE needs a key in the cluster's "
-                    f"region {cluster.region}",
-                )
+        yield from secrets_key_issues(
+            cluster,
+            _KMS_KEY,
+            "a Cloud KMS key id (projects/PROJECT/locations/LOCATION/keyRings/RING/cryptoKeys/KEY)",
+            held_by="key ring",
+        )
         if _autopilot(cluster):
             yield from self._autopilot_issues(cluster)
             if cluster.node_pools:
@@ -431,10 +416,6 @@ class GkeEngine:
         settings = cluster.settings
         node_zones = _node_zones(cluster)
         regional = autopilot or cluster.high_availability
-        labels = {
-            "treeform-cluster": gcp.to_label(cluster.id)[:63],
-            **gcp.labels_of(cluster.tags),
-        }
         pools = []
         found = pool_machines(cluster, machines.GCP)
         for pool in cluster.node_pools.values():
@@ -442,6 +423,7 @@ class GkeEngine:
             machine = found[pool.name][0]
             pools.append(
                 {
+                    **pool_context(pool, taint_style=API_CONSTANTS),
                     "image_type": IMAGE_TYPES[pool.image or DEFAULT_IMAGE],
                     "disk_type": pool.disk_type or machine.disks[0],
                     "accelerator": (
@@ -453,24 +435,10 @@ class GkeEngine:
                         if machine.accelerator_type
                         else None
                     ),
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "machine_type": pool.machine_type,
                     "zones": list(zones),
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
                     "initial_per_zone": _initial_per_zone(
                         pool.desired_size, pool.max_size, len(zones)
                     ),
-                    "disk_size_gb": pool.disk_size_gb,
-                    "spot": pool.spot,
-                    "max_pods": pool.max_pods,
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": TAINT_EFFECTS[t.effect]}
-                        for t in pool.taints
-                    ],
                 }
             )
         addon_blocks = sorted(
@@ -483,9 +451,7 @@ class GkeEngine:
         ranges = ip_ranges(cluster) if existing is None else None
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "location": cluster.region if regional else node_zones[0],
                 "regional": regional,
                 # A zonal cluster lists only its other zones (the provider's rule).
@@ -502,7 +468,7 @@ class GkeEngine:
                 "vertical_pod_autoscaling": "vertical_pod_autoscaling" in addon_blocks,
             },
             "project": cluster.account.get("project"),
-            "labels": dict(sorted(labels.items())),
+            "labels": cluster_tags(cluster),
             "services": sorted(
                 ["compute.googleapis.com", "container.googleapis.com"]
                 + (["binaryauthorization.googleapis.com"] if binary_authorization else [])
@@ -542,10 +508,5 @@ class GkeEngine:
             },
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("gcp/gke", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
-
-GKE = GkeEngine()
+GKE = GkeEngine("gcp/gke", PROVIDERS, Example("us-central1", "e2-standard-4"))

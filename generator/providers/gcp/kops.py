@@ -1,5 +1,5 @@
 """kOps on GCE: what differs from kOps on other clouds (templates/gcp/kops/ for the
-Terraform around it). The documents and kOps's rules live in `treeform.providers.kops`.
+Terraform around it), as a `KopsCloud` (`treeform.providers.kops_cloud`).
 
 GCE subnets are regional: one kOps subnet named after the region, no zones on it (kOps
 validation `gceValidateCluster`), and every instance group names its zones itself. GCE has
@@ -15,16 +15,14 @@ from typing import Any
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers import gcp, machines
-from treeform.providers.common import versions_tf
-from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, KopsEngine, Subnet
-from treeform.render import Renderer
+from treeform.providers.base import Example
+from treeform.providers.gcp.tags import cluster_tags, labels_of
+from treeform.providers.kops import ADDONS_COMMON, CNI_COMMON, Group, Subnet
+from treeform.providers.kops_cloud import KopsCatalog, KopsFacts, KopsMachines, KopsTerraform
+from treeform.providers.kops_engine import KopsEngine
+from treeform.providers.machines import GCP as GCP_MACHINES
 
 PROVIDERS = {"google": {"source": "hashicorp/google", "version": "~> 7.0"}}
-
-#: kOps's GCE defaults (`populate_instancegroup_spec.go`).
-DEFAULT_CONTROL_PLANE_TYPE = "e2-medium"
-DEFAULT_BASTION_TYPE = "e2-micro"
 
 ADDONS_GCE: dict[str, tuple[str, ...]] = {
     **ADDONS_COMMON,
@@ -65,24 +63,40 @@ def cluster_suffixed_name(prefix: str, cluster_name: str, max_length: int = 63) 
     return f"{prefix}-{safe}"
 
 
-class GcpKopsEngine(KopsEngine):
-    cloud_provider = "gce"
-    state_scheme = "gs"
-    default_control_plane_type = DEFAULT_CONTROL_PLANE_TYPE
-    default_bastion_type = DEFAULT_BASTION_TYPE
-    cnis = CNI_GCE
-    addon_fields = ADDONS_GCE
-    addons: tuple[str, ...] = tuple(ADDONS_GCE)
-    catalog = machines.GCP
-    default_root_volume = "pd-standard"
+class GceKops:
+    """kOps on GCE."""
+
+    facts = KopsFacts(
+        provider="gce",
+        example=Example("us-central1", "e2-standard-4"),
+        state_scheme="gs",
+        # kOps's GCE defaults (`populate_instancegroup_spec.go`).
+        machines=KopsMachines(
+            control_plane="e2-medium",
+            bastion="e2-micro",
+            catalog=KopsCatalog(GCP_MACHINES, root_volume="pd-standard"),
+        ),
+        terraform=KopsTerraform("gcp/kops", PROVIDERS),
+        cnis=CNI_GCE,
+        addon_fields=ADDONS_GCE,
+        shares_network=True,
+        # GCE networks have no range of their own: kOps forbids networkCIDR.
+        takes_network_cidr=False,
+    )
+
+    def kops_zone(self, cluster: Cluster, zone: str) -> str:
+        return zone
+
+    def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
+        return labels_of(tags)
 
     def network_name(self, cluster: Cluster) -> str:
         """The network and subnetwork Terraform makes for kops.sharedVpc (GCE names start
         with a letter; a cluster name may not)."""
         return f"kops-{cluster.name}"
 
-    def ip_aliases(self, cluster: Cluster) -> bool:
-        return self.cni(cluster) in IP_ALIAS_CNIS
+    def ip_aliases(self, kops: KopsEngine, cluster: Cluster) -> bool:
+        return kops.cni(cluster) in IP_ALIAS_CNIS
 
     def pod_range(self, cluster: Cluster) -> str:
         return cluster.network.pod_cidr or IP_ALIAS_DEFAULT_PODS
@@ -90,16 +104,16 @@ class GcpKopsEngine(KopsEngine):
     def service_range(self, cluster: Cluster) -> str:
         return cluster.network.service_cidr or IP_ALIAS_DEFAULT_SERVICES
 
-    def alias_range_name(self, cluster: Cluster, key: str) -> str:
+    def alias_range_name(self, kops: KopsEngine, cluster: Cluster, key: str) -> str:
         """The subnetwork's secondary range kOps looks for (`NameForIPAliasRange`)."""
-        return cluster_suffixed_name(key, self.cluster_name(cluster))
+        return cluster_suffixed_name(key, kops.cluster_name(cluster))
 
-    def subnets(self, cluster: Cluster) -> list[Subnet]:
+    def subnets(self, kops: KopsEngine, cluster: Cluster) -> list[Subnet]:
         kind = "Private" if cluster.network.private else "Public"
         existing = cluster.network.existing
         if existing is not None:
             # IP aliases: kOps keeps the model's ranges only if it knows the node range too.
-            cidr = self.known_network_cidr(cluster) if self.ip_aliases(cluster) else None
+            cidr = kops.known_network_cidr(cluster) if self.ip_aliases(kops, cluster) else None
             return [
                 Subnet(
                     cluster.region,
@@ -109,41 +123,29 @@ class GcpKopsEngine(KopsEngine):
                     id=existing.subnet_ids[0],
                 )
             ]
-        subnet_id = self.network_name(cluster) if self.shared_vpc(cluster) else None
+        subnet_id = self.network_name(cluster) if kops.shared_vpc(cluster) else None
         return [
             Subnet(
                 cluster.region, kind, region=cluster.region, cidr=cluster.network.cidr, id=subnet_id
             )
         ]
 
-    def network_cidr(self, cluster: Cluster) -> str | None:
-        return None  # kOps forbids networkCIDR on GCE
-
-    def network_id(self, cluster: Cluster) -> str | None:
-        if cluster.network.existing is not None:
-            return cluster.network.existing.network_id
-        return self.network_name(cluster) if self.shared_vpc(cluster) else None
-
-    def cluster_cloud_fields(self, cluster: Cluster) -> dict[str, Any]:
+    def cluster_fields(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
         fields: dict[str, Any] = {"project": str(cluster.account.get("project", ""))}
-        if self.ip_aliases(cluster):
+        if kops.creates_network(cluster):
+            fields["networkID"] = self.network_name(cluster)
+        if self.ip_aliases(kops, cluster):
             fields["podCIDR"] = self.pod_range(cluster)
             fields["serviceClusterIPRange"] = self.service_range(cluster)
         return fields
 
-    def labels_of(self, tags: Mapping[str, str]) -> dict[str, str]:
-        return gcp.labels_of(tags)
-
-    def group_subnets(self, cluster: Cluster, group: Group, subnets: list[Subnet]) -> list[str]:
-        return [s.name for s in subnets]
-
-    def group_cloud_fields(self, cluster: Cluster, group: Group) -> dict[str, Any]:
+    def group_fields(self, kops: KopsEngine, cluster: Cluster, group: Group) -> dict[str, Any]:
         fields: dict[str, Any] = {"zones": list(group.zones)}
         if group.pool is not None and group.pool.spot:
             fields["gcpProvisioningModel"] = "SPOT"
         return fields
 
-    def cloud_issues(self, cluster: Cluster) -> Iterator[Issue]:
+    def issues(self, kops: KopsEngine, cluster: Cluster) -> Iterator[Issue]:
         if not cluster.account.get("project"):
             yield cluster.issue(
                 ("gcp", "project"), "kOps on GCE needs gcp.project (spec.project of the cluster)"
@@ -154,19 +156,13 @@ class GcpKopsEngine(KopsEngine):
                 ("network", "existing", "subnetIds"),
                 "GCE subnets are regional: kOps takes exactly one subnetwork name",
             )
-        if self.shared_vpc(cluster) and existing is not None:
-            yield cluster.issue(
-                ("kops", "sharedVpc"),
-                "kops.sharedVpc creates the network in Terraform; network.existing uses one "
-                "that exists: choose one",
-            )
         if "sharedVpcIds" in cluster.settings:
             yield cluster.issue(
                 ("kops", "sharedVpcIds"),
                 "GCE networks are named, not numbered: kops.sharedVpc needs no ids on GCP",
             )
-        if existing is not None and self.ip_aliases(cluster):
-            if self.known_network_cidr(cluster) is None:
+        if existing is not None and self.ip_aliases(kops, cluster):
+            if kops.known_network_cidr(cluster) is None:
                 yield cluster.issue(
                     ("network", "existing"),
                     "with GCE IP aliases kOps keeps the pod and service ranges only when it "
@@ -186,57 +182,36 @@ class GcpKopsEngine(KopsEngine):
                 "kOps on GCE makes Cloud NAT or, with External, leaves egress to you; "
                 f"{egress!r} names an AWS resource",
             )
-        if "class" in self.api_settings(cluster):
+        if "class" in kops.api_settings(cluster):
             yield cluster.issue(
                 ("kops", "apiLoadBalancer", "class"),
                 "kOps takes a load balancer class on AWS only",
             )
 
-    def context(self, cluster: Cluster) -> dict[str, Any]:
-        create_network = self.shared_vpc(cluster) and cluster.network.existing is None
+    def terraform_context(self, kops: KopsEngine, cluster: Cluster) -> dict[str, Any]:
         return {
-            "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "kops_name": self.cluster_name(cluster),
-                "region": cluster.region,
-            },
             "project": cluster.account.get("project"),
-            "labels": gcp.labels_of({**cluster.tags, "treeform-cluster": cluster.id}),
-            "state": {
-                "create": not cluster.settings.get("stateStoreExternal", False),
-                "bucket": self.state_bucket(cluster),
-                "url": self.state_store(cluster),
-                "location": cluster.region.upper(),
-            },
+            "labels": cluster_tags(cluster),
+            "state": {"location": cluster.region.upper()},
             "network": {
-                "create": create_network,
                 "name": self.network_name(cluster),
                 "cidr": cluster.network.cidr,
                 "private": cluster.network.private,
                 # IP aliases: the secondary ranges kOps's instance templates name.
                 "secondary_ranges": [
                     {
-                        "name": self.alias_range_name(cluster, "pods"),
+                        "name": self.alias_range_name(kops, cluster, "pods"),
                         "cidr": self.pod_range(cluster),
                     },
                     {
-                        "name": self.alias_range_name(cluster, "services"),
+                        "name": self.alias_range_name(kops, cluster, "services"),
                         "cidr": self.service_range(cluster),
                     },
                 ]
-                if self.ip_aliases(cluster)
+                if self.ip_aliases(kops, cluster)
                 else [],
             },
         }
 
-    def terraform(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        ctx = self.context(cluster)
-        if not ctx["state"]["create"] and not ctx["network"]["create"]:
-            return {}  # nothing for Terraform to make before `kops create`
-        files = renderer.render_dir("gcp/kops", ctx)
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return files
 
-
-KOPS = GcpKopsEngine()
+KOPS = KopsEngine(cloud=GceKops())

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
-from treeform.errors import Issue
-from treeform.model import Cluster
-from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
+from treeform.providers.common import Cloud
 from treeform.providers.huawei.cce import CCE
+from treeform.providers.huawei.tags import TAG_LIMITS, cluster_tags
 
 
 def _zones(region: str, letters: str) -> tuple[str, ...]:
@@ -28,21 +24,5 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "cn-south-1": _zones("cn-south-1", "acef"),
 }
 
-#: Huawei Cloud tag limits (TMS): keys 1-128 characters, values up to 255, and the `_sys_`
-#: prefix is the system's.
-TAG_LIMITS = TagLimits("Huawei Cloud", 128, 255, reserved_prefixes=("_sys_",))
 
-
-class HuaweiProvider:
-    name = "huawei"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (CCE,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
-    def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
-
-
-PROVIDER = HuaweiProvider()
+PROVIDER = Cloud("huawei", REGIONS, (CCE,), cluster_tags, TAG_LIMITS)

@@ -11,13 +11,15 @@ from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.names import MAX_NODE_POOL_NAME
 from treeform.providers import machines
+from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     refused_pool_field_issues,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.huawei.tags import cluster_tags
+from treeform.providers.pools import pool_context
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions CCE offers for new clusters, taken 2026-12-01 from the CCE
 #: Kubernetes version policy (support.huaweicloud.com/bulletin-cce/cce_bulletin_0033.html:
@@ -71,7 +73,7 @@ def zone_pool_name(pool: str, zone: str) -> str:
     return f"{pool}-{zone}"
 
 
-class CceEngine:
+class CceEngine(TerraformEngine):
     name = "cce"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
@@ -192,9 +194,7 @@ class CceEngine:
         eni_cidr = list(net.subnets(prefixlen_diff=2))[1]
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": "v" + cluster.minor_version,
                 "flavor": f"cce.s2.{size}" if cluster.high_availability else f"cce.s1.{size}",
                 "masters": list(cluster.zones[:3]) if cluster.high_availability else [],
@@ -202,7 +202,7 @@ class CceEngine:
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,
             },
-            "tags": {**cluster.tags, "treeform-cluster": cluster.id.replace("/", "-")},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -230,33 +230,25 @@ class CceEngine:
             ],
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("huawei/cce", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
-
 
 def _zone_pool(
     cluster: Cluster, pool: NodePool, zone: str, initial: int, low: int, high: int
 ) -> dict[str, Any]:
+    """One CCE node pool of a model pool: its share of the sizes, in one zone."""
     name = zone_pool_name(pool.name, zone)
     return {
+        **pool_context(pool),
         "pool": pool.name,
         "name": name,
         "tf_id": tf_id(name),
         "zone": zone,
-        "flavor": pool.machine_type,
-        "initial": initial,
-        "min": low,
-        "max": high,
-        "autoscale": pool.min_size != pool.max_size,
-        "spot": pool.spot,
-        "root_gb": pool.disk_size_gb,
+        "zones": [zone],
+        "desired_size": initial,
+        "min_size": low,
+        "max_size": high,
         "runtime_gb": RUNTIME_DISK_GB,
         "volume_type": VOLUME_TYPE,
-        "labels": pool.labels,
-        "taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
     }
 
 
-CCE = CceEngine()
+CCE = CceEngine("huawei/cce", PROVIDERS, Example("cn-north-4", "c7.xlarge.2"))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud, tag_text
 from treeform.providers.ibm.iks import IKS
+from treeform.providers.ibm.tags import cluster_tags
 
 
 def _zones(region: str) -> tuple[str, ...]:
@@ -39,22 +40,10 @@ REGIONS: dict[str, tuple[str, ...]] = {
 _TAG = re.compile(r"^[A-Za-z0-9 _.:-]{1,128}\Z")
 
 
-def tag_strings(tags: Mapping[str, str]) -> list[str]:
-    """The IBM Cloud tags of a cluster's tags: "key:value" (or "key" for an empty value)."""
-    return [f"{k}:{v}" if v else k for k, v in sorted(tags.items())]
-
-
-class IbmProvider:
-    name = "ibm"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (IKS,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class IbmCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
-            text = f"{key}:{value}" if value else key
+            text = tag_text(key, value)
             if ":" in key or not _TAG.match(text):
                 yield cluster.issue(
                     ("tags", key),
@@ -64,4 +53,4 @@ class IbmProvider:
                 )
 
 
-PROVIDER = IbmProvider()
+PROVIDER = IbmCloud("ibm", REGIONS, (IKS,), cluster_tags, default_zone_count=None)

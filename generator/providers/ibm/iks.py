@@ -12,13 +12,15 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.names import MAX_NODE_POOL_NAME
+from treeform.providers.base import Example
 from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
-    versions_tf,
 )
+from treeform.providers.ibm.tags import cluster_tags, tag_strings
+from treeform.providers.pools import pool_context
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 from treeform.render import Renderer, to_yaml
 
 #: Kubernetes minor versions IKS supports, taken 2026-12-01 from the IBM Cloud Kubernetes
@@ -63,8 +65,10 @@ def per_zone(pool: NodePool) -> dict[str, int]:
     }
 
 
-class IksEngine:
+class IksEngine(TerraformEngine):
     name = "iks"
+    # The cluster autoscaler's ConfigMap, when the add-on is asked for.
+    targets: tuple[str, ...] = ("terraform", "kubernetes")
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
     # IKS runs the master replicated across the region's zones by itself.
@@ -127,36 +131,33 @@ class IksEngine:
     def _pool(self, cluster: Cluster, pool: NodePool, first: bool) -> dict[str, Any]:
         sizes = per_zone(pool)
         return {
+            **pool_context(pool),
             "model_name": pool.name,
             "name": DEFAULT_POOL if first else pool.name,
-            "tf_id": tf_id(pool.name),
-            "flavor": pool.machine_type,
-            "zones": list(pool.zones),
             "workers_per_zone": sizes["workers"],
             "min_per_zone": sizes["min"],
             "max_per_zone": sizes["max"],
-            "autoscale": pool.min_size != pool.max_size,
-            "labels": pool.labels,
-            "taints": [{"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints],
         }
 
-    def context(self, cluster: Cluster) -> dict[str, Any]:
+    def _pools(self, cluster: Cluster) -> list[dict[str, Any]]:
+        """The worker pools, the default one first."""
         first = default_pool(cluster)
         pools = [self._pool(cluster, p, p is first) for p in cluster.node_pools.values()]
         pools.sort(key=lambda p: p["name"] != DEFAULT_POOL)
+        return pools
+
+    def context(self, cluster: Cluster) -> dict[str, Any]:
+        pools = self._pools(cluster)
         existing = cluster.network.existing
-        tags = {**cluster.tags, "treeform-cluster": cluster.id.replace("/", "-")}
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": ".".join(cluster.kubernetes_version.split(".")[:3]),
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,
             },
             "resource_group_id": cluster.account.get("resourceGroupId"),
-            "tags": [f"{k}:{v}" if v else k for k, v in sorted(tags.items())],
+            "tags": tag_strings(cluster_tags(cluster)),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -177,21 +178,14 @@ class IksEngine:
             "addons": [a for a in sorted(cluster.addons) if a in MANAGED_ADDONS],
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        context = self.context(cluster)
-        files = {
-            f"terraform/{name}": text
-            for name, text in renderer.render_dir("ibm/iks", context).items()
-        }
-        files["terraform/versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        if "cluster-autoscaler" in context["addons"]:
-            files["kubernetes/iks-ca-configmap.yaml"] = autoscaler_configmap(context)
-        return files
+    def kubernetes_manifests(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
+        if "cluster-autoscaler" not in cluster.addons:
+            return {}
+        return {"kubernetes/iks-ca-configmap.yaml": autoscaler_configmap(self._pools(cluster))}
 
 
-def autoscaler_configmap(context: dict[str, Any]) -> str:
+def autoscaler_configmap(pools: list[dict[str, Any]]) -> str:
     """The ConfigMap the IKS cluster autoscaler add-on reads: per-zone bounds of each pool."""
-    pools = [context["default_pool"], *context["pools"]]
     config = [
         {
             "name": p["name"],
@@ -213,4 +207,4 @@ def autoscaler_configmap(context: dict[str, Any]) -> str:
     )
 
 
-IKS = IksEngine()
+IKS = IksEngine("ibm/iks", PROVIDERS, Example("us-south", "bx2.4x16"))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from treeform.errors import Issue
 from treeform.model import Cluster
-from treeform.providers.base import Engine
+from treeform.providers.common import Cloud
 from treeform.providers.oracle.oke import OKE
+from treeform.providers.oracle.tags import cluster_tags
 
 #: Each region's key (the airport code in its availability domain names) and how many
 #: availability domains it has, taken 2026-11-27 from the OCI "Regions and Availability
@@ -43,14 +44,7 @@ _TAG_KEY_MAX = 100
 _TAG_VALUE_MAX = 256
 
 
-class OracleProvider:
-    name = "oracle"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (OKE,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())
-
+class OracleCloud(Cloud):
     def validate(self, cluster: Cluster) -> Iterator[Issue]:
         for key, value in cluster.tags.items():
             if len(key) > _TAG_KEY_MAX or any(c in key for c in " .:"):
@@ -67,4 +61,4 @@ class OracleProvider:
                 )
 
 
-PROVIDER = OracleProvider()
+PROVIDER = OracleCloud("oracle", REGIONS, (OKE,), cluster_tags, default_zone_count=None)

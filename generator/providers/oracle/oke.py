@@ -10,14 +10,17 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster, NodePool
 from treeform.providers import machines
+from treeform.providers.base import Example
 from treeform.providers.common import (
     machine_type_issues,
     pool_machines,
     refused_pool_field_issues,
     tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.oracle.tags import cluster_tags
+from treeform.providers.pools import KUBELET, pool_context
+from treeform.providers.pools import taints as pool_taints
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Minor version -> the Kubernetes version OKE offers new clusters, in OKE's own `v1.33.1`
 #: form, taken 2026-11-27 from the OKE "Supported Versions of Kubernetes" page. A model
@@ -90,7 +93,7 @@ def _taint_init_script(taints: str) -> list[str]:
     ]
 
 
-class OkeEngine:
+class OkeEngine(TerraformEngine):
     name = "oke"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
@@ -171,30 +174,18 @@ class OkeEngine:
     def _pool(self, cluster: Cluster, pool: NodePool) -> dict[str, Any]:
         shape = (cluster.settings.get("nodeShapes") or {}).get(pool.name, {})
         flex = is_flex(pool.machine_type)
-        taints = ",".join(
-            f"{t.key}={t.value}:{t.effect}" if t.value else f"{t.key}:{t.effect}"
-            for t in pool.taints
-        )
+        taints = ",".join(pool_taints(pool, KUBELET))
         machine = pool_machines(cluster, machines.ORACLE)[pool.name][0]
         return {
-            "name": pool.name,
-            "tf_id": tf_id(pool.name),
+            **pool_context(pool),
             "kubernetes_version": oke_version(pool.kubernetes_version)
             if pool.kubernetes_version
             else None,
-            "shape": pool.machine_type,
             "image_kind": image_kind(machine),
             "flex": flex,
             "ocpus": shape.get("ocpus", DEFAULT_OCPUS) if flex else None,
             "memory_gb": shape.get("memoryGb", DEFAULT_MEMORY_GB) if flex else None,
-            "size": pool.desired_size,
-            "min": pool.min_size,
-            "max": pool.max_size,
-            "autoscale": pool.min_size != pool.max_size,
             "boot_gb": str(pool.disk_size_gb),
-            "spot": pool.spot,
-            "zones": list(pool.zones),
-            "labels": pool.labels,
             # OKE node pools have no taint setting: the node's cloud-init registers them.
             "init_script": _taint_init_script(taints) if taints else None,
         }
@@ -214,16 +205,14 @@ class OkeEngine:
         pools = [self._pool(cluster, p) for p in cluster.node_pools.values()]
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": oke_version(cluster.kubernetes_version),
                 "cni": CNI_TYPES.get(cluster.network.cni, "FLANNEL_OVERLAY"),
                 "pod_cidr": cluster.network.pod_cidr,
                 "service_cidr": cluster.network.service_cidr,
             },
             "compartment_id": cluster.settings.get("compartmentId", ""),
-            "tags": {**cluster.tags, "treeform-cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": str(net),
@@ -253,10 +242,5 @@ class OkeEngine:
             ],
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("oracle/oke", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
-
-OKE = OkeEngine()
+OKE = OkeEngine("oracle/oke", PROVIDERS, Example("us-ashburn-1", "VM.Standard.E4.Flex"))

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
-from treeform.errors import Issue
-from treeform.model import Cluster
-from treeform.providers.base import Engine
-from treeform.providers.common import TagLimits
+from treeform.providers.common import Cloud
+from treeform.providers.tencent.tags import TAG_LIMITS, cluster_tags
 from treeform.providers.tencent.tke import TKE
 
 
@@ -36,21 +32,5 @@ REGIONS: dict[str, tuple[str, ...]] = {
     "sa-saopaulo": _zones("sa-saopaulo", "1"),
 }
 
-#: Tencent Cloud tag rules: keys up to 127 characters, values up to 255, at most 50 tags on a
-#: resource, and the prefixes "qcloud", "tencent" and "project" are reserved for keys.
-TAG_LIMITS = TagLimits("Tencent Cloud", 127, 255, 50, ("qcloud", "tencent", "project"))
 
-
-class TencentProvider:
-    name = "tencent"
-    regions: Mapping[str, tuple[str, ...]] = REGIONS
-    engines: Mapping[str, Engine] = {e.name: e for e in (TKE,)}
-
-    def default_zones(self, region: str) -> tuple[str, ...]:
-        return REGIONS.get(region, ())[:3]
-
-    def validate(self, cluster: Cluster) -> Iterator[Issue]:
-        yield from TAG_LIMITS.issues(cluster)
-
-
-PROVIDER = TencentProvider()
+PROVIDER = Cloud("tencent", REGIONS, (TKE,), cluster_tags, TAG_LIMITS)

@@ -15,14 +15,15 @@ from typing import Any
 from treeform.errors import Issue
 from treeform.model import Cluster
 from treeform.providers import machines
+from treeform.providers.base import Example
 from treeform.providers.common import (
     carve_subnets,
     machine_type_issues,
     refused_pool_field_issues,
-    tf_id,
-    versions_tf,
 )
-from treeform.render import Renderer
+from treeform.providers.pools import pool_context
+from treeform.providers.tencent.tags import cluster_tags
+from treeform.providers.terraform import TerraformEngine, cluster_identity
 
 #: Kubernetes minor versions TKE offers for new clusters, and the release treeform asks
 #: for, taken 2026-11-27 from "TKE Kubernetes Version Maintenance Mechanism" (even minors
@@ -67,7 +68,7 @@ def release_of(version: str) -> str:
     return RELEASES.get(version, version)
 
 
-class TkeEngine:
+class TkeEngine(TerraformEngine):
     name = "tke"
     versions: tuple[str, ...] = VERSIONS
     versions_taken = VERSIONS_TAKEN
@@ -168,32 +169,12 @@ class TkeEngine:
         cni = cni_of(cluster)
         vpc_cni = cni == "vpc-cni"
         spot_price = cluster.settings.get("spotMaxPrice")
-        pools = []
-        for pool in cluster.node_pools.values():
-            pools.append(
-                {
-                    "name": pool.name,
-                    "tf_id": tf_id(pool.name),
-                    "machine_type": pool.machine_type,
-                    "min_size": pool.min_size,
-                    "max_size": pool.max_size,
-                    "desired_size": pool.desired_size,
-                    "disk_size_gb": pool.disk_size_gb,
-                    "spot": pool.spot,
-                    "zones": list(pool.zones),
-                    "labels": pool.labels,
-                    "taints": [
-                        {"key": t.key, "value": t.value, "effect": t.effect} for t in pool.taints
-                    ],
-                }
-            )
+        pools = [pool_context(pool) for pool in cluster.node_pools.values()]
         subnets = carve_subnets(cluster.network.cidr, cluster.zones)
         existing = cluster.network.existing
         return {
             "cluster": {
-                "id": cluster.id,
-                "name": cluster.name,
-                "region": cluster.region,
+                **cluster_identity(cluster),
                 "version": release_of(cluster.kubernetes_version),
                 "pod_cidr": cluster.network.pod_cidr or DEFAULT_POD_CIDR,
                 "service_cidr": cluster.network.service_cidr
@@ -203,7 +184,7 @@ class TkeEngine:
                 "deletion_protection": cluster.settings.get("deletionProtection", False),
             },
             "project_id": cluster.account.get("projectId"),
-            "tags": {**cluster.tags, "treeform/cluster": cluster.id},
+            "tags": cluster_tags(cluster),
             "network": {
                 "create": existing is None,
                 "cidr": cluster.network.cidr,
@@ -237,10 +218,5 @@ class TkeEngine:
             "pools": pools,
         }
 
-    def render(self, cluster: Cluster, renderer: Renderer) -> dict[str, str]:
-        files = renderer.render_dir("tencent/tke", self.context(cluster))
-        files["versions.tf"] = versions_tf(cluster, renderer, PROVIDERS)
-        return {f"terraform/{name}": text for name, text in files.items()}
 
-
-TKE = TkeEngine()
+TKE = TkeEngine("tencent/tke", PROVIDERS, Example("ap-guangzhou", "S5.LARGE8"))

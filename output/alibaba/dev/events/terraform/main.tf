@@ -2,11 +2,11 @@
 locals {
   name = "events"
   tags = {
-    env                = "dev"
-    managed-by         = "treeform"
-    owner              = "platform-team"
-    team               = "events"
-    "treeform/cluster" = "alibaba/dev/events"
+    env              = "dev"
+    managed-by       = "treeform"
+    owner            = "platform-team"
+    team             = "events"
+    treeform-cluster = "alibaba/dev/events"
   }
 
   # vSwitches per zone, carved from the VPC range (see docs/engines/ack.md).

@@ -2,11 +2,11 @@
 locals {
   name = "shop"
   tags = {
-    env                = "prod"
-    managed-by         = "treeform"
-    owner              = "platform-team"
-    team               = "shop"
-    "treeform/cluster" = "alibaba/prod/shop"
+    env              = "prod"
+    managed-by       = "treeform"
+    owner            = "platform-team"
+    team             = "shop"
+    treeform-cluster = "alibaba/prod/shop"
   }
 
   # vSwitches per zone, carved from the VPC range (see docs/engines/ack.md).

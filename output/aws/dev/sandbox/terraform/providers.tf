@@ -4,10 +4,10 @@ provider "aws" {
 
   default_tags {
     tags = {
-      env                = "dev"
-      managed-by         = "treeform"
-      owner              = "platform-team"
-      "treeform/cluster" = "aws/dev/sandbox"
+      env              = "dev"
+      managed-by       = "treeform"
+      owner            = "platform-team"
+      treeform-cluster = "aws/dev/sandbox"
     }
   }
 }

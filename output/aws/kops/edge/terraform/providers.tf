@@ -4,9 +4,9 @@ provider "aws" {
 
   default_tags {
     tags = {
-      managed-by         = "treeform"
-      owner              = "platform-team"
-      "treeform/cluster" = "aws/kops/edge"
+      managed-by       = "treeform"
+      owner            = "platform-team"
+      treeform-cluster = "aws/kops/edge"
     }
   }
 }

@@ -4,11 +4,11 @@ provider "aws" {
 
   default_tags {
     tags = {
-      env                = "prod"
-      managed-by         = "treeform"
-      owner              = "platform-team"
-      team               = "ledger"
-      "treeform/cluster" = "aws/prod/ledger"
+      env              = "prod"
+      managed-by       = "treeform"
+      owner            = "platform-team"
+      team             = "ledger"
+      treeform-cluster = "aws/prod/ledger"
     }
   }
 }

@@ -4,11 +4,11 @@ provider "aws" {
 
   default_tags {
     tags = {
-      env                = "prod"
-      managed-by         = "treeform"
-      owner              = "platform-team"
-      team               = "ml"
-      "treeform/cluster" = "aws/prod/ml"
+      env              = "prod"
+      managed-by       = "treeform"
+      owner            = "platform-team"
+      team             = "ml"
+      treeform-cluster = "aws/prod/ml"
     }
   }
 }

@@ -4,12 +4,12 @@ provider "aws" {
 
   default_tags {
     tags = {
-      cost-center        = "4711"
-      env                = "prod"
-      managed-by         = "treeform"
-      owner              = "platform-team"
-      team               = "payments"
-      "treeform/cluster" = "aws/prod/payments"
+      cost-center      = "4711"
+      env              = "prod"
+      managed-by       = "treeform"
+      owner            = "platform-team"
+      team             = "payments"
+      treeform-cluster = "aws/prod/payments"
     }
   }
 }

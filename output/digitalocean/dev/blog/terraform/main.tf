@@ -2,7 +2,7 @@
 locals {
   name   = "blog"
   region = "nyc1"
-  tags   = ["env:dev", "managed-by:treeform", "owner:platform-team", "team:blog"]
+  tags   = ["env:dev", "managed-by:treeform", "owner:platform-team", "team:blog", "treeform-cluster:digitalocean-dev-blog"]
 }
 
 # The latest DOKS patch of the model's minor version. auto_upgrade moves the cluster to new

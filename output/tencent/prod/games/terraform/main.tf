@@ -2,11 +2,11 @@
 locals {
   name = "games"
   tags = {
-    env                = "prod"
-    managed-by         = "treeform"
-    owner              = "platform-team"
-    team               = "games"
-    "treeform/cluster" = "tencent/prod/games"
+    env              = "prod"
+    managed-by       = "treeform"
+    owner            = "platform-team"
+    team             = "games"
+    treeform-cluster = "tencent/prod/games"
   }
 
   # Subnets per zone, carved from the VPC range (see docs/engines/tke.md).

@@ -1,0 +1,10 @@
+"""OCI freeform tags: the model's, and treeform's cluster tag."""
+
+from __future__ import annotations
+
+from treeform.model import Cluster
+from treeform.providers.common import tagged
+
+
+def cluster_tags(cluster: Cluster) -> dict[str, str]:
+    return tagged(cluster)
