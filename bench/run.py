@@ -322,7 +322,7 @@ def side_by_side(n: int, model: Path, out: Path, kap: Path, pairs: int) -> list[
 
 def profile(work: Path) -> str:
     """cProfile of a 1,000-cluster generate into an empty directory, top functions."""
-    from treeform.pipeline import write_generated
+    from treeform.runner import write_generated
 
     model, out = work / "model1000", work / "profile-out"
     shutil.rmtree(out, ignore_errors=True)

@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import itertools
 import shutil
-import subprocess
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from pathlib import Path, PurePosixPath
@@ -186,6 +185,8 @@ def _repository_root(start: Path) -> Path | None:
         return None
     if shutil.which("git") is None:
         return marker
+    import subprocess  # (only here: a run outside a repository does without it)
+
     proc = subprocess.run(
         ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False
     )

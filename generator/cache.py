@@ -9,7 +9,12 @@ could write is never used: the cache holds compiled templates, code that is run.
   treeform itself are the same (see `ValidClusters`);
 - `files/`: per output directory, what the last generate saw of its files (metadata, as
   git's index), so that a generate reads only the files whose metadata changed (see
-  `fileindex`).
+  `fileindex`);
+- `sources/`: per model tree, the same of its cluster files, with the digest of each, so
+  that a run that only needs a cluster's fingerprint does not read its file (see
+  `fileindex.SourceIndex`);
+- `manifests/`: per output directory, its last manifest as read and checked, in a compact
+  form, for exactly the bytes it was made from (see `manifest`).
 """
 
 from __future__ import annotations

@@ -169,8 +169,6 @@ def _fail(exc: Exception) -> None:
 
 
 def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    from concurrent.futures.process import BrokenProcessPool
-
     from treeform.errors import ModelError, TreeformError
 
     try:
@@ -183,14 +181,19 @@ def _run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         sys.exit(1)
     except TreeformError as exc:
         _fail(exc)
-    except BrokenProcessPool:
-        click.echo(
-            "a worker process died (killed, or out of memory); nothing was written", err=True
-        )
-        sys.exit(1)
     except OSError as exc:  # a full disk, a read-only file system, ...: never a traceback
         where = _printable(str(exc.filename)) + ": " if exc.filename else ""
         click.echo(f"{where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+    except RuntimeError as exc:
+        # Workers were started only if their module was imported (a run with nothing to
+        # render imports neither).
+        pool = sys.modules.get("concurrent.futures.process")
+        if pool is None or not isinstance(exc, pool.BrokenProcessPool):
+            raise
+        click.echo(
+            "a worker process died (killed, or out of memory); nothing was written", err=True
+        )
         sys.exit(1)
     _warn(getattr(result, "warnings", ()))
     return result
@@ -217,7 +220,7 @@ def cli() -> None:
 @ONLY_OPT
 def validate(model: Path, only: tuple[str, ...]) -> None:
     """Check MODEL; exit 1 listing every error."""
-    from treeform.pipeline import check_model
+    from treeform.runner import check_model
 
     warnings: list[Any] = []
     clusters = _run(check_model, model, str(model), only=only, warnings=warnings)
@@ -270,8 +273,8 @@ def _make_plan(
     """What generate would do to OUTPUT (compared, nothing written): a `Rendered` whose plan
     has the texts and old bytes of every file `for_diff`. OUTPUT may be a copy of the real
     output directory (`diff --base`), which `real_output` then names."""
-    from treeform.pipeline import render_for_output
-    from treeform.writer import Stager
+    from treeform.runner import render_for_output
+    from treeform.staging import Stager
 
     stager = Stager.dry(output, for_diff=for_diff)
     try:
@@ -311,7 +314,7 @@ def generate(
     """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model).
 
     With --only, the other clusters' files are left as they are."""
-    from treeform.pipeline import write_generated
+    from treeform.runner import write_generated
 
     _apart(model, output)
     if not check:
@@ -327,7 +330,8 @@ def generate(
         )
         click.echo(f"{output}: {_counted(rendered.selected)}, {rendered.plan.summary()}")
         return
-    from treeform.writer import MANIFEST, manifest_is_current
+    from treeform.layout import MANIFEST
+    from treeform.manifest import manifest_is_current
 
     rendered = _run(_make_plan, model, output, only, atlantis, False)
     plan, clusters = rendered.plan, rendered.selected
@@ -385,8 +389,13 @@ def diff(
     """Show what generate would change in OUTPUT (or what MODEL changes since --base REV)."""
     import tempfile
 
-    from treeform.review import output_at_revision, review_plan, to_json, to_markdown
-    from treeform.writer import unified_diff
+    from treeform.review import (
+        output_at_revision,
+        review_plan,
+        to_json,
+        to_markdown,
+        unified_diff,
+    )
 
     _apart(model, output)
     with tempfile.TemporaryDirectory(prefix="treeform-base-") as tmp:

@@ -62,14 +62,20 @@ def code_fingerprint() -> str:
     return h.hexdigest()
 
 
+@cache
+def _code_hash() -> hashlib._Hash:
+    return hashlib.sha256(code_fingerprint().encode())
+
+
 def cluster_fingerprint(
-    cluster_id: str, defaults_chain: str, source: bytes, terraform: bytes = b""
+    cluster_id: str, defaults_chain: str, source_sha256: str, terraform: bytes = b""
 ) -> str:
-    """A hash of one cluster's id, the bytes of its file and of the defaults above it
-    (`defaults_chain`, see `tree.Tree.chains`), and of its extra Terraform files
-    (`terraform`, see `tree.Tree.read_terraform`), under the current code."""
-    h = hashlib.sha256(code_fingerprint().encode())
-    parts = (cluster_id.encode(), defaults_chain.encode(), source)
+    """A hash of one cluster's id, the bytes of its file (by their sha256, which the source
+    index keeps: see fileindex) and of the defaults above it (`defaults_chain`, see
+    `tree.Tree.chains`), and of its extra Terraform files (`terraform`, see
+    `tree.Tree.read_terraform`), under the current code."""
+    h = _code_hash().copy()
+    parts = (cluster_id.encode(), defaults_chain.encode(), source_sha256.encode())
     for part in (*parts, terraform) if terraform else parts:
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)

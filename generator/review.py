@@ -1,5 +1,5 @@
-"""`treeform diff --format markdown|json`: what a change of the model does, cluster by cluster,
-for a pull-request comment (markdown) or a machine (json).
+"""`treeform diff`: what a change of the model does, as one unified diff (`unified_diff`, the
+text format), or cluster by cluster, for a pull-request comment (markdown) or a machine (json).
 
 The old side is an output directory: its files, and beside each cluster the effective model
 it was rendered from (`ID/.treeform-model.json`, written by generate). The new side is the
@@ -23,10 +23,10 @@ from typing import Any
 
 from treeform.atlantis import owner_of
 from treeform.errors import UsageError
-from treeform.pipeline import MODEL_RECORD
+from treeform.layout import MODEL_RECORD
 from treeform.replacements import replacement_for
+from treeform.staging import Plan
 from treeform.tree import Provenance
-from treeform.writer import Plan
 from treeform.yamlload import FieldPath, format_path
 
 #: GitHub refuses comments over 65536 characters; leave room for what CI adds around ours.
@@ -225,6 +225,23 @@ def _pool_versions(
         if control is not None and _version_key(version)[:2] < _version_key(control)[:2]
     ]
     return [PoolVersionChange(p, a, b) for (a, b), p in sorted(changes.items())], held
+
+
+def unified_diff(plan: Plan) -> str:
+    """Every change of a plan as one unified diff, paths relative to the output root."""
+    chunks: list[str] = []
+    for rel in sorted(plan.create + plan.update + plan.remove):
+        old = plan.old.get(rel, b"").decode(errors="replace").splitlines(keepends=True)
+        new = plan.files.get(rel, "").splitlines(keepends=True)
+        chunks.extend(
+            difflib.unified_diff(
+                old,
+                new,
+                fromfile="/dev/null" if rel in plan.create else f"a/{rel}",
+                tofile="/dev/null" if rel in plan.remove else f"b/{rel}",
+            )
+        )
+    return "".join(chunks)
 
 
 def _file_change(rel: str, shown: str, plan: Plan) -> FileChange:

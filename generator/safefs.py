@@ -69,6 +69,8 @@ class Jail:
         self.root = root
         self._root_fd: int | None = None
         self._dirs: dict[str, int] = {}
+        #: Directories found real (not a symlink) by `metadata`, while nothing is removed.
+        self._real_dirs: set[str] = set()
         #: Paths known to be plain already (the manifest's, once checked): not checked again.
         self.known: set[str] | dict[str, str] = set()
 
@@ -164,6 +166,7 @@ class Jail:
     def forget(self, rel_dir: str) -> None:
         """Drop the descriptors of `rel_dir` and below (it was removed)."""
         below = rel_dir + "/"
+        self._real_dirs.clear()
         for key in [k for k in self._dirs if k == rel_dir or k.startswith(below)]:
             with contextlib.suppress(OSError):
                 os.close(self._dirs.pop(key))
@@ -179,9 +182,42 @@ class Jail:
             with contextlib.suppress(OSError):
                 os.close(self._root_fd)
         self._dirs = {}
+        self._real_dirs = set()
         self._root_fd = None
 
     # -- operations ------------------------------------------------------------------------
+
+    def metadata(self, rels: list[str]) -> list[int] | None:
+        """Size, mtime_ns, inode and ctime_ns of the file at each of `rels` (plain paths,
+        checked already: the manifest's), four numbers a file, or None when one is missing
+        or cannot be looked at, or a directory on its way is not a real one. For the file
+        index's hot loop (a generate with nothing changed looks at every output file): each
+        file is `lstat`ed from the root's descriptor, every directory on the way found a
+        directory, not a symlink, by its own `lstat` (once per jail); nothing is opened."""
+        root = self._root()
+        real = self._real_dirs
+        for directory in {rel.rpartition("/")[0] for rel in rels}:
+            if directory and directory not in real and not self._real_dir(directory):
+                return None
+        stat_at = os.stat
+        try:
+            infos = [stat_at(rel, dir_fd=root, follow_symlinks=False) for rel in rels]
+        except OSError:
+            return None
+        return [n for i in infos for n in (i.st_size, i.st_mtime_ns, i.st_ino, i.st_ctime_ns)]
+
+    def _real_dir(self, rel_dir: str) -> bool:
+        parent = rel_dir.rpartition("/")[0]
+        if parent and parent not in self._real_dirs and not self._real_dir(parent):
+            return False
+        try:
+            info = os.stat(rel_dir, dir_fd=self._root(), follow_symlinks=False)
+        except OSError:
+            return False
+        if not stat.S_ISDIR(info.st_mode):
+            return False
+        self._real_dirs.add(rel_dir)
+        return True
 
     def read(self, rel: str) -> bytes | None:
         """A regular file's bytes; None when it is missing. A symlink is refused; a
@@ -361,3 +397,11 @@ def jailed(root: Path) -> Iterator[Jail]:
         yield jail
     finally:
         jail.close()
+
+
+def symlinked_root(root: Path) -> OutputError:
+    """The refusal of an output directory that is itself a symbolic link."""
+    return OutputError(
+        f"{root}: the output directory is a symbolic link; treeform writes only into a real "
+        "directory"
+    )

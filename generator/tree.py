@@ -296,6 +296,8 @@ class Tree:
         """The extra Terraform files of a cluster's module by the name they take there:
         the `_defaults.<name>.tf` of every directory from the root down, then the cluster's
         own `<cluster>.<name>.tf`, a deeper file replacing one of the same name."""
+        if not self.terraform:  # (most trees have none)
+            return {}
         directory, _, stem = cluster_file.id.rpartition("/")
         chain = [""]
         for part in directory.split("/") if directory else ():
@@ -315,10 +317,13 @@ class Tree:
     ) -> tuple[dict[str, tuple[str, str]], bytes, list[Issue]]:
         """The cluster's extra Terraform (`<name>.tf` -> (model file, text)), their names
         and bytes for the fingerprint, and the problems of those that cannot be read."""
+        extras = self.terraform_of(cluster_file)
+        if not extras:
+            return {}, b"", []
         texts: dict[str, tuple[str, str]] = {}
         digest = hashlib.sha256()
         issues: list[Issue] = []
-        for name, extra in self.terraform_of(cluster_file).items():
+        for name, extra in extras.items():
             data = self.read(extra.file)  # the same reading rules as the model's YAML files
             if isinstance(data, Issue):
                 issues.append(data)

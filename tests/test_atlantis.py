@@ -14,8 +14,8 @@ import yaml
 from click.testing import CliRunner, Result
 from helpers import TESTS, write_tree
 from treeform.cli import cli
+from treeform.manifest import load_manifest
 from treeform.pipeline import generate_files, load_clusters
-from treeform.writer import load_manifest
 
 SCHEMA = json.loads((TESTS / "schemas" / "atlantis-v3.schema.json").read_text())
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from helpers import write_files, write_tree
 from treeform.errors import ModelError
-from treeform.pipeline import check_model, write_generated
+from treeform.runner import check_model, write_generated
 from treeform.tree import Tree
 
 BASE = """

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 from helpers import hcl_unquote, write_tree
 from treeform.cli import cli
-from treeform.writer import MANIFEST, load_manifest
+from treeform.layout import MANIFEST
+from treeform.manifest import load_manifest
 
 MODEL = {
     "_defaults.yaml": """

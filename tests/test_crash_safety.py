@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import render_tree, write_tree
-from treeform import writer
+from helpers import write_tree
+from treeform import journal
 from treeform.errors import ModelError, OutputError
-from treeform.pipeline import render_for_output, write_generated
+from treeform.journal import recover
+from treeform.layout import LOCK
+from treeform.lock import output_lock
+from treeform.runner import write_generated
 from treeform.safefs import Jail
-from treeform.writer import output_lock, plan_output, recover, write_output
 
 BASE = {
     "_defaults.yaml": """
@@ -51,6 +53,14 @@ def tree_bytes(root: Path) -> dict[str, bytes | None]:
     }
 
 
+def but_the_lock(root: Path) -> dict[str, bytes | None]:
+    """`tree_bytes` without the lock file: one left behind (its removal failed, or its
+    holder died) holds nothing (see the test of the lock below)."""
+    found = tree_bytes(root)
+    found.pop(LOCK, None)
+    return found
+
+
 def visible(root: Path) -> dict[str, str]:
     """The rendered files of an output directory (not treeform's own bookkeeping)."""
     return {
@@ -60,9 +70,10 @@ def visible(root: Path) -> dict[str, str]:
     }
 
 
-def generate(model: Path, out: Path) -> None:
-    with output_lock(out):
-        write_output(plan_output(out, render_tree(model)))
+def generate(model: Path, out: Path) -> Any:
+    """What `treeform generate MODEL -o OUT` runs (the CLI calls it so): the lock, the
+    transaction, the incremental run staging each cluster's files, the commit."""
+    return write_generated(model, out, str(model))
 
 
 @pytest.fixture
@@ -97,75 +108,93 @@ def fail_at(monkeypatch: pytest.MonkeyPatch, k: int, exc: Callable[[], BaseExcep
 
     # Every change the writer makes goes through the jail (treeform.safefs); directories
     # are made by os.mkdir, backups are hard links (os.link, a copy where that fails).
-    for name in ("write", "replace", "unlink", "open_append"):
+    # (Emptied directories are removed as well as can be: a failure leaves one in place.)
+    for name in ("write", "replace", "unlink", "open_append", "rmtree"):
         monkeypatch.setattr(Jail, name, wrap(getattr(Jail, name)))
     monkeypatch.setattr(os, "mkdir", wrap(os.mkdir))
     monkeypatch.setattr(os, "link", wrap(os.link))
     return calls
 
 
-def count_operations(states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch) -> int:
+@pytest.fixture
+def probe(
+    states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, Any, dict[str, bytes | None]]:
+    """A generate of the changed model over a copy of the output, counted: (how many file
+    operations it makes, its plan, the output it leaves, but the lock file)."""
     out, _, after = states
-    files = render_tree(after)
-    probe = tmp_path / "probe"
-    shutil.copytree(out, probe)
-    plan = plan_output(probe, files)
+    target = tmp_path / "probe"
+    shutil.copytree(out, target)
     with monkeypatch.context() as m:
         calls = fail_at(m, 0, lambda: OSError())
-        write_output(plan)
-    return calls[0]
+        plan = generate(after, target).plan
+    return calls[0], plan, tree_bytes(target)
 
 
 def test_an_error_at_any_operation_leaves_the_output_as_it_was(
-    states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    states: tuple[Path, Path, Path],
+    probe: tuple[int, Any, dict[str, bytes | None]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out, _, after = states
     before = tree_bytes(out)
-    files = render_tree(after)
-    total = count_operations(states, tmp_path, monkeypatch)
+    total, plan, done = probe
     assert total > 20
     refused = 0
     for k in range(1, total + 1):
         target = tmp_path / f"out-{k}"
         shutil.copytree(out, target)
-        plan = plan_output(target, files)
         with monkeypatch.context() as m:
             fail_at(m, k, lambda: OSError(28, "No space left on device"))
             try:
-                write_output(plan)
+                generate(after, target)
             except OutputError as exc:
                 assert "left as it was" in str(exc)
                 assert tree_bytes(target) == before, f"operation {k} of {total}"
                 refused += 1
-            else:  # the writer worked around it (a hard link falls back to a copy)
-                assert visible(target) == files, f"operation {k} of {total}"
+            else:  # worked around (a hard link falls back to a copy), or after the commit
+                recover(target)  # what the next run does first: a journal left is removed
+                assert but_the_lock(target) == done, f"operation {k} of {total}"
         generate(after, target)
-        assert visible(target) == files
-    # Only a failed hard link is worked around (by a copy); every other failure is refused.
-    plan = plan_output(out, files)
-    assert refused == total - (len(plan.update) + len(plan.remove) + 1)
+        assert tree_bytes(target) == done
+    # Worked around: a failed hard link of a backup (by a copy), the lock's `mkdir` of the
+    # output directory (it is there), and, once the commit is made, the removal of the
+    # journal (the next run removes it) and of the lock file; every other failure is refused.
+    assert plan.update and plan.remove
+    assert refused == total - (len(plan.update) + len(plan.remove) + 1) - 3
 
 
 def test_a_crash_at_any_operation_is_rolled_back_by_the_next_run(
-    states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    states: tuple[Path, Path, Path],
+    probe: tuple[int, Any, dict[str, bytes | None]],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Killed at any file operation (while clusters are staged, or committed), the output
+    is, once the next run has recovered it, as it was before, or, from the commit's last
+    step on, as the run would have left it."""
     out, _, after = states
     before = tree_bytes(out)
-    files = render_tree(after)
-    total = count_operations(states, tmp_path, monkeypatch)
+    total, _, done = probe
+    committed = []
     for k in range(1, total + 1):
         target = tmp_path / f"crash-{k}"
         shutil.copytree(out, target)
-        plan = plan_output(target, files)
         with monkeypatch.context() as m:
-            m.setattr(writer, "recover", lambda root: False)  # a dead process recovers nothing
+            m.setattr(journal, "recover", lambda root: False)  # a dead process recovers nothing
             fail_at(m, k, Crash)
             with pytest.raises(Crash):
-                write_output(plan)
+                generate(after, target)
         recover(target)
-        assert tree_bytes(target) == before, f"operation {k} of {total}"
+        found = but_the_lock(target)
+        assert found in (before, done), f"operation {k} of {total}"
+        committed.append(found == done)
         generate(after, target)
-        assert visible(target) == files
+        assert tree_bytes(target) == done
+    # Once made, the commit stays made: only the last two steps (the journal's and the
+    # lock's removal) leave the new state.
+    assert committed == sorted(committed) and sum(committed) == 2
 
 
 def test_a_second_writer_is_refused_and_a_dead_owner_leaves_nothing_that_holds(
@@ -173,7 +202,7 @@ def test_a_second_writer_is_refused_and_a_dead_owner_leaves_nothing_that_holds(
 ) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    lock = out / writer.LOCK
+    lock = out / LOCK
     lock.write_text(f"{os.getppid()}\n")  # a lock file nobody holds (its owner died)
     with output_lock(out):
         assert lock.read_text() == f"{os.getpid()}\n"
@@ -204,7 +233,7 @@ HOLD = """
 import sys, time
 from pathlib import Path
 from treeform.errors import OutputError
-from treeform.writer import output_lock
+from treeform.lock import output_lock
 try:
     with output_lock(Path(sys.argv[1])):
         print("held", flush=True)
@@ -230,41 +259,6 @@ def test_an_unwritable_output_directory_is_a_clear_error(
             pass
 
 
-def stream(model: Path, out: Path) -> None:
-    """generate's own path (no lock): every cluster's files staged as it is rendered."""
-    transaction = writer.Transaction(out)
-    with transaction.running() as stager:
-        rendered = render_for_output(model, out, jobs=1, stager=stager)
-        transaction.commit(rendered.plan)
-
-
-def test_a_crash_while_clusters_are_staged_is_rolled_back_by_the_next_run(
-    states: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    out, _, after = states
-    before = tree_bytes(out)
-    probe = tmp_path / "probe"
-    shutil.copytree(out, probe)
-    with monkeypatch.context() as m:
-        calls = fail_at(m, 0, lambda: OSError())
-        stream(after, probe)
-    total = calls[0]
-    assert total > 20
-    expected = visible(probe)
-    for k in range(1, total + 1):
-        target = tmp_path / f"stream-{k}"
-        shutil.copytree(out, target)
-        with monkeypatch.context() as m:
-            m.setattr(writer, "recover", lambda root: False)  # a dead process recovers nothing
-            fail_at(m, k, Crash)
-            with pytest.raises(Crash):
-                stream(after, target)
-        recover(target)
-        assert tree_bytes(target) == before, f"operation {k} of {total}"
-        stream(after, target)
-        assert visible(target) == expected
-
-
 def test_an_invalid_cluster_found_late_leaves_the_output_as_it_was(tmp_path: Path) -> None:
     """Files of the valid clusters are written as they are rendered; a cluster found invalid
     after them rolls every one of them back."""
@@ -280,7 +274,7 @@ def test_an_invalid_cluster_found_late_leaves_the_output_as_it_was(tmp_path: Pat
     generate(write_tree(tmp_path / "first", BASE), out)
     before = tree_bytes(out)
     with pytest.raises(ModelError, match=r"zz\.yaml"):
-        write_generated(model, out, jobs=1)
+        generate(model, out)
     assert tree_bytes(out) == before
     fresh = tmp_path / "fresh"
     with pytest.raises(ModelError):

@@ -8,14 +8,17 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import write_tree
-from treeform.errors import OutputError
-from treeform.fileindex import FileIndex, file_meta, signature
-from treeform.pipeline import render_for_output, write_generated
+from treeform.errors import ModelError, OutputError
+from treeform.fileindex import FileIndex, SourceIndex, file_meta, signature
+from treeform.layout import MANIFEST
+from treeform.manifest import load_manifest
+from treeform.runner import check_model, render_for_output, write_generated
 from treeform.safefs import Jail
-from treeform.writer import MANIFEST, intact_digests, load_manifest
+from treeform.staging import intact_digests
 
 BASE = {
     "_defaults.yaml": """
@@ -198,3 +201,162 @@ def test_a_manifest_of_an_earlier_treeform_reads_the_same(tmp_path: Path) -> Non
     (out / MANIFEST).write_text(json.dumps({**earlier, "files": {"a": 1}}))
     with pytest.raises(OutputError, match=r"manifest is malformed at files\.a"):
         load_manifest(out)
+
+
+# -- The model's cluster files, vouched for by their metadata too ---------------------------
+
+
+def model_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The cluster files of the model read from now on (not the _defaults.yaml files, which
+    every run reads)."""
+    from treeform import tree
+
+    seen: list[str] = []
+    real = tree.read_yaml_file
+
+    def counting(path: Any, shown: str) -> bytes:
+        if not str(path).endswith("_defaults.yaml"):
+            seen.append(Path(path).name)
+        return real(path, shown)
+
+    monkeypatch.setattr(tree, "read_yaml_file", counting)
+    return seen
+
+
+def test_a_run_with_nothing_changed_reads_no_cluster_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model, out = write_tree(tmp_path / "model", BASE), tmp_path / "out"
+    settled(model, out)
+    seen = model_reads(monkeypatch)
+    assert write_generated(model, out).reused == 2
+    assert check_model(model) == ["a", "b"]  # validate, the same
+    assert seen == []
+    # Without the cache every cluster file is read (and hashed) again.
+    monkeypatch.setenv("TREEFORM_CACHE_DIR", "")
+    assert write_generated(model, out).reused == 2
+    assert sorted(seen) == ["a.yaml", "b.yaml"]
+
+
+@pytest.mark.parametrize("new_inode", [False, True])
+def test_a_model_edit_that_keeps_size_and_mtime_is_caught(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, new_inode: bool
+) -> None:
+    model, out = write_tree(tmp_path / "model", BASE), tmp_path / "out"
+    settled(model, out)
+    edit_keeping_size_and_mtime(model / "a.yaml", new_inode=new_inode)  # `one}` -> `one#`
+    seen = model_reads(monkeypatch)
+    with pytest.raises(ModelError):  # the edit made it invalid YAML: it was read
+        check_model(model)
+    assert "a.yaml" in seen and "b.yaml" not in seen
+    (model / "a.yaml").write_text("tags: {v: new}\n")
+    rendered = write_generated(model, out)
+    assert (rendered.reused, rendered.rendered) == (1, 1)
+    assert '"v": "new"' in (out / "a" / ".treeform-model.json").read_text()
+
+
+def test_a_cluster_file_changed_in_the_clock_tick_it_was_read_is_not_vouched_for() -> None:
+    now = time.time_ns()
+    old = (10, now - 5_000_000_000, 1, now - 5_000_000_000)
+    assert SourceIndex.line((now, old), "a" * 64) == f"10 {old[1]} 1 {old[3]} {'a' * 64}\n"
+    for racy in ((10, now - 1_000_000, 1, old[3]), (10, old[1], 1, now), (10, old[1], 1, now + 1)):
+        assert SourceIndex.line((now, racy), "a" * 64) is None
+    whole = now - now % 1_000_000_000 - 1_000_000_000  # a coarse file system's second
+    assert SourceIndex.line((now, (10, whole, 1, whole)), "a" * 64) is None
+    assert SourceIndex.line((now, None), "a" * 64) is None
+
+
+def test_the_source_index_is_only_a_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line that does not match the file's metadata, or is malformed, makes treeform read
+    the file; a digest noted falsely cannot make it skip a change of the file's metadata."""
+    model, out = write_tree(tmp_path / "model", BASE), tmp_path / "out"
+    settled(model, out)
+    index = SourceIndex.of(model)
+    assert index.path is not None and index.digest("a", str(model / "a.yaml")) is not None
+    lines = index.path.read_text().splitlines(keepends=True)
+    assert len(lines) == 2
+    forged = [lines[0].replace(" ", "  ", 1), "garbage\n", '"b"\t1 2 3\n']
+    index.path.write_text("".join(forged))
+    seen = model_reads(monkeypatch)
+    assert write_generated(model, out).reused == 2
+    assert sorted(seen) == ["a.yaml", "b.yaml"]
+    # A symlink to the file is not the file noted.
+    (model / "b.yaml").rename(model / "b.real")
+    (model / "b.yaml").symlink_to(model / "b.real")
+    assert SourceIndex.of(model).digest("b", str(model / "b.yaml")) is None
+
+
+def test_the_signature_keeps_digests_apart() -> None:
+    meta = (1, 2, 3, 4)
+    one = signature([("a/x", "ab", meta), ("a/y", "c", meta)])
+    two = signature([("a/x", "a", meta), ("a/y", "bc", meta)])
+    assert one != two
+    assert signature([("a/x", "ab", meta)]) != signature([("a/x", "ab", (1, 2, 3, 5))])
+
+
+# -- The manifest, loaded from treeform's cache ---------------------------------------------
+
+
+def test_the_manifest_loads_from_the_cache_only_for_its_own_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from treeform import manifest as manifest_module
+
+    monkeypatch.setattr(manifest_module, "_CACHED_FROM", 0)  # every manifest, however small
+    model, out = write_tree(tmp_path / "model", BASE), tmp_path / "out"
+    write_generated(model, out)
+    parsed = load_manifest(out)  # read as JSON, then kept in the cache
+    raw = (out / MANIFEST).read_bytes()
+    cache = manifest_module._ManifestCache(out, raw)
+    assert cache.path is not None and cache.path.exists()
+    assert cache.load() == parsed == load_manifest(out)
+    # Loaded from the cache, the JSON is not parsed.
+    with monkeypatch.context() as m:
+        m.setattr(manifest_module, "_parsed", lambda *a: pytest.fail("parsed"))
+        assert load_manifest(out) == parsed
+    # Other bytes (a pull request's): read and checked again, the cache not consulted.
+    victim = "a/terraform/main.tf"
+    (out / MANIFEST).write_text(raw.decode().replace(victim, "../outside"))
+    with pytest.raises(OutputError, match="not a plain relative path"):
+        load_manifest(out)
+    (out / MANIFEST).write_text(raw.decode().replace(parsed.files[victim], "0" * 64))
+    assert load_manifest(out).files[victim] == "0" * 64
+    # A cache file that is not one is ignored.
+    (out / MANIFEST).write_bytes(raw)
+    cache.path.write_bytes(b"not marshal")
+    assert load_manifest(out) == parsed
+    assert cache.load() == parsed  # and written again
+
+
+def test_a_large_tree_is_looked_at_by_two_processes_with_the_same_outcome(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From EARLY_SPLIT clusters, the second half of the clusters is looked at by a forked
+    process: what it decides (reused, or not: an edit there is caught) is what one process
+    decides; should it fail, this process decides its half itself."""
+    from treeform import runner
+
+    tree = {**BASE, **{f"n{i}.yaml": f"tags: {{v: n{i}}}\n" for i in range(6)}}
+    model, out = write_tree(tmp_path / "model", tree), tmp_path / "out"
+    settled(model, out)
+    monkeypatch.setattr(runner, "EARLY_SPLIT", 2)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    rendered = write_generated(model, out)
+    assert (rendered.reused, rendered.rendered, rendered.plan.changed) == (8, 0, False)
+    victim = out / "n5" / "terraform" / "main.tf"  # a cluster of the second half
+    edit_keeping_size_and_mtime(victim, new_inode=False)
+    with pytest.raises(OutputError, match=r"n5/terraform/main\.tf: edited by hand"):
+        write_generated(model, out)
+    write_generated(model, out, force=True)
+    # The forked process dies: this one decides every cluster.
+    parent = os.getpid()
+    real = runner._early_range
+
+    def dying(*args: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(runner, "_early_range", dying)
+    rendered = write_generated(model, out)
+    assert (rendered.reused, rendered.rendered, rendered.plan.changed) == (8, 0, False)

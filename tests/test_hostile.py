@@ -21,7 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 from helpers import write_tree
-from treeform import writer
+from treeform import layout
 from treeform.atlantis import render_atlantis
 from treeform.cli import cli
 from treeform.settings import AtlantisSettings
@@ -107,7 +107,7 @@ def refused(model: Path, out: Path, outside: Path, *needles: str) -> None:
 
 
 def edit_manifest(out: Path, change: Any) -> None:
-    path = out / writer.MANIFEST
+    path = out / layout.MANIFEST
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
@@ -125,7 +125,7 @@ def test_a_manifest_entry_outside_the_output_is_refused(
     model, out, outside = site
     rel = entry.format(outside=outside)
     edit_manifest(out, lambda d: d["files"].update({rel: "0" * 64}))
-    refused(model, out, outside, writer.MANIFEST, repr(rel))
+    refused(model, out, outside, layout.MANIFEST, repr(rel))
     assert (outside / "victim").read_text() == "precious\n"
 
 
@@ -156,7 +156,7 @@ def test_a_planted_journal_is_refused_before_anything_is_touched(
     site: tuple[Path, Path, Path], files: dict[str, str]
 ) -> None:
     model, out, outside = site
-    journal = out / writer.JOURNAL
+    journal = out / layout.JOURNAL
     journal.mkdir()
     for rel, text in files.items():
         if rel.startswith("backup/"):
@@ -168,7 +168,7 @@ def test_a_planted_journal_is_refused_before_anything_is_touched(
 
 def test_a_journal_backup_that_is_a_symlink_is_refused(site: tuple[Path, Path, Path]) -> None:
     model, out, outside = site
-    journal = out / writer.JOURNAL
+    journal = out / layout.JOURNAL
     (journal / "backup" / "a" / "terraform").mkdir(parents=True)
     (journal / "committing").write_text("")
     (journal / "plan.json").write_text('{"update": ["a/terraform/main.tf"], "remove": []}')
@@ -250,7 +250,7 @@ def test_a_fifo_inside_the_output_is_refused_without_hanging(site: tuple[Path, P
 )
 def test_a_malformed_manifest_is_a_clear_error(site: tuple[Path, Path, Path], change: Any) -> None:
     model, out, outside = site
-    path = out / writer.MANIFEST
+    path = out / layout.MANIFEST
     data = json.loads(path.read_text())
     change(data)
     path.write_text(json.dumps(data))
@@ -261,7 +261,7 @@ def test_a_lock_that_is_a_directory_or_a_symlink_is_a_clear_error(
     site: tuple[Path, Path, Path],
 ) -> None:
     model, out, outside = site
-    lock = out / writer.LOCK
+    lock = out / layout.LOCK
     lock.mkdir()
     result = run("generate", str(model), "-o", str(out))
     assert result.exit_code == 1
@@ -406,14 +406,14 @@ def test_a_file_name_with_a_line_break_is_refused(tmp_path: Path) -> None:
 #: A generate whose commit waits for a moment, so that runs started together overlap.
 SLOW_GENERATE = """
 import sys, time
-from treeform import writer
+from treeform import journal
 from treeform.cli import main
-commit = writer.Transaction.commit
+commit = journal.Transaction.commit
 pause = float(sys.argv[1])
 def slow(self, *args, **kwargs):
     time.sleep(pause)
     return commit(self, *args, **kwargs)
-writer.Transaction.commit = slow
+journal.Transaction.commit = slow
 start = float(sys.argv[2])
 time.sleep(max(0.0, start - time.time()))
 sys.argv = ["treeform", *sys.argv[3:]]
@@ -454,8 +454,8 @@ def test_many_simultaneous_generates_leave_one_winner_and_nothing_behind(tmp_pat
         assert code == 1
         assert "another treeform" in err and "is writing this directory" in err, err
         assert "Traceback" not in err
-    assert not (out / writer.LOCK).exists()
-    assert not (out / writer.JOURNAL).exists()
+    assert not (out / layout.LOCK).exists()
+    assert not (out / layout.JOURNAL).exists()
     assert run("generate", str(model), "-o", str(out), "--check").exit_code == 0
 
 
@@ -523,7 +523,7 @@ def test_a_full_file_system_is_a_clean_error_and_leaves_the_output_as_it_was(
         assert "No space left on device" in result.stderr
         assert "the output directory was left as it was" in result.stderr
         assert snapshot(out) == before
-        assert not (out / writer.LOCK).exists() and not (out / writer.JOURNAL).exists()
+        assert not (out / layout.LOCK).exists() and not (out / layout.JOURNAL).exists()
 
 
 def test_a_read_only_file_system_is_a_clean_error(tmp_path: Path) -> None:
@@ -564,12 +564,12 @@ def test_a_write_error_at_any_write_is_clean(
 #: A generate that says when its files are staged, then waits (for the signal).
 STAGED_THEN_WAIT = """
 import sys, time
-from treeform import writer
+from treeform import journal
 from treeform.cli import main
 def wait(self, *args, **kwargs):
     print("staged", flush=True)
     time.sleep(60)
-writer.Transaction.commit = wait
+journal.Transaction.commit = wait
 sys.argv = ["treeform", *sys.argv[1:]]
 main()
 """
@@ -588,7 +588,7 @@ def test_sigterm_is_handled_like_ctrl_c(site: tuple[Path, Path, Path]) -> None:
         env={**os.environ, "TREEFORM_CACHE_DIR": ""},
     )
     assert proc.stdout is not None and proc.stdout.readline() == "staged\n"
-    assert (out / writer.JOURNAL).exists()
+    assert (out / layout.JOURNAL).exists()
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 1
@@ -667,5 +667,5 @@ def test_a_huge_file_in_the_output_is_refused_without_reading_it(
 
     model, out, outside = site
     monkeypatch.setattr(safefs, "MAX_READ", 1000)
-    (out / writer.MANIFEST).write_bytes(b" " * 2000)
-    refused(model, out, outside, f"{out / writer.MANIFEST}: larger than 1000 bytes")
+    (out / layout.MANIFEST).write_bytes(b" " * 2000)
+    refused(model, out, outside, f"{out / layout.MANIFEST}: larger than 1000 bytes")

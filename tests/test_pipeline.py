@@ -13,12 +13,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from treeform.errors import OutputError
 from treeform.jsonout import indented_json
-from treeform.pipeline import (
-    generate_files,
-    render_for_output,
-    write_generated,
-)
-from treeform.writer import MANIFEST
+from treeform.layout import MANIFEST
+from treeform.pipeline import generate_files
+from treeform.runner import render_for_output, write_generated
 
 sys.path.insert(0, str(ROOT / "bench"))
 from synth import write_tree as write_synthetic

@@ -12,8 +12,9 @@ from click.testing import CliRunner
 from helpers import terraform_problems, write_files, write_tree
 from treeform.cli import cli
 from treeform.errors import ModelError
-from treeform.pipeline import generate_files, load_clusters, write_generated
+from treeform.pipeline import generate_files, load_clusters
 from treeform.providers.common import state_address
+from treeform.runner import write_generated
 
 BASE = """
     cloud: aws
