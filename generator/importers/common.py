@@ -406,6 +406,19 @@ def has_null(value: Any) -> bool:
 # --- the model file -------------------------------------------------------------------
 
 
+#: Top-level model fields every importer states in full (inherited ones are nulled if
+#: unsaid); each importer adds its engine's settings block.
+OWNED_COMMON = (
+    "zones",
+    "highAvailability",
+    "network",
+    "apiServer",
+    "nodePools",
+    "addons",
+    "tags",
+)
+
+
 #: Top-level fields, in the order a model file lists them (the README's order).
 FIELD_ORDER = (
     "name",

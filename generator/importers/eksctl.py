@@ -13,7 +13,15 @@ import re
 from typing import Any
 
 from treeform.errors import Issue, ModelError
-from treeform.importers.common import MISSING, Allowed, Source, check_document, listed, mapping
+from treeform.importers.common import (
+    MISSING,
+    OWNED_COMMON,
+    Allowed,
+    Source,
+    check_document,
+    listed,
+    mapping,
+)
 from treeform.providers.aws.eks_facts import IMAGES, NOT_EKS_ADDONS, POD_IDENTITIES
 from treeform.providers.aws.eksctl import ADMIN_POLICY
 from treeform.providers.base import CLUSTER_TAG
@@ -21,16 +29,7 @@ from treeform.providers.base import CLUSTER_TAG
 TOOL = "eksctl"
 OUTPUT = "eksctl/cluster.yaml"
 API_VERSIONS = {"ClusterConfig": ("eksctl.io/v1alpha5",)}
-OWNED = (
-    "zones",
-    "highAvailability",
-    "network",
-    "apiServer",
-    "nodePools",
-    "addons",
-    "tags",
-    "eks",
-)
+OWNED = (*OWNED_COMMON, "eks")
 DROPPABLE: tuple[tuple[str, ...], ...] = (
     ("apiServer", "allowedCidrs"),
     ("nodePools", "*", "labels"),

@@ -19,6 +19,7 @@ from typing import Any
 from treeform.errors import Issue, ModelError
 from treeform.importers.common import (
     MISSING,
+    OWNED_COMMON,
     Allowed,
     Place,
     Source,
@@ -57,16 +58,7 @@ def kops_clouds() -> dict[str, str]:
 
 
 #: Top-level model fields an import states in full (inherited ones are nulled if unsaid).
-OWNED = (
-    "zones",
-    "highAvailability",
-    "network",
-    "apiServer",
-    "nodePools",
-    "addons",
-    "tags",
-    "kops",
-)
+OWNED = (*OWNED_COMMON, "kops")
 #: Model fields the importer leaves to the escape hatch (or the report) when the model
 #: refuses the input's value there (an IPv6 range, a label kOps takes and the model not).
 DROPPABLE: tuple[tuple[str, ...], ...] = (
