@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from treeform.errors import Issue
@@ -889,23 +890,39 @@ def _takers(field: str) -> str:
     return ", ".join(names) or "no engine yet"
 
 
-def unhonoured_issues(cluster: Cluster) -> Iterator[Issue]:
-    """An issue at every field the cluster's engine refuses, and at every value outside
-    the values the table names for it."""
-    key = engine_key(cluster)
+@cache
+def _checks(key: str) -> tuple[tuple[str, tuple[str, ...], Honoured | Refused], ...]:
+    """The table's rows an engine's clusters are checked against, in the table's order:
+    its refused fields (not those inside a field refused whole: they need no errors of
+    their own, nor those its validate refuses) and its honoured fields with a value list.
+    Worked out once per engine: the table is fixed, and walking all of it for every
+    cluster cost more than the rest of validation."""
     refused: list[str] = []
+    checks: list[tuple[str, tuple[str, ...], Honoured | Refused]] = []
     for field, row in CAPABILITIES.items():
         cap = row.get(key)
         if cap is None or any(field.startswith((f + ".", f + "[].")) for f in refused):
-            continue  # a refused field's own fields need no errors of their own
+            continue
         if isinstance(cap, Refused) and not cap.values:
             refused.append(field)
         if isinstance(cap, Refused) and cap.by_engine:
             continue  # the engine's validate refuses it (the rule needs more than the table)
         if isinstance(cap, Honoured) and not cap.what:
             continue
-        for path in _paths(cluster.data, tuple(field.split("."))):
-            value = _value(cluster.data, path)
+        checks.append((field, tuple(field.split(".")), cap))
+    return tuple(checks)
+
+
+def unhonoured_issues(cluster: Cluster) -> Iterator[Issue]:
+    """An issue at every field the cluster's engine refuses, and at every value outside
+    the values the table names for it."""
+    data = cluster.data
+    for field, pattern, cap in _checks(engine_key(cluster)):
+        top = pattern[0].removesuffix("[]")
+        if top != "*" and data.get(top) is None:
+            continue  # the field's top-level block is not in the model: nothing to check
+        for path in _paths(data, pattern):
+            value = _value(data, path)
             if isinstance(cap, Honoured):
                 if value not in cap.values:
                     yield cluster.issue(
