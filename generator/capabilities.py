@@ -355,6 +355,11 @@ CAPABILITIES: dict[str, dict[str, Capability]] = {
             "additionalNetworkCIDRs on GCE)",
             by_engine=_KOPS_GCE,
         ),
+        "kops:azure": Refused(
+            "treeform gives kOps on Azure the virtual network's one range (networkCIDR) "
+            "and writes no additionalNetworkCIDRs there (kOps documents them for AWS VPCs); "
+            "remove additionalCidrs"
+        ),
     },
     "apiServer": every(),
     "apiServer.public": every(

@@ -770,7 +770,7 @@ NOT_SHOWN_YET: dict[str, str] = {
     "kops.sharedVpcIds.subnetIds.*": "kops:aws",
     "network.cni": "oke",
     "network.existing": "doks iks kops:aws kops:gcp",
-    "network.existing.additionalCidrs": "kops:aws kops:azure",
+    "network.existing.additionalCidrs": "kops:aws",
     "network.existing.cidr": "kops:aws kops:azure kops:gcp",
     "network.existing.networkId": "doks iks kops:aws kops:gcp",
     "network.existing.subnetIds": "aks doks gke iks kops:aws kops:azure kops:gcp",
