@@ -66,6 +66,19 @@ def file_meta(info: os.stat_result) -> Meta | None:
     return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
 
 
+def _settled(meta: Meta, before_ns: int) -> bool:
+    """Whether a file with this metadata was last changed (mtime and ctime) before
+    `before_ns`; with whole-second stamps (maybe a coarse file system) two seconds before."""
+    if meta[1] % 1_000_000_000 == 0 or meta[3] % 1_000_000_000 == 0:
+        before_ns -= _COARSE_SLACK_NS
+    return meta[1] < before_ns and meta[3] < before_ns
+
+
+def _meta_text(meta: Meta) -> str:
+    """The metadata as the source index writes it, before the digest."""
+    return f"{meta[0]} {meta[1]} {meta[2]} {meta[3]} "
+
+
 def signature(entries: Iterable[tuple[str, str, Meta]]) -> str:
     """The signature of a cluster's files: (path, sha256, metadata) of each, in order."""
     rels: list[str] = []
@@ -159,10 +172,7 @@ class FileIndex(LineIndex):
     def settled(self, meta: Meta) -> bool:
         """Whether a file with this metadata was last changed before the index was written
         (not racy): only then can its metadata vouch for its bytes."""
-        limit = self.written_ns
-        if meta[1] % 1_000_000_000 == 0 or meta[3] % 1_000_000_000 == 0:
-            limit -= _COARSE_SLACK_NS  # whole seconds: maybe a coarse file system
-        return meta[1] < limit and meta[3] < limit
+        return _settled(meta, self.written_ns)
 
     def vouches(self, noted: str, rels: list[str], shas: list[str], numbers: list[int]) -> bool:
         """Whether the index can say, without reading them, that the files at `rels` hold
@@ -209,10 +219,13 @@ class SourceIndex(LineIndex):
             info = os.stat(path, follow_symlinks=False)  # noqa: PTH116 (a str: no Path per file)
         except OSError:
             return None
-        meta = f"{info.st_size} {info.st_mtime_ns} {info.st_ino} {info.st_ctime_ns} "
-        if len(line) != len(meta) + _SHA_LENGTH + 1 or not line.startswith(meta):
+        meta = file_meta(info)
+        if meta is None:
             return None
-        return line[len(meta) : -1]
+        text = _meta_text(meta)
+        if len(line) != len(text) + _SHA_LENGTH + 1 or not line.startswith(text):
+            return None
+        return line[len(text) : -1]
 
     @staticmethod
     def looked_at(path: str) -> tuple[int, Meta | None]:
@@ -232,12 +245,9 @@ class SourceIndex(LineIndex):
         now, meta = looked
         if meta is None:
             return None
-        limit = now - _TICK_NS
-        if meta[1] % 1_000_000_000 == 0 or meta[3] % 1_000_000_000 == 0:
-            limit -= _COARSE_SLACK_NS
-        if not (meta[1] < limit and meta[3] < limit):
+        if not _settled(meta, now - _TICK_NS):
             return None
-        return f"{meta[0]} {meta[1]} {meta[2]} {meta[3]} {sha}\n"
+        return f"{_meta_text(meta)}{sha}\n"
 
 
 class IndexWriter:
