@@ -11,13 +11,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import shutil
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from treeform.errors import OutputError
+from treeform.gitrepo import path_in_repository
 from treeform.render import to_yaml
 from treeform.settings import AtlantisSettings
 
@@ -176,30 +176,6 @@ def render_atlantis(
     return "".join(pieces)
 
 
-def _repository_root(start: Path) -> Path | None:
-    """The top of the git work tree holding `start` (an existing directory): git's answer
-    where git is on PATH, else the nearest directory above holding `.git`; None when there
-    is no repository. Raises OutputError when there is one that git cannot read."""
-    marker = next((d for d in (start, *start.parents) if (d / ".git").exists()), None)
-    if marker is None:
-        return None
-    if shutil.which("git") is None:
-        return marker
-    import subprocess  # (only here: a run outside a repository does without it)
-
-    proc = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"], cwd=start, capture_output=True, check=False
-    )
-    if proc.returncode != 0:
-        said = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise OutputError(
-            f"{start}: cannot tell where the output directory sits in its git repository "
-            f"(git: {said[0] if said else 'failed'}), so the Atlantis project dirs cannot be "
-            "known; set atlantis.outputPath in MODEL/.treeform.yaml"
-        )
-    return Path(proc.stdout.decode().strip()).resolve()
-
-
 def locate_output(settings: AtlantisSettings, output: Path) -> AtlantisSettings:
     """The settings with `output_path` (OUT's path from the repository root) found from git
     when `outputPath` is not set, and checked against git when it is. OUT outside any
@@ -207,22 +183,10 @@ def locate_output(settings: AtlantisSettings, output: Path) -> AtlantisSettings:
     inside the repository, as pre-commit's or CI's `generate --check`, finds the real path."""
     if not settings.enabled:
         return settings
-    absolute = output.absolute()
-    probe = absolute
-    while not probe.is_dir():
-        probe = probe.parent
-    root = _repository_root(probe.resolve())
-    if root is None:
+    located = path_in_repository(output)
+    if located is None:
         return settings
-    try:
-        found = (probe.resolve() / absolute.relative_to(probe)).relative_to(root).as_posix()
-    except ValueError:
-        raise OutputError(
-            f"{output}: the output directory is not inside the git repository {root} that "
-            "holds it (a symlink?), so the Atlantis project dirs cannot be known; set "
-            "atlantis.outputPath in MODEL/.treeform.yaml"
-        ) from None
-    found = "" if found == "." else found
+    found, root = located
     if settings.output_path_set and settings.output_path != found:
         raise OutputError(
             f"{output}: atlantis.outputPath is {settings.output_path or '.'!r}, but the output "
