@@ -10,14 +10,18 @@ fingerprint is the same and whose files are still as treeform wrote them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import os
 import re
+import time
 from functools import cache
 from pathlib import Path
 
 from treeform import __version__
+from treeform.cache import cache_dir
+from treeform.fileindex import TICK_NS, settled_times
 from treeform.resources import schemas_dir, templates_dir
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -48,18 +52,64 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _code_files() -> list[tuple[str, str]]:
+    """(name, path) of each file of treeform's code, templates and schemas, in the order
+    they are hashed: each folder's files sorted by their path below it."""
+    found: list[tuple[str, str]] = []
+    for base, suffix in ((_PACKAGE, ".py"), (templates_dir(), ""), (schemas_dir(), "")):
+        top = str(base)
+        rows = []
+        for directory, _, names in os.walk(top):
+            for name in names:
+                if name.endswith(suffix):
+                    path = os.path.join(directory, name)  # noqa: PTH118 (no Path per file)
+                    rows.append((path[len(top) + 1 :], path))
+        found += sorted(rows, key=lambda row: row[0].split(os.sep))  # noqa: PTH206
+    return found
+
+
 @cache
 def code_fingerprint() -> str:
     """A hash of treeform's version, code, templates and schemas, and of the versions of the
-    libraries the output depends on."""
+    libraries the output depends on. Kept in the cache (`code/`) by the metadata of those
+    files (size, mtime and ctime in ns, inode: see fileindex), so that a run reads them
+    only after an install or an edit changed one."""
+    looked = time.time_ns()
+    libraries = sorted(library_versions().items())
+    files = _code_files()
+    key = hashlib.sha256(__version__.encode())
+    settled = True
+    for name, path in files:
+        try:
+            info = os.stat(path)  # noqa: PTH116 (no Path per file)
+        except OSError:
+            settled = False
+            continue
+        meta = (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+        key.update(f"{name}\0{meta}\0".encode("utf-8", "surrogateescape"))
+        settled = settled and settled_times(meta[1], meta[3], looked - TICK_NS)
+    key.update(repr(libraries).encode())
+    directory = cache_dir("code")
+    noted = directory / key.hexdigest()[:40] if directory is not None else None
+    if noted is not None:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            text = noted.read_text(encoding="ascii")
+            if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
+                return text
     h = hashlib.sha256(__version__.encode())
-    for dist, version in sorted(library_versions().items()):
+    for dist, version in libraries:
         h.update(f"{dist}=={version}".encode())
-    for base, pattern in ((_PACKAGE, "*.py"), (templates_dir(), "*"), (schemas_dir(), "*")):
-        for path in sorted(p for p in base.rglob(pattern) if p.is_file()):
-            h.update(str(path.relative_to(base)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    for name, path in files:
+        h.update(name.encode("utf-8", "surrogateescape"))
+        with open(path, "rb") as fh:  # noqa: PTH123 (no Path per file)
+            h.update(fh.read())
+    found = h.hexdigest()
+    if noted is not None and settled:  # best effort, as every cache
+        tmp = noted.with_name(f".{noted.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(OSError):
+            tmp.write_text(found, encoding="ascii")
+            tmp.replace(noted)
+    return found
 
 
 @cache
