@@ -105,6 +105,17 @@ def rmtree(path: Path) -> Callable[[], None]:
     return lambda: shutil.rmtree(path, ignore_errors=True)
 
 
+#: A generate with nothing changed that finds no stamp (see treeform.stamp): the whole
+#: incremental run, which then notes one.
+NO_STAMP = "generate (nothing changed, no stamp)"
+
+
+def unstamped(model: Path, out: Path) -> Callable[[], None]:
+    from treeform.stamp import forget
+
+    return lambda: forget(model, out)
+
+
 def toggler(model: Path) -> Callable[[], None]:
     """Change one field of one cluster, a different value every call."""
     import yaml
@@ -145,6 +156,13 @@ def bench_size(n: int, reps: int, work: Path) -> list[Figure]:
             n,
             [*TREEFORM, "generate", str(model), "-o", str(out)],
             reps,
+        ),
+        measure(
+            NO_STAMP,
+            n,
+            [*TREEFORM, "generate", str(model), "-o", str(out)],
+            reps,
+            setup=unstamped(model, out),
         ),
         measure(
             "generate --check",
@@ -200,6 +218,7 @@ def bench_large(n: int, reps: int, work: Path, small: Figure | None) -> list[Fig
         measure("validate (nothing changed)", n, [*TREEFORM, "validate", str(model)], reps),
         measure("generate (empty output)", n, generate, reps, setup=rmtree(out)),
         measure("generate (nothing changed)", n, generate, reps),
+        measure(NO_STAMP, n, generate, reps, setup=unstamped(model, out)),
         measure("generate --check", n, [*generate, "--check"], reps),
         measure("generate (one cluster changed)", n, generate, reps, setup=toggler(model)),
         measure(
@@ -244,6 +263,7 @@ def large_section(n: int, figures: list[Figure], reps: int) -> list[str]:
     first = by.get(("generate (empty output)", n))
     same = by.get(("generate (nothing changed)", n))
     one = by.get(("generate (one cluster changed)", n))
+    whole = by.get((NO_STAMP, n))
     floor = by.get(("floor (validate + render)", n))
     small = by.get(("generate (empty output)", 1000))
     lines += ["", "| ratio | value |", "|---|---|"]
@@ -251,6 +271,11 @@ def large_section(n: int, figures: list[Figure], reps: int) -> list[str]:
         lines.append(
             f"| first generate / nothing changed at {n:,} (target ≥ 20) | "
             f"{first.median / same.median:.1f} |"
+        )
+    if first and whole:
+        lines.append(
+            f"| first generate / nothing changed without the stamp at {n:,} | "
+            f"{first.median / whole.median:.1f} |"
         )
     if first and one:
         lines.append(f"| first generate / one changed at {n:,} | {first.median / one.median:.1f} |")
@@ -397,6 +422,7 @@ def report(
         floor = by.get(("floor (validate + render)", n))
         same = by.get(("generate (nothing changed)", n))
         one = by.get(("generate (one cluster changed)", n))
+        whole = by.get((NO_STAMP, n))
         kap = by.get(("kapitan compile", n))
         turns = by.get(("generate (turns with Kapitan)", n))
         if gen and floor:
@@ -407,6 +433,11 @@ def report(
             lines.append(
                 f"| {n} | first generate / nothing changed (target ≥ 3) | "
                 f"{gen.median / same.median:.2f} |"
+            )
+        if gen and whole:
+            lines.append(
+                f"| {n} | first generate / nothing changed without the stamp | "
+                f"{gen.median / whole.median:.2f} |"
             )
         if gen and one:
             lines.append(

@@ -314,10 +314,19 @@ def generate(
     """Render every cluster of MODEL into OUTPUT (nothing is written for an invalid model).
 
     With --only, the other clusters' files are left as they are."""
-    from treeform.runner import write_generated
-
     _apart(model, output)
     if not check:
+        stamp = None
+        if not only:  # a run over the whole tree that changed nothing may be said again
+            from treeform.stamp import Stamp
+
+            stamp = Stamp.of(model, output, atlantis)
+            said = stamp.said_again() if stamp is not None else None
+            if said is not None:
+                click.echo(f"{output}: {said}")
+                return
+        from treeform.runner import write_generated
+
         rendered = _run(
             lambda: write_generated(
                 model,
@@ -328,7 +337,10 @@ def generate(
                 **_options(model, atlantis, progress=progress, output=output),
             )
         )
-        click.echo(f"{output}: {_counted(rendered.selected)}, {rendered.plan.summary()}")
+        said = f"{_counted(rendered.selected)}, {rendered.plan.summary()}"
+        click.echo(f"{output}: {said}")
+        if stamp is not None:
+            stamp.after(rendered, said)
         return
     from treeform.layout import MANIFEST
     from treeform.manifest import manifest_is_current

@@ -66,12 +66,17 @@ def file_meta(info: os.stat_result) -> Meta | None:
     return (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
 
 
-def _settled(meta: Meta, before_ns: int) -> bool:
-    """Whether a file with this metadata was last changed (mtime and ctime) before
-    `before_ns`; with whole-second stamps (maybe a coarse file system) two seconds before."""
-    if meta[1] % 1_000_000_000 == 0 or meta[3] % 1_000_000_000 == 0:
+def settled_times(mtime_ns: int, ctime_ns: int, before_ns: int) -> bool:
+    """Whether a file stamped so was last changed (mtime and ctime) before `before_ns`; with
+    whole-second stamps (maybe a coarse file system) two seconds before."""
+    if mtime_ns % 1_000_000_000 == 0 or ctime_ns % 1_000_000_000 == 0:
         before_ns -= _COARSE_SLACK_NS
-    return meta[1] < before_ns and meta[3] < before_ns
+    return mtime_ns < before_ns and ctime_ns < before_ns
+
+
+def _settled(meta: Meta, before_ns: int) -> bool:
+    """`settled_times` of a file with this metadata."""
+    return settled_times(meta[1], meta[3], before_ns)
 
 
 def _meta_text(meta: Meta) -> str:
@@ -188,7 +193,7 @@ class FileIndex(LineIndex):
 
 
 #: Longer than a tick of the clock that stamps files (coarse clocks tick every 1-10 ms).
-_TICK_NS = 20_000_000
+TICK_NS = 20_000_000
 
 
 class SourceIndex(LineIndex):
@@ -245,7 +250,7 @@ class SourceIndex(LineIndex):
         now, meta = looked
         if meta is None:
             return None
-        if not _settled(meta, now - _TICK_NS):
+        if not _settled(meta, now - TICK_NS):
             return None
         return f"{_meta_text(meta)}{sha}\n"
 

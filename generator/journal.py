@@ -188,10 +188,10 @@ class Transaction:
         with contextlib.suppress(OSError, OutputError):
             recover(self.root)
 
-    def commit(self, plan: Plan, *, force: bool = False) -> None:
+    def commit(self, plan: Plan, *, force: bool = False) -> bool:
         """Make the staged files of `plan` (made with the stager `begin` gave, its manifest
         in a spool) final, all or nothing. Nothing is changed when the plan has conflicts
-        (unless `force`)."""
+        (unless `force`). False: there was nothing to change (not even the manifest)."""
         if plan.conflicts and not force:
             raise _refusal(plan.conflicts)
         stager, spool = self.stager, plan.spool
@@ -202,8 +202,9 @@ class Transaction:
         try:
             if not plan.changed and spool.unchanged(plan.atlantis):
                 jail.rmtree(JOURNAL)  # nothing to change, the manifest included
-                return
+                return False
             self._commit(jail, plan)
+            return True
         finally:
             jail.close()
 

@@ -28,6 +28,7 @@ from treeform.cache import ValidClusters
 from treeform.errors import Issue, Location, ModelError, OutputError, as_warning
 from treeform.fileindex import IndexWriter, Meta, SourceIndex, file_meta
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
+from treeform.forking import cores, in_two
 from treeform.journal import Transaction
 from treeform.layout import MODEL_RECORD
 from treeform.lock import output_lock
@@ -43,7 +44,7 @@ from treeform.pipeline import (
 )
 from treeform.providers import PROVIDERS
 from treeform.render import Renderer
-from treeform.settings import Settings, load_settings
+from treeform.settings import AtlantisSettings, Settings, load_settings
 from treeform.staging import Plan, Staged, Stager, intact_digests
 from treeform.tree import ClusterFile, Provenance, RawCluster, Tree, scan_tree
 from treeform.validate import StateClaim, shared_state_issues, state_claim, validate_each
@@ -71,6 +72,12 @@ class Rendered:
     swapped: list[tuple[str, list[Staged]]] = field(default_factory=list)
     #: Warnings about valid clusters (FILE:LINE:COLUMN, like issues), for stderr.
     warnings: list[Issue] = field(default_factory=list)
+    #: What a run that changed nothing depended on, for its stamp (see `stamp`): the tree,
+    #: the files of the manifest, the Atlantis settings; `wrote`: the commit changed OUT.
+    tree: Tree | None = None
+    owned: dict[str, str] = field(default_factory=dict)
+    atlantis: AtlantisSettings | None = None
+    wrote: bool = True
 
 
 @dataclass
@@ -312,8 +319,7 @@ def _workers(n: int, jobs: int | None) -> int:
         return max(1, jobs)
     if n < PARALLEL_THRESHOLD:
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, 8, -(-n // CHUNK)))
+    return max(1, min(cores(), 8, -(-n // CHUNK)))
 
 
 def _typed(raw: RawCluster) -> Cluster:
@@ -386,44 +392,12 @@ def _early_range(
 
 def _early_all(ctx: _Context, files: list[ClusterFile], jobs: int | None) -> dict[int, _Outcome]:
     """The outcomes `_early` decides, by the index of their file. For a large tree the
-    second half is decided by a process forked for it (most of a run with nothing changed
-    is this: looking at every file), which sends its outcomes back pickled; it only reads.
-    Should it fail, this process decides its half too."""
+    second half is decided by a forked process (most of a run with nothing changed is
+    this: looking at every file), see `forking.in_two`."""
     n = len(files)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    if n < EARLY_SPLIT or jobs == 1 or (cores or 1) < 2:
+    if n < EARLY_SPLIT or jobs == 1 or cores() < 2:
         return _early_range(ctx, files, 0, n)
-    import gc
-    import pickle
-
-    half = n // 2
-    readable, writable = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the forked process: the second half
-        code = 1
-        try:
-            gc.disable()  # a collection would touch (and copy) every page of the parent's
-            os.close(readable)
-            data = pickle.dumps(_early_range(ctx, files, half, n), pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(writable, "wb") as fh:
-                fh.write(data)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(writable)
-    data = b""
-    try:
-        with os.fdopen(readable, "rb") as fh:
-            mine = _early_range(ctx, files, 0, half)
-            data = fh.read()
-    finally:
-        _, status = os.waitpid(pid, 0)
-    theirs: dict[int, _Outcome] | None = None
-    if status == 0:
-        with contextlib.suppress(Exception):
-            theirs = pickle.loads(data)
-    if theirs is None:
-        theirs = _early_range(ctx, files, half, n)
+    mine, theirs = in_two(lambda start, end: _early_range(ctx, files, start, end), n)
     mine.update(theirs)
     return mine
 
@@ -481,6 +455,8 @@ def render_for_output(
     claims: list[StateClaim | None] = []
     valid: dict[str, str | None] = {}  # fingerprint -> state, for `validate` to reuse
     result = Rendered(plan, [i for i in all_ids if i in chosen], noter=noter)
+    if lean and not only:
+        result.tree, result.owned, result.atlantis = tree, owned, settings.atlantis
 
     def lay_out(cid: str, rels: Iterable[str]) -> None:
         cut = len(cid) + 1
@@ -714,7 +690,7 @@ def write_generated(
         with transaction.running() as stager:
             rendered = render_for_output(root, output, display, stager=stager, **options)
             try:
-                transaction.commit(rendered.plan, force=force)
+                rendered.wrote = transaction.commit(rendered.plan, force=force)
             except BaseException:
                 if rendered.noter is not None:
                     rendered.noter.discard()

@@ -139,9 +139,12 @@ def _bad_name(name: str) -> str | None:
     return None
 
 
-def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[str, str]]:
+def _walk(
+    root: Path, root_display: str, issues: list[Issue], walked: _Walked | None = None
+) -> Iterator[tuple[str, str]]:
     """Yield (relative posix path, real path) of every YAML file, refusing escapes, names
-    that cannot be shown or used, and anything but regular files and directories."""
+    that cannot be shown or used, and anything but regular files and directories. `walked`
+    notes the directories listed, and whether a symlink was met."""
     real_root = root.resolve()
     seen_dirs: set[Path] = set()
 
@@ -153,6 +156,8 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
             )
             return
         seen_dirs.add(real)
+        if walked is not None:
+            walked.directories.append(rel)
         try:
             entries = sorted(os.scandir(directory), key=lambda e: e.name)
         except OSError as exc:
@@ -173,6 +178,8 @@ def _walk(root: Path, root_display: str, issues: list[Issue]) -> Iterator[tuple[
             path: str = entry.path  # a string, not a Path: a large tree has many
             is_dir = False
             if entry.is_symlink():
+                if walked is not None:
+                    walked.linked = True
                 try:
                     target = Path(entry.path).resolve(strict=True)
                 except (OSError, RuntimeError):
@@ -278,6 +285,15 @@ class ClusterFile:
 
 
 @dataclass
+class _Walked:
+    """What a walk of the tree listed: its directories (relative, "" the root) and whether
+    it met a symlink (see `Tree.directories`)."""
+
+    directories: list[str] = field(default_factory=list)
+    linked: bool = False
+
+
+@dataclass
 class Tree:
     """A model tree read up to its cluster files: every directory's defaults merged, and the
     cluster files (sorted by id) to `load` one at a time, in this process or in a worker
@@ -291,6 +307,12 @@ class Tree:
     chains: dict[str, str]
     #: Per directory: its extra Terraform files (`<cluster>.<name>.tf`, `_defaults.<name>.tf`).
     terraform: dict[str, list[ExtraFile]] = field(default_factory=dict)
+    #: The directories the walk listed (relative, "" the root), those whose `_defaults.yaml`
+    #: was read, and whether it met a symlink: what a run depends on beside the cluster
+    #: files (see `stamp`).
+    directories: list[str] = field(default_factory=list)
+    defaults: list[str] = field(default_factory=list)
+    linked: bool = False
 
     def terraform_of(self, cluster_file: ClusterFile) -> dict[str, ExtraFile]:
         """The extra Terraform files of a cluster's module by the name they take there:
@@ -402,7 +424,8 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
     broken_dirs: set[str] = set()  # directories whose _defaults.yaml could not be read
     terraform: dict[str, list[ExtraFile]] = {}  # directory -> its extra Terraform files
     max_clusters = limits.CLUSTERS.value()
-    for rel, path in _walk(root, display, issues):
+    walked = _Walked()
+    for rel, path in _walk(root, display, issues, walked):
         shown = _display(display, rel)
         directory, _, name = rel.rpartition("/")
         if name.endswith(TERRAFORM_SUFFIX):
@@ -521,7 +544,16 @@ def scan_tree(root: Path, root_display: str | None = None) -> Tree:
             layer_for(parent)
             chain_for(parent)
             files.append(ClusterFile(cluster_id, file_path, shown, parent))
-    return Tree(files, issues, layers, chains, terraform)
+    return Tree(
+        files,
+        issues,
+        layers,
+        chains,
+        terraform,
+        walked.directories,
+        sorted(sources),
+        walked.linked,
+    )
 
 
 def _up(directory: str) -> str:
