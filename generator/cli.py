@@ -337,10 +337,13 @@ def generate(
                 **_options(model, atlantis, progress=progress, output=output),
             )
         )
-        said = f"{_counted(rendered.selected)}, {rendered.plan.summary()}"
-        click.echo(f"{output}: {said}")
+        click.echo(f"{output}: {_counted(rendered.selected)}, {rendered.plan.summary()}")
         if stamp is not None:
-            stamp.after(rendered, said)
+            from treeform.staging import summary
+
+            # What a run that changes nothing says next, of the files this one left.
+            files = len(rendered.look.numbers) // 4 if rendered.look is not None else 0
+            stamp.after(rendered, f"{_counted(rendered.selected)}, {summary(0, 0, 0, files)}")
         return
     from treeform.layout import MANIFEST
     from treeform.manifest import manifest_is_current

@@ -46,6 +46,7 @@ from treeform.providers import PROVIDERS
 from treeform.render import Renderer
 from treeform.settings import AtlantisSettings, Settings, load_settings
 from treeform.staging import Plan, Staged, Stager, intact_digests
+from treeform.stamp import OutputLook
 from treeform.tree import ClusterFile, Provenance, RawCluster, Tree, scan_tree
 from treeform.validate import StateClaim, shared_state_issues, state_claim, validate_each
 
@@ -72,10 +73,12 @@ class Rendered:
     swapped: list[tuple[str, list[Staged]]] = field(default_factory=list)
     #: Warnings about valid clusters (FILE:LINE:COLUMN, like issues), for stderr.
     warnings: list[Issue] = field(default_factory=list)
-    #: What a run that changed nothing depended on, for its stamp (see `stamp`): the tree,
-    #: the files of the manifest, the Atlantis settings; `wrote`: the commit changed OUT.
+    #: A run over the whole tree, for its stamp (see `stamp`): the tree, the output's files
+    #: (each cluster's, by one copy of each layout, then atlantis.yaml's) and what the run
+    #: saw of them, the Atlantis settings; `wrote`: the commit changed OUT.
     tree: Tree | None = None
-    owned: dict[str, str] = field(default_factory=dict)
+    layouts: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    look: OutputLook | None = None
     atlantis: AtlantisSettings | None = None
     wrote: bool = True
 
@@ -115,6 +118,8 @@ class _Outcome:
     fingerprint: str = ""
     #: A reused cluster: its files for the file index, when the index's line is not kept.
     noted: list[tuple[str, str, Meta | None]] | None = None
+    #: A reused cluster the index vouched for: its files' metadata (see `staging.Intact`).
+    numbers: list[int] | None = None
     warnings: list[Issue] = field(default_factory=list)
     #: What the source index should note of the cluster's file: "" the line it has, None
     #: nothing (racy, unreadable, or the cache is off).
@@ -208,6 +213,7 @@ def _early(ctx: _Context, cluster_file: ClusterFile) -> _Outcome | None:
         reused=True,
         fingerprint=fingerprint,
         noted=entries,
+        numbers=intact.numbers if intact is not None else None,
         source=noted,
     )
 
@@ -455,8 +461,10 @@ def render_for_output(
     claims: list[StateClaim | None] = []
     valid: dict[str, str | None] = {}  # fingerprint -> state, for `validate` to reuse
     result = Rendered(plan, [i for i in all_ids if i in chosen], noter=noter)
-    if lean and not only:
-        result.tree, result.owned, result.atlantis = tree, owned, settings.atlantis
+    look = OutputLook() if lean and not only else None
+    if look is not None:
+        result.tree, result.layouts, result.look = tree, layouts, look
+        result.atlantis = settings.atlantis
 
     def lay_out(cid: str, rels: Iterable[str]) -> None:
         cut = len(cid) + 1
@@ -490,6 +498,8 @@ def render_for_output(
                         intact.update((rel, owned[rel]) for rel in record.files if rel in owned)
                 if cid in chosen:
                     lay_out(cid, record.files)
+                    if look is not None:
+                        look.reused(outcome.numbers, outcome.noted)
                 if noter is not None:
                     if outcome.noted is None:
                         noter.keep(cid)
@@ -499,6 +509,8 @@ def render_for_output(
                 assert outcome.record is not None
                 plan.add_cluster(cid, outcome.record, staged=outcome.staged)
                 lay_out(cid, [s.rel for s in outcome.staged])
+                if look is not None:
+                    look.staged(outcome.staged)
                 if noter is not None:
                     if any(s.action == "update" for s in outcome.staged):
                         result.swapped.append((cid, outcome.staged))  # noted after commit
@@ -533,10 +545,16 @@ def render_for_output(
                 intact.update(kept.digests)
                 if noter is not None:
                     noter.keep("") if kept.entries is None else noter.add("", kept.entries)
+                if look is not None:
+                    look.reused(kept.numbers, kept.entries)
+                    look.extras.append(ATLANTIS_FILE)
             else:
                 text = render_atlantis(paths, cluster_ids, settings.atlantis)
                 staged = stager.stage(ATLANTIS_FILE, text)
                 plan.add([staged])
+                if look is not None:
+                    look.staged([staged])
+                    look.extras.append(ATLANTIS_FILE)
                 if noter is not None:
                     if staged.action == "update":
                         result.swapped.append(("", [staged]))
@@ -696,4 +714,6 @@ def write_generated(
                     rendered.noter.discard()
                 raise
             _note_swapped(rendered)
+            if rendered.look is not None:
+                rendered.look.swapped_in(output)
     return rendered

@@ -47,6 +47,11 @@ class Staged:
     meta: Meta | None = None
 
 
+def summary(created: int, updated: int, removed: int, same: int) -> str:
+    """What a generate did to the files, as it says it."""
+    return f"{created} created, {updated} updated, {removed} removed, {same} unchanged"
+
+
 @dataclass
 class Plan:
     """What writing the rendered files into a directory does (or would do)."""
@@ -79,10 +84,7 @@ class Plan:
         return bool(self.created or self.update or self.remove)
 
     def summary(self) -> str:
-        return (
-            f"{self.created} created, {len(self.update)} updated, "
-            f"{len(self.remove)} removed, {self.same} unchanged"
-        )
+        return summary(self.created, len(self.update), len(self.remove), self.same)
 
     def add(self, staged: Iterable[Staged], *, of_cluster: bool = False) -> None:
         lean = self.spool is not None
@@ -184,6 +186,9 @@ class Intact:
     #: (path, sha256, metadata) of each, for the new file index; None when the index vouched
     #: for every one of them (its line is kept as it is).
     entries: list[tuple[str, str, Meta | None]] | None
+    #: When the index vouched: the metadata it vouched for, four numbers a file (see
+    #: `Jail.metadata`), for the stamp (see stamp).
+    numbers: list[int] | None = None
 
     @property
     def digests(self) -> dict[str, str]:
@@ -219,7 +224,7 @@ def intact_digests(
         if known is owned or all(rel in known or plain_relative(rel) for rel in rels):
             numbers = jail.metadata(rels)
             if numbers is not None and index.vouches(noted, rels, shas, numbers):
-                return Intact(rels, shas, None)
+                return Intact(rels, shas, None, numbers)
         # Else (a file missing, changed, racy or not a regular file): read and hash them.
     entries: list[tuple[str, str, Meta | None]] = []
     for rel, sha in zip(rels, shas, strict=True):
