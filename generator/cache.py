@@ -15,9 +15,9 @@ could write is never used: the cache holds compiled templates, code that is run.
   `fileindex.SourceIndex`);
 - `manifests/`: per output directory, its last manifest as read and checked, in a compact
   form, for exactly the bytes it was made from (see `manifest`);
-- `runs/`: per model tree and output directory, the stamp of the last generate that changed
-  nothing: what it depended on, so that the next one with nothing changed says so after
-  looking at those paths, without loading anything (see `stamp`);
+- `runs/`: per model tree and output directory, the stamp of the state the last generate
+  over the whole tree left: what the next run depends on, so that one with nothing changed
+  says so after looking at those paths, without loading anything (see `stamp`);
 - `code/`: treeform's code fingerprint, by the metadata of its files (see `fingerprint`).
 """
 
