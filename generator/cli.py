@@ -317,7 +317,7 @@ def generate(
     _apart(model, output)
     if not check:
         stamp = None
-        if not only:  # a run over the whole tree that changed nothing may be said again
+        if not only:  # a run over the whole tree: said from its stamp when nothing changed
             from treeform.stamp import Stamp
 
             stamp = Stamp.of(model, output, atlantis)
