@@ -29,7 +29,6 @@ from treeform.validate import validate_model
 __all__ = [
     "MODEL_RECORD",
     "TERRAFORM_DIR",
-    "directories_of",
     "generate_files",
     "in_scope",
     "in_selection",
@@ -126,15 +125,6 @@ def in_scope(path: str, cluster_ids: AbstractSet[str], only: Sequence[str]) -> b
 def recorded_ids(paths: Iterable[str]) -> list[str]:
     """The clusters whose model record is among `paths` (files of an output directory)."""
     return [p.removesuffix("/" + MODEL_RECORD) for p in paths if p.endswith("/" + MODEL_RECORD)]
-
-
-def directories_of(paths: Iterable[str]) -> set[str]:
-    """Every directory above the given paths (`a/b/c.tf` -> `a`, `a/b`)."""
-    dirs: set[str] = set()
-    for path in paths:
-        parts = path.split("/")
-        dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
-    return dirs
 
 
 def render_output(

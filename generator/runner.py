@@ -30,12 +30,11 @@ from treeform.fileindex import IndexWriter, Meta, SourceIndex, file_meta
 from treeform.fingerprint import cluster_fingerprint, code_fingerprint
 from treeform.forking import cores, in_two
 from treeform.journal import Transaction
-from treeform.layout import MODEL_RECORD
+from treeform.layout import MODEL_RECORD, directories_of
 from treeform.lock import output_lock
 from treeform.manifest import ClusterRecord, ManifestSpool
 from treeform.model import Cluster, build_cluster
 from treeform.pipeline import (
-    directories_of,
     in_scope,
     model_record,
     recorded_ids,
@@ -461,7 +460,8 @@ def render_for_output(
     claims: list[StateClaim | None] = []
     valid: dict[str, str | None] = {}  # fingerprint -> state, for `validate` to reuse
     result = Rendered(plan, [i for i in all_ids if i in chosen], noter=noter)
-    look = OutputLook() if lean and not only else None
+    # A stamp is noted only with the cache on (the file index's noter), of the whole tree.
+    look = OutputLook() if noter is not None and not only else None
     if look is not None:
         result.tree, result.layouts, result.look = tree, layouts, look
         result.atlantis = settings.atlantis
@@ -607,11 +607,13 @@ class _Paths:
 
 def _note_swapped(rendered: Rendered) -> None:
     """After the commit: the file index notes the files of clusters whose changed files
-    were swapped in (a rename sets a file's ctime), with their metadata now."""
+    were swapped in (a rename sets a file's ctime), with their metadata now, and so does
+    the stamp's look at the output."""
     noter = rendered.noter
     if noter is None:
         return
     root = str(rendered.plan.root)
+    swapped: dict[str, Meta | None] = {}
     for key, staged in rendered.swapped:
         entries = []
         for s in staged:
@@ -621,9 +623,12 @@ def _note_swapped(rendered: Rendered) -> None:
                     meta = file_meta(os.lstat(f"{root}/{s.rel}"))
                 except OSError:
                     meta = None
+                swapped[s.rel] = meta
             entries.append((s.rel, s.sha, meta))
         noter.add(key, entries)
     noter.finish()
+    if rendered.look is not None:
+        rendered.look.swapped_in(swapped)
 
 
 def check_model(
@@ -714,6 +719,4 @@ def write_generated(
                     rendered.noter.discard()
                 raise
             _note_swapped(rendered)
-            if rendered.look is not None:
-                rendered.look.swapped_in(output)
     return rendered

@@ -23,9 +23,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from treeform.errors import Issue, Location, ModelError
+from treeform.layout import SETTINGS_FILE
 from treeform.yamlload import YamlProblem, format_path, load_yaml, read_yaml_file
 
-SETTINGS_FILE = ".treeform.yaml"
 #: What Atlantis can require before a plan, apply or import (repo config version 3).
 REQUIREMENTS = ("approved", "mergeable", "undiverged")
 

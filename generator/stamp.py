@@ -63,7 +63,7 @@ from treeform.fileindex import TICK_NS, Meta, settled_times
 from treeform.fingerprint import code_fingerprint
 from treeform.forking import cores, in_two
 from treeform.gitrepo import path_in_repository
-from treeform.layout import JOURNAL, MANIFEST
+from treeform.layout import JOURNAL, MANIFEST, SETTINGS_FILE, directories_of
 
 if TYPE_CHECKING:
     from treeform.runner import Rendered
@@ -76,7 +76,6 @@ SPLIT = 20_000
 #: the file index keeps them), or an output directory's inode.
 _FULL = 4
 _KIND = 1
-_SETTINGS_FILE = ".treeform.yaml"  # (settings.py is not imported: it loads YAML)
 _LENGTH = struct.Struct("<Q")
 
 
@@ -121,21 +120,15 @@ class OutputLook:
             else:
                 self._add(item.meta)
 
-    def swapped_in(self, output: Path) -> None:
-        """After the commit: the files it swapped in, as it left them."""
-        root = str(output)
+    def swapped_in(self, metas: dict[str, Meta | None]) -> None:
+        """After the commit: the files it swapped in, as it left them (by path; None: not
+        a regular file, or gone)."""
         for at, rel in self._swapped:
-            try:
-                info = os.stat(f"{root}/{rel}", follow_symlinks=False)  # noqa: PTH116
-            except OSError:
+            meta = metas.get(rel)
+            if meta is None:
                 self.complete = False
                 continue
-            if not stat.S_ISREG(info.st_mode):
-                self.complete = False
-                continue
-            self.numbers[at : at + 4] = array.array(
-                "q", (info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
-            )
+            self.numbers[at : at + 4] = array.array("q", meta)
         self._swapped = []
 
 
@@ -341,17 +334,13 @@ class Stamp:
 
 
 def _model_paths(rendered: Rendered, model: Path) -> list[str]:
-    """The model's paths a run read (relative; "" the model itself): its directories, the
-    `_defaults.yaml` files, cluster files, extra Terraform files and the settings file."""
+    """The model's paths a run read (relative; "" the model itself): the tree's, and the
+    settings file."""
     tree = rendered.tree
     assert tree is not None
-    rels = [*tree.directories]
-    rels += [f"{d}/_defaults.yaml" if d else "_defaults.yaml" for d in tree.defaults]
-    rels += [f"{f.id}.{f.path.rpartition('.')[2]}" for f in tree.files]
-    for extras in tree.terraform.values():
-        rels += [extra.file.id for extra in extras]
-    if os.path.lexists(model / _SETTINGS_FILE):  # else the model's own mtime says so
-        rels.append(_SETTINGS_FILE)
+    rels = tree.inputs()
+    if os.path.lexists(model / SETTINGS_FILE):  # else the model's own mtime says so
+        rels.append(SETTINGS_FILE)
     return rels
 
 
@@ -364,30 +353,14 @@ def _file_paths(layouts: list[tuple[str, tuple[str, ...]]], extras: list[str]) -
 
 def _output_directories(layouts: list[tuple[str, tuple[str, ...]]], extras: list[str]) -> list[str]:
     """The directories on the way to the output's files (relative; "" for OUT itself)."""
-    found = {""}
-    below: dict[tuple[str, ...], list[str]] = {}  # per layout: its directories below a cluster
+    cids = [cid for cid, _ in layouts]
+    found = {"", *cids, *directories_of(cids), *directories_of(extras)}
+    below: dict[tuple[str, ...], set[str]] = {}  # per layout: its directories below a cluster
     for cid, names in layouts:
         if names not in below:
-            below[names] = sorted(_directories(names) - {""})
-        found.add(cid)
-        directory = cid.rpartition("/")[0]
-        while directory and directory not in found:
-            found.add(directory)
-            directory = directory.rpartition("/")[0]
+            below[names] = directories_of(names)
         found.update([f"{cid}/{d}" for d in below[names]])
-    found.update(_directories(extras))
     return sorted(found)
-
-
-def _directories(files: Iterable[str]) -> set[str]:
-    """The directories on the way to `files` (relative; "" for the top)."""
-    found = {""}
-    for rel in files:
-        directory = rel.rpartition("/")[0]
-        while directory and directory not in found:
-            found.add(directory)
-            directory = directory.rpartition("/")[0]
-    return found
 
 
 def _joined(rels: list[str]) -> bytes:

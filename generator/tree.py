@@ -314,6 +314,17 @@ class Tree:
     defaults: list[str] = field(default_factory=list)
     linked: bool = False
 
+    def inputs(self) -> list[str]:
+        """The paths a run over this tree read (relative to its root, "" the root itself):
+        the directories it listed, the `_defaults.yaml` files, the cluster files and the
+        extra Terraform files (see `stamp`)."""
+        rels = [*self.directories]
+        rels += [f"{d}/{DEFAULTS_FILE}" if d else DEFAULTS_FILE for d in self.defaults]
+        rels += [f"{f.id}.{f.path.rpartition('.')[2]}" for f in self.files]
+        for extras in self.terraform.values():
+            rels += [extra.file.id for extra in extras]
+        return rels
+
     def terraform_of(self, cluster_file: ClusterFile) -> dict[str, ExtraFile]:
         """The extra Terraform files of a cluster's module by the name they take there:
         the `_defaults.<name>.tf` of every directory from the root down, then the cluster's
